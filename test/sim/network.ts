@@ -1,0 +1,245 @@
+// The network simulator: virtual time, a seeded PRNG, a heap of in-flight datagrams keyed by
+// (deliverAt, seq), per-direction links (latency, jitter, loss, duplication, reordering, MTU),
+// and hosts that are sans-IO cores. run() advances to the earliest delivery or deadline and
+// fails with the seed when it exceeds maxSteps (livelock). See ARCHITECTURE.md "Tests".
+import { addressKey, type TransportAddress } from "../../src/address.js";
+import { SeededRandom } from "../../src/random.js";
+import { MinHeap } from "./heap.js";
+
+export interface Datagram {
+  from: TransportAddress;
+  to: TransportAddress;
+  data: Uint8Array;
+}
+
+/** Anything attached to the simulated network: it owns one or more IP addresses. */
+export interface SimHost {
+  handleDatagram(data: Uint8Array, from: TransportAddress, to: TransportAddress, now: number): void;
+  handleTimeout(now: number): void;
+  pollTransmit(): Datagram | undefined;
+  nextTimeout(): number | undefined;
+}
+
+export interface LinkConfig {
+  /** One-way delay in ms. */
+  latency?: number;
+  /** Extra uniform random delay in [0, jitter) ms (jitter reorders datagrams). */
+  jitter?: number;
+  /** Independent loss probability per datagram. */
+  loss?: number;
+  /** Probability that a datagram is delivered twice. */
+  duplicate?: number;
+  /** Probability that a datagram is held back by `reorderDelay` ms (so later ones overtake it). */
+  reorder?: number;
+  reorderDelay?: number;
+  /** Datagrams larger than this are dropped. */
+  mtu?: number;
+}
+
+interface InFlight extends Datagram {
+  at: number;
+  seq: number;
+}
+
+export interface NetworkStats {
+  sent: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  tooBig: number;
+  noRoute: number;
+}
+
+export interface RunOptions {
+  /** Stop as soon as this returns true (checked before every step). */
+  until?: () => boolean;
+  /** Stop when virtual time would pass this (absolute ms). */
+  untilTime?: number;
+  /** Fail (throw, naming the seed) after this many steps. Default 1,000,000. */
+  maxSteps?: number;
+}
+
+export class Network {
+  readonly random: SeededRandom;
+  readonly seed: number;
+  now: number;
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, tooBig: 0, noRoute: 0 };
+  /** When set, every delivery is appended as "time from->to len". */
+  trace: string[] | undefined;
+  private readonly hosts = new Map<string, SimHost>();
+  private readonly hostList: SimHost[] = [];
+  private readonly links = new Map<string, LinkConfig>();
+  private defaultLink: LinkConfig;
+  private readonly heap = new MinHeap<InFlight>();
+  private seq = 0;
+
+  constructor(opts: { seed: number; defaultLink?: LinkConfig; start?: number; trace?: boolean }) {
+    this.seed = opts.seed;
+    this.random = new SeededRandom(opts.seed);
+    this.now = opts.start ?? 0;
+    this.defaultLink = opts.defaultLink ?? { latency: 10 };
+    this.trace = opts.trace ? [] : undefined;
+  }
+
+  /** Attaches a host that owns the given IP addresses. */
+  attach(host: SimHost, ips: string[]): void {
+    for (const ip of ips) this.hosts.set(ip, host);
+    if (!this.hostList.includes(host)) this.hostList.push(host);
+    this.drain(host);
+  }
+
+  /** Sets the link used for datagrams from `fromIp` to `toIp` (one direction). */
+  setLink(fromIp: string, toIp: string, cfg: LinkConfig): void {
+    this.links.set(`${fromIp}>${toIp}`, cfg);
+  }
+
+  setDefaultLink(cfg: LinkConfig): void {
+    this.defaultLink = cfg;
+  }
+
+  /** Puts a datagram on the wire as if `from` had sent it now. */
+  send(d: Datagram): void {
+    this.stats.sent++;
+    const link = this.links.get(`${d.from.address}>${d.to.address}`) ?? this.defaultLink;
+    if (link.mtu !== undefined && d.data.length > link.mtu) {
+      this.stats.tooBig++;
+      return;
+    }
+    if (link.loss && this.random.float() < link.loss) {
+      this.stats.lost++;
+      return;
+    }
+    const copies = link.duplicate && this.random.float() < link.duplicate ? 2 : 1;
+    if (copies === 2) this.stats.duplicated++;
+    for (let i = 0; i < copies; i++) {
+      let delay = link.latency ?? 0;
+      if (link.jitter) delay += this.random.float() * link.jitter;
+      if (link.reorder && this.random.float() < link.reorder) delay += link.reorderDelay ?? (link.latency ?? 10) * 2;
+      // Each copy gets its own buffer: a receiver may keep or modify what it is handed.
+      this.heap.push({ from: d.from, to: d.to, data: Uint8Array.from(d.data), at: this.now + delay, seq: this.seq++ });
+    }
+  }
+
+  /** Drains a host's transmit queue onto the wire. */
+  drain(host: SimHost): void {
+    for (let d = host.pollTransmit(); d; d = host.pollTransmit()) this.send(d);
+  }
+
+  /** Advances virtual time, delivering datagrams and firing timeouts. Returns the number of steps. */
+  run(opts: RunOptions = {}): number {
+    const maxSteps = opts.maxSteps ?? 1_000_000;
+    let steps = 0;
+    for (;;) {
+      if (opts.until?.()) return steps;
+      if (++steps > maxSteps) {
+        throw new Error(`simulation exceeded ${maxSteps} steps at t=${this.now}ms (seed ${this.seed})`);
+      }
+      const next = this.heap.peek();
+      let timerAt = Number.POSITIVE_INFINITY;
+      for (const h of this.hostList) {
+        const t = h.nextTimeout();
+        if (t !== undefined && t < timerAt) timerAt = t;
+      }
+      const deliverAt = next ? next.at : Number.POSITIVE_INFINITY;
+      const t = Math.min(deliverAt, timerAt);
+      if (t === Number.POSITIVE_INFINITY) return steps; // idle: nothing in flight, no deadlines
+      if (opts.untilTime !== undefined && t > opts.untilTime) {
+        this.now = Math.max(this.now, opts.untilTime);
+        return steps;
+      }
+      if (t > this.now) this.now = t;
+      if (deliverAt <= timerAt) {
+        const d = this.heap.pop()!;
+        const host = this.hosts.get(d.to.address);
+        if (!host) {
+          this.stats.noRoute++;
+          continue;
+        }
+        this.stats.delivered++;
+        this.trace?.push(`${this.now.toFixed(3)} ${addressKey(d.from)}->${addressKey(d.to)} ${d.data.length}`);
+        host.handleDatagram(d.data, d.from, d.to, this.now);
+        this.drain(host);
+      } else {
+        for (const h of this.hostList) {
+          const ht = h.nextTimeout();
+          if (ht !== undefined && ht <= this.now) {
+            h.handleTimeout(this.now);
+            this.drain(h);
+          }
+        }
+      }
+    }
+  }
+
+  /** Runs for `ms` of virtual time from now. */
+  advance(ms: number, maxSteps?: number): void {
+    this.run({ untilTime: this.now + ms, ...(maxSteps !== undefined ? { maxSteps } : {}) });
+  }
+}
+
+/** A core that exchanges datagrams with exactly one peer and needs no addresses (DTLS, SCTP). */
+export interface PacketCore<E = unknown> {
+  handleDatagram(data: Uint8Array, now: number): void;
+  handleTimeout(now: number): void;
+  pollTransmit(): Uint8Array | undefined;
+  nextTimeout(): number | undefined;
+  pollEvent?(): E | undefined;
+}
+
+/** Wraps a PacketCore as a SimHost at `self`, sending everything to `peer`; events go to `onEvent`. */
+export class PointToPointHost<E = unknown> implements SimHost {
+  constructor(
+    readonly core: PacketCore<E>,
+    readonly self: TransportAddress,
+    readonly peer: TransportAddress,
+    readonly onEvent: (ev: E) => void = () => {},
+  ) {}
+  handleDatagram(data: Uint8Array, _from: TransportAddress, _to: TransportAddress, now: number): void {
+    this.core.handleDatagram(data, now);
+    this.drainEvents();
+  }
+  handleTimeout(now: number): void {
+    this.core.handleTimeout(now);
+    this.drainEvents();
+  }
+  pollTransmit(): Datagram | undefined {
+    const data = this.core.pollTransmit();
+    return data ? { from: this.self, to: this.peer, data } : undefined;
+  }
+  nextTimeout(): number | undefined {
+    return this.core.nextTimeout();
+  }
+  drainEvents(): void {
+    if (!this.core.pollEvent) return;
+    for (let e = this.core.pollEvent(); e !== undefined; e = this.core.pollEvent()) this.onEvent(e);
+  }
+}
+
+/**
+ * Attaches two PacketCores as 10.0.0.1:5000 and 10.0.0.2:5000 with the given link in both directions.
+ * After an API call on a core (outside a delivery), call `kick()` to move its output onto the wire.
+ */
+export function connectPair<EA, EB>(
+  net: Network,
+  a: PacketCore<EA>,
+  b: PacketCore<EB>,
+  opts: { link?: LinkConfig; onEventA?: (e: EA) => void; onEventB?: (e: EB) => void } = {},
+): { hostA: PointToPointHost<EA>; hostB: PointToPointHost<EB>; kick: () => void } {
+  const addrA = { address: "10.0.0.1", port: 5000 };
+  const addrB = { address: "10.0.0.2", port: 5000 };
+  const hostA = new PointToPointHost(a, addrA, addrB, opts.onEventA);
+  const hostB = new PointToPointHost(b, addrB, addrA, opts.onEventB);
+  if (opts.link) {
+    net.setLink(addrA.address, addrB.address, opts.link);
+    net.setLink(addrB.address, addrA.address, opts.link);
+  }
+  net.attach(hostA, [addrA.address]);
+  net.attach(hostB, [addrB.address]);
+  const kick = (): void => {
+    hostA.drainEvents();
+    hostB.drainEvents();
+    net.drain(hostA);
+    net.drain(hostB);
+  };
+  return { hostA, hostB, kick };
+}
