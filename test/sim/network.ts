@@ -3,14 +3,11 @@
 // and hosts that are sans-IO cores. run() advances to the earliest delivery or deadline and
 // fails with the seed when it exceeds maxSteps (livelock). See ARCHITECTURE.md "Tests".
 import { addressKey, type TransportAddress } from "../../src/address.js";
+import type { Transmit } from "../../src/core.js";
 import { SeededRandom } from "../../src/random.js";
 import { MinHeap } from "./heap.js";
 
-export interface Datagram {
-  from: TransportAddress;
-  to: TransportAddress;
-  data: Uint8Array;
-}
+export type Datagram = Transmit;
 
 /** Anything attached to the simulated network: it owns one or more IP addresses. */
 export interface SimHost {
@@ -183,6 +180,7 @@ export interface PacketCore<E = unknown> {
   handleTimeout(now: number): void;
   pollTransmit(): Uint8Array | undefined;
   nextTimeout(): number | undefined;
+  /** Optional here so that test doubles need not have one; real cores (src/core.ts) do. */
   pollEvent?(): E | undefined;
 }
 
