@@ -1,11 +1,20 @@
 // The network simulator: virtual time, a seeded PRNG, a heap of in-flight datagrams keyed by
-// (deliverAt, seq), per-direction links (latency, jitter, loss, duplication, reordering, MTU),
-// and hosts that are sans-IO cores. run() advances to the earliest delivery or deadline and
-// fails with the seed when it exceeds maxSteps (livelock). See ARCHITECTURE.md "Tests".
+// (deliverAt, seq), per-direction links (latency, jitter, independent or bursty Gilbert-Elliott
+// loss, duplication, reordering, MTU, a rate limit with a bounded tail-drop queue), NAT boxes
+// (nat.ts, RFC 4787) with private realms behind them, and hosts that are sans-IO cores. run()
+// advances to the earliest delivery or deadline and fails with the seed when it exceeds maxSteps
+// (livelock). See ARCHITECTURE.md "Tests".
+//
+// Addressing: every IP is unique across the whole simulation (private ranges behind two NATs must
+// not overlap). A host attached with `{ nat }` lives in that NAT's private realm: what it sends to an
+// address outside the realm leaves through the NAT (source translated, maybe several NATs deep), and
+// it is reachable from outside only through the NAT's public IP. Links are looked up by the IPs on
+// the wire, i.e. after translation (the public IP of the NAT, not the private one).
 import { addressKey, type TransportAddress } from "../../src/address.js";
 import type { Transmit } from "../../src/core.js";
 import { SeededRandom } from "../../src/random.js";
 import { MinHeap } from "./heap.js";
+import { Nat, type NatConfig } from "./nat.js";
 
 export type Datagram = Transmit;
 
@@ -31,6 +40,29 @@ export interface LinkConfig {
   reorderDelay?: number;
   /** Datagrams larger than this are dropped. */
   mtu?: number;
+  /**
+   * Bursty loss (Gilbert-Elliott, one state per link direction): before each datagram the link moves
+   * good->bad with `pGoodToBad` and bad->good with `pBadToGood`, then loses it with the state's loss
+   * (default 0 when good, 1 when bad). Applies in addition to `loss`.
+   */
+  burst?: GilbertElliott;
+  /** Bottleneck rate in bytes per second: datagrams are serialised one after another. */
+  rate?: number;
+  /** Bytes the bottleneck queue holds (including the datagram being sent); beyond it, tail drop. Default 64 KiB. */
+  queue?: number;
+}
+
+export interface GilbertElliott {
+  pGoodToBad: number;
+  pBadToGood: number;
+  lossGood?: number;
+  lossBad?: number;
+}
+
+/** Per-direction mutable state of a link (bursty-loss state and the queue's busy time). */
+interface LinkState {
+  bad: boolean;
+  busyUntil: number;
 }
 
 interface InFlight extends Datagram {
@@ -41,10 +73,15 @@ interface InFlight extends Datagram {
 export interface NetworkStats {
   sent: number;
   delivered: number;
+  /** Lost to random or bursty loss. */
   lost: number;
   duplicated: number;
   tooBig: number;
   noRoute: number;
+  /** Tail-dropped by a full rate-limit queue. */
+  queueDropped: number;
+  /** Dropped by a NAT (no mapping, filtered, hairpin, exhausted: see each Nat's stats). */
+  natDropped: number;
 }
 
 export interface RunOptions {
@@ -60,12 +97,26 @@ export class Network {
   readonly random: SeededRandom;
   readonly seed: number;
   now: number;
-  readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, tooBig: 0, noRoute: 0 };
+  readonly stats: NetworkStats = {
+    sent: 0,
+    delivered: 0,
+    lost: 0,
+    duplicated: 0,
+    tooBig: 0,
+    noRoute: 0,
+    queueDropped: 0,
+    natDropped: 0,
+  };
   /** When set, every delivery is appended as "time from->to len". */
   trace: string[] | undefined;
   private readonly hosts = new Map<string, SimHost>();
   private readonly hostList: SimHost[] = [];
   private readonly links = new Map<string, LinkConfig>();
+  private readonly linkStates = new Map<string, LinkState>();
+  /** NATs by public IP. */
+  private readonly nats = new Map<string, Nat>();
+  /** The NAT whose private realm an IP is in (absent: the public internet). */
+  private readonly realm = new Map<string, Nat>();
   private defaultLink: LinkConfig;
   private readonly heap = new MinHeap<InFlight>();
   private seq = 0;
@@ -78,11 +129,33 @@ export class Network {
     this.trace = opts.trace ? [] : undefined;
   }
 
-  /** Attaches a host that owns the given IP addresses. */
-  attach(host: SimHost, ips: string[]): void {
-    for (const ip of ips) this.hosts.set(ip, host);
+  /** Attaches a host that owns the given IP addresses; with `nat`, they are private addresses behind it. */
+  attach(host: SimHost, ips: string[], opts: { nat?: Nat } = {}): void {
+    for (const ip of ips) {
+      if (this.hosts.get(ip) !== host) this.checkFree(ip);
+      this.hosts.set(ip, host);
+      if (opts.nat) this.realm.set(ip, opts.nat);
+    }
     if (!this.hostList.includes(host)) this.hostList.push(host);
     this.drain(host);
+  }
+
+  /**
+   * Adds a NAT box owning `cfg.publicIp` (use natPresets for the behaviours). With `behind`, the
+   * public IP is itself a private address of another NAT (double NAT).
+   */
+  addNat(cfg: NatConfig & { behind?: Nat }): Nat {
+    this.checkFree(cfg.publicIp);
+    const nat = new Nat(cfg, this.random);
+    this.nats.set(nat.publicIp, nat);
+    if (cfg.behind) this.realm.set(nat.publicIp, cfg.behind);
+    return nat;
+  }
+
+  private checkFree(ip: string): void {
+    if (this.nats.has(ip) || this.hosts.has(ip)) {
+      throw Object.assign(new Error(`IP ${ip} is already attached`), { code: "ERR_SIM_IP_IN_USE" });
+    }
   }
 
   /** Sets the link used for datagrams from `fromIp` to `toIp` (one direction). */
@@ -90,17 +163,64 @@ export class Network {
     this.links.set(`${fromIp}>${toIp}`, cfg);
   }
 
+  /** Sets the link in both directions between two IPs. */
+  setLinks(ipA: string, ipB: string, cfg: LinkConfig): void {
+    this.setLink(ipA, ipB, cfg);
+    this.setLink(ipB, ipA, cfg);
+  }
+
   setDefaultLink(cfg: LinkConfig): void {
     this.defaultLink = cfg;
   }
 
-  /** Puts a datagram on the wire as if `from` had sent it now. */
+  /** Puts a datagram on the wire as if `from` had sent it now (through its NATs if it is behind some). */
   send(d: Datagram): void {
     this.stats.sent++;
-    const link = this.links.get(`${d.from.address}>${d.to.address}`) ?? this.defaultLink;
+    // Leave private realms until the destination's realm is reached (or the public internet).
+    for (let nat = this.realm.get(d.from.address); nat; nat = this.realm.get(d.from.address)) {
+      if (this.realm.get(d.to.address) === nat) break;
+      const out = nat.outbound(d, this.now);
+      if (!out) {
+        this.stats.natDropped++;
+        return;
+      }
+      d = out;
+    }
+    if (this.realm.get(d.to.address) !== this.realm.get(d.from.address)) {
+      this.stats.noRoute++; // a private address of a realm the sender is not in
+      return;
+    }
+    const key = `${d.from.address}>${d.to.address}`;
+    const link = this.links.get(key) ?? this.defaultLink;
     if (link.mtu !== undefined && d.data.length > link.mtu) {
       this.stats.tooBig++;
       return;
+    }
+    let departure = this.now;
+    if (link.rate || link.burst) {
+      let st = this.linkStates.get(key);
+      if (!st) {
+        st = { bad: false, busyUntil: 0 };
+        this.linkStates.set(key, st);
+      }
+      if (link.rate) {
+        const start = Math.max(this.now, st.busyUntil);
+        const backlog = ((start - this.now) * link.rate) / 1000;
+        if (backlog + d.data.length > (link.queue ?? 65536)) {
+          this.stats.queueDropped++;
+          return;
+        }
+        st.busyUntil = departure = start + (d.data.length * 1000) / link.rate;
+      }
+      if (link.burst) {
+        const b = link.burst;
+        if (this.random.float() < (st.bad ? b.pBadToGood : b.pGoodToBad)) st.bad = !st.bad;
+        const p = st.bad ? (b.lossBad ?? 1) : (b.lossGood ?? 0);
+        if (p > 0 && this.random.float() < p) {
+          this.stats.lost++;
+          return;
+        }
+      }
     }
     if (link.loss && this.random.float() < link.loss) {
       this.stats.lost++;
@@ -109,7 +229,7 @@ export class Network {
     const copies = link.duplicate && this.random.float() < link.duplicate ? 2 : 1;
     if (copies === 2) this.stats.duplicated++;
     for (let i = 0; i < copies; i++) {
-      let delay = link.latency ?? 0;
+      let delay = departure - this.now + (link.latency ?? 0);
       if (link.jitter) delay += this.random.float() * link.jitter;
       if (link.reorder && this.random.float() < link.reorder) delay += link.reorderDelay ?? (link.latency ?? 10) * 2;
       // Each copy gets its own buffer: a receiver may keep or modify what it is handed.
@@ -139,23 +259,15 @@ export class Network {
       }
       const deliverAt = next ? next.at : Number.POSITIVE_INFINITY;
       const t = Math.min(deliverAt, timerAt);
-      if (t === Number.POSITIVE_INFINITY) return steps; // idle: nothing in flight, no deadlines
       if (opts.untilTime !== undefined && t > opts.untilTime) {
+        // Also when idle (t infinite): time passes to untilTime all the same.
         this.now = Math.max(this.now, opts.untilTime);
         return steps;
       }
+      if (t === Number.POSITIVE_INFINITY) return steps; // idle: nothing in flight, no deadlines
       if (t > this.now) this.now = t;
       if (deliverAt <= timerAt) {
-        const d = this.heap.pop()!;
-        const host = this.hosts.get(d.to.address);
-        if (!host) {
-          this.stats.noRoute++;
-          continue;
-        }
-        this.stats.delivered++;
-        this.trace?.push(`${this.now.toFixed(3)} ${addressKey(d.from)}->${addressKey(d.to)} ${d.data.length}`);
-        host.handleDatagram(d.data, d.from, d.to, this.now);
-        this.drain(host);
+        this.deliver(this.heap.pop()!);
       } else {
         for (const h of this.hostList) {
           const ht = h.nextTimeout();
@@ -166,6 +278,27 @@ export class Network {
         }
       }
     }
+  }
+
+  /** Hands a datagram that reached its destination IP to the host, through NATs on the way in. */
+  private deliver(d: Datagram): void {
+    for (let nat = this.nats.get(d.to.address); nat; nat = this.nats.get(d.to.address)) {
+      const inside = nat.inbound(d, this.now);
+      if (!inside) {
+        this.stats.natDropped++;
+        return;
+      }
+      d = inside;
+    }
+    const host = this.hosts.get(d.to.address);
+    if (!host) {
+      this.stats.noRoute++;
+      return;
+    }
+    this.stats.delivered++;
+    this.trace?.push(`${this.now.toFixed(3)} ${addressKey(d.from)}->${addressKey(d.to)} ${d.data.length}`);
+    host.handleDatagram(d.data, d.from, d.to, this.now);
+    this.drain(host);
   }
 
   /** Runs for `ms` of virtual time from now. */
