@@ -1,0 +1,237 @@
+// Real-UDP loopback tests of the UdpDriver with a trivial echo core: receive/echo, events after
+// the drain, the single timer (never early), kick coalescing, send errors counted, a throwing core
+// failed alone, port ranges, close.
+import assert from "node:assert/strict";
+import { createSocket, type Socket } from "node:dgram";
+import { once } from "node:events";
+import { test } from "node:test";
+import type { TransportAddress } from "../../src/address.js";
+import type { DatagramCore, Transmit } from "../../src/core.js";
+import { UdpDriver } from "../../src/net/driver.js";
+
+type EchoEvent =
+  | { type: "rx"; text: string; from: TransportAddress; to: TransportAddress }
+  | { type: "tick"; now: number };
+
+/** Echoes every datagram back to its sender; fires "tick" events at scheduled deadlines. */
+class EchoCore implements DatagramCore<EchoEvent> {
+  out: Transmit[] = [];
+  events: EchoEvent[] = [];
+  deadlines: number[] = [];
+  local: TransportAddress | undefined;
+  timeouts: { now: number; due: number }[] = [];
+  throwOnData = false;
+  handleDatagram(data: Uint8Array, from: TransportAddress, to: TransportAddress): void {
+    if (this.throwOnData) throw new Error("invariant broken");
+    const copy = Uint8Array.from(data);
+    this.out.push({ from: to, to: { address: from.address, port: from.port }, data: copy });
+    this.events.push({ type: "rx", text: Buffer.from(copy).toString(), from, to });
+  }
+  handleTimeout(now: number): void {
+    const due = this.nextTimeout();
+    if (due === undefined) return;
+    this.timeouts.push({ now, due });
+    while (this.deadlines.length > 0 && this.deadlines[0]! <= now) {
+      this.deadlines.shift();
+      this.events.push({ type: "tick", now });
+    }
+  }
+  pollTransmit(): Transmit | undefined {
+    return this.out.shift();
+  }
+  pollEvent(): EchoEvent | undefined {
+    return this.events.shift();
+  }
+  nextTimeout(): number | undefined {
+    return this.deadlines[0];
+  }
+  /** An API call: queue a datagram from the bound socket. */
+  send(to: TransportAddress, text: string): void {
+    this.out.push({ from: this.local!, to, data: Buffer.from(text) });
+  }
+  schedule(at: number): void {
+    this.deadlines.push(at);
+    this.deadlines.sort((a, b) => a - b);
+  }
+}
+
+async function client(): Promise<{ socket: Socket; port: number; next: () => Promise<string> }> {
+  const socket = createSocket("udp4");
+  socket.bind(0, "127.0.0.1");
+  await once(socket, "listening");
+  const queue: string[] = [];
+  const waiters: ((s: string) => void)[] = [];
+  socket.on("message", (m) => {
+    const w = waiters.shift();
+    if (w) w(m.toString());
+    else queue.push(m.toString());
+  });
+  const next = (): Promise<string> => {
+    const q = queue.shift();
+    return q !== undefined ? Promise.resolve(q) : new Promise((r) => waiters.push(r));
+  };
+  return { socket, port: socket.address().port, next };
+}
+
+async function startEcho(core = new EchoCore(), extra: Partial<ConstructorParameters<typeof UdpDriver>[1]> = {}) {
+  const events: EchoEvent[] = [];
+  const driver = new UdpDriver<EchoEvent>(core, {
+    addresses: ["127.0.0.1"],
+    onBound: (b) => {
+      core.local = b.address;
+    },
+    onEvent: (e) => events.push(e),
+    ...(extra as object),
+  });
+  const bound = await driver.start();
+  return { core, driver, events, bound };
+}
+
+test("echo over real UDP on loopback: datagram in, core output out, events after the drain", async () => {
+  const { driver, events, bound } = await startEcho();
+  const c = await client();
+  try {
+    assert.equal(bound.length, 1);
+    assert.equal(bound[0]!.address.address, "127.0.0.1");
+    assert.ok(bound[0]!.address.port > 0);
+    for (const text of ["ping", "pong", "x".repeat(1200)]) {
+      c.socket.send(text, bound[0]!.address.port, "127.0.0.1");
+      assert.equal(await c.next(), text);
+    }
+    const rx = events.filter((e) => e.type === "rx");
+    assert.equal(rx.length, 3);
+    const first = rx[0] as Extract<EchoEvent, { type: "rx" }>;
+    // `from` is dgram's RemoteInfo as it is (a TransportAddress with extra fields: no copy per datagram).
+    assert.deepEqual([first.from.address, first.from.port], ["127.0.0.1", c.port]);
+    assert.deepEqual(first.to, bound[0]!.address);
+    assert.equal(driver.stats.datagramsReceived, 3);
+    assert.equal(driver.stats.datagramsSent, 3);
+    assert.equal(driver.stats.bytesSent, 4 + 4 + 1200);
+  } finally {
+    c.socket.close();
+    driver.close();
+  }
+});
+
+test("one timer: handleTimeout runs at or after each deadline, never before", async () => {
+  const core = new EchoCore();
+  const { driver, events } = await startEcho(core);
+  try {
+    const now = performance.now();
+    // Scheduled out of order; a later call brings an earlier deadline (the timer must be re-armed).
+    core.schedule(now + 40);
+    driver.kick();
+    await new Promise((r) => setImmediate(r));
+    core.schedule(now + 5);
+    core.schedule(now + 20);
+    driver.kick();
+    while (events.filter((e) => e.type === "tick").length < 3) await new Promise((r) => setTimeout(r, 5));
+    for (const t of core.timeouts) assert.ok(t.now >= t.due, `handleTimeout at ${t.now} before its deadline ${t.due}`);
+    const ticks = events.filter((e) => e.type === "tick").map((e) => (e as { now: number }).now);
+    assert.ok(ticks[0]! >= now + 5 && ticks[2]! >= now + 40, `${ticks}`);
+    assert.equal(core.deadlines.length, 0);
+  } finally {
+    driver.close();
+  }
+});
+
+test("kick() coalesces a burst of API calls into one drain", async () => {
+  const core = new EchoCore();
+  const { driver } = await startEcho(core);
+  const c = await client();
+  try {
+    const before = driver.stats.drains;
+    for (let i = 0; i < 50; i++) {
+      core.send({ address: "127.0.0.1", port: c.port }, `m${i}`);
+      driver.kick();
+    }
+    assert.equal(driver.stats.drains, before, "no drain happens synchronously");
+    const got: string[] = [];
+    for (let i = 0; i < 50; i++) got.push(await c.next());
+    assert.equal(driver.stats.drains, before + 1);
+    assert.deepEqual(
+      got,
+      Array.from({ length: 50 }, (_, i) => `m${i}`),
+    );
+  } finally {
+    c.socket.close();
+    driver.close();
+  }
+});
+
+test("send errors are counted, never thrown; unknown source sockets are counted", async () => {
+  const core = new EchoCore();
+  const { driver } = await startEcho(core);
+  try {
+    core.send({ address: "::1", port: 9 }, "wrong family");
+    core.send({ address: "127.0.0.1", port: 0 }, "bad port");
+    core.out.push({
+      from: { address: "10.9.9.9", port: 1 },
+      to: { address: "127.0.0.1", port: 9 },
+      data: Buffer.from("x"),
+    });
+    driver.kick();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(driver.stats.sendErrors["EAFNOSUPPORT"], 1);
+    const otherErrors = Object.entries(driver.stats.sendErrors).filter(([k]) => k !== "EAFNOSUPPORT");
+    assert.equal(
+      otherErrors.reduce((s, [, n]) => s + n, 0),
+      1,
+      JSON.stringify(driver.stats.sendErrors),
+    );
+    assert.equal(driver.stats.noSocket, 1);
+    assert.equal(driver.failed, undefined);
+  } finally {
+    driver.close();
+  }
+});
+
+test("a core that throws is failed alone: onFailed, its sockets closed, the other driver unaffected", async () => {
+  const failures: unknown[] = [];
+  const bad = await startEcho(new EchoCore(), { onFailed: (e: unknown) => failures.push(e) });
+  const good = await startEcho();
+  const c = await client();
+  try {
+    bad.core.throwOnData = true;
+    c.socket.send("boom", bad.bound[0]!.address.port, "127.0.0.1");
+    while (failures.length === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.match(String(failures[0]), /invariant broken/);
+    assert.ok(bad.driver.closed);
+    assert.match(String(bad.driver.failed), /invariant broken/);
+    c.socket.send("still alive", good.bound[0]!.address.port, "127.0.0.1");
+    assert.equal(await c.next(), "still alive");
+  } finally {
+    c.socket.close();
+    good.driver.close();
+    bad.driver.close();
+  }
+});
+
+test("a port range binds within the range; a taken port is skipped", async () => {
+  const base = 20000 + Math.floor(Math.random() * 20000);
+  const a = await startEcho(new EchoCore(), { portRange: [base, base + 20] });
+  const b = await startEcho(new EchoCore(), { portRange: [base, base + 20] });
+  try {
+    const pa = a.bound[0]!.address.port;
+    const pb = b.bound[0]!.address.port;
+    assert.ok(pa >= base && pa <= base + 20 && pb >= base && pb <= base + 20, `${pa} ${pb}`);
+    assert.notEqual(pa, pb);
+    const full = new UdpDriver(new EchoCore(), { addresses: ["127.0.0.1"], portRange: [pa, pa] });
+    await assert.rejects(full.start(), { code: "ERR_NET_NO_SOCKET" });
+    full.close();
+  } finally {
+    a.driver.close();
+    b.driver.close();
+  }
+});
+
+test("close() is idempotent; start after close and twice are rejected", async () => {
+  const { driver } = await startEcho();
+  await assert.rejects(driver.start(), { code: "ERR_NET_STARTED" });
+  driver.close();
+  driver.close();
+  assert.ok(driver.closed);
+  assert.deepEqual(driver.localAddresses, []);
+  driver.kick();
+  await assert.rejects(driver.start(), { code: "ERR_NET_CLOSED" });
+});
