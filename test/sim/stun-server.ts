@@ -72,13 +72,19 @@ export class StunServer implements SimHost, DatagramCore<never> {
   }
 
   handleDatagram(data: Uint8Array, from: TransportAddress, to: TransportAddress, now: number): void {
-    if (this.opts.ports && !this.opts.ports.includes(to.port)) return this.drop("closed-port");
+    const dropped = this.answer(data, from, to, now);
+    if (dropped) this.stats.dropped[dropped] = (this.stats.dropped[dropped] ?? 0) + 1;
+  }
+
+  /** Queues the response to one datagram; returns why it was dropped instead, if it was. */
+  private answer(data: Uint8Array, from: TransportAddress, to: TransportAddress, now: number): string | undefined {
+    if (this.opts.ports && !this.opts.ports.includes(to.port)) return "closed-port";
     const parsed = parseStun(data);
-    if (!parsed.ok) return this.drop(parsed.reason);
+    if (!parsed.ok) return parsed.reason;
     const req = parsed.msg;
-    if (req.cls !== StunClass.Request) return this.drop("not-request");
-    if (req.fingerprintOffset >= 0 && !verifyFingerprint(req)) return this.drop("bad-fingerprint");
-    if (this.out.length >= MAX_QUEUE) return this.drop("queue-full");
+    if (req.cls !== StunClass.Request) return "not-request";
+    if (req.fingerprintOffset >= 0 && !verifyFingerprint(req)) return "bad-fingerprint";
+    if (this.out.length >= MAX_QUEUE) return "queue-full";
     this.stats.requests++;
     const fingerprint = req.fingerprintOffset >= 0;
     const reply = { fingerprint, ...(this.opts.software ? { software: this.opts.software } : {}) };
@@ -104,6 +110,7 @@ export class StunServer implements SimHost, DatagramCore<never> {
       this.stats.responses++;
     }
     this.out.push({ from: to, to: { address: from.address, port: from.port }, data: response });
+    return undefined;
   }
 
   handleTimeout(): void {}
@@ -118,9 +125,5 @@ export class StunServer implements SimHost, DatagramCore<never> {
 
   nextTimeout(): number | undefined {
     return undefined;
-  }
-
-  private drop(reason: string): void {
-    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
   }
 }
