@@ -1,0 +1,128 @@
+// Media section builders for JSEP offers and answers, one per m-line kind (RFC 8829 5.2.1, 5.3.1).
+// Every section starts with the same transport block (RFC 8839 5: c=, candidates, ice-ufrag,
+// ice-pwd, ice-options; RFC 8122: fingerprint; RFC 4145: setup); the kind's builder adds the rest.
+// Today only `application` (RFC 8841: UDP/DTLS/SCTP webrtc-datachannel, sctp-port,
+// max-message-size) is built; audio and video get their own builder in SECTION_BUILDERS later and
+// are rejected in answers until then.
+import { type Fingerprint, formatFingerprint, type SetupRole } from "./attributes.js";
+import { newMedia, type SdpAttribute, type SdpMedia } from "./model.js";
+
+/** ICE and DTLS parameters written into every bundled section. */
+export interface LocalTransport {
+  iceUfrag: string;
+  icePwd: string;
+  /** `a=ice-options` tokens (default ["trickle"]). */
+  iceOptions: string[];
+  fingerprints: Fingerprint[];
+  setup: SetupRole;
+  /** Gathered local candidates as "candidate:..." strings. */
+  candidates: string[];
+  endOfCandidates: boolean;
+  /** The default candidate for the m= port and c= line (RFC 8839 4.2.1.1); port 9 / 0.0.0.0 when absent. */
+  defaultCandidate: { address: string; port: number } | undefined;
+}
+
+/** A data channel m-line in our offers. */
+export interface DataSectionConfig {
+  kind: "application";
+  mid: string;
+  /** Default 5000 (RFC 8841 5.1 default, and what browsers use). */
+  sctpPort?: number;
+  /** What we can receive, in bytes (default 262144 like Chrome; 0 = no limit). */
+  maxMessageSize?: number;
+}
+
+/** One m-line of a local offer. Audio and video configurations join this union later. */
+export type LocalSectionConfig = DataSectionConfig;
+
+/** What the answering side of a builder may accept. */
+export interface AnswerPreferences {
+  sctpPort: number;
+  maxMessageSize: number;
+}
+
+export const DEFAULT_SCTP_PORT = 5000;
+export const DEFAULT_MAX_MESSAGE_SIZE = 262144;
+export const DATA_PROTOCOL = "UDP/DTLS/SCTP";
+export const DATA_FORMAT = "webrtc-datachannel";
+
+export interface SectionBuilder {
+  /** The offered section for a local configuration. */
+  offer(config: LocalSectionConfig, transport: LocalTransport): SdpMedia;
+  /**
+   * The answer to an offered section that the offerer did not reject, or undefined to reject it.
+   * `alreadyAccepted` counts the sections of this kind accepted so far in the same answer.
+   */
+  answer(
+    offered: SdpMedia,
+    mid: string | undefined,
+    transport: LocalTransport,
+    prefs: AnswerPreferences,
+    alreadyAccepted: number,
+  ): SdpMedia | undefined;
+}
+
+/** Appends the shared transport block (everything up to and including a=setup) to a section. */
+export function writeTransport(m: SdpMedia, t: LocalTransport): void {
+  const d = t.defaultCandidate;
+  m.port = d ? d.port : 9;
+  m.connection = {
+    netType: "IN",
+    addrType: d?.address.includes(":") ? "IP6" : "IP4",
+    address: d ? d.address : "0.0.0.0",
+  };
+  const a = m.attributes;
+  for (const c of t.candidates) a.push({ key: "candidate", value: c.startsWith("candidate:") ? c.slice(10) : c });
+  if (t.endOfCandidates) a.push({ key: "end-of-candidates", value: undefined });
+  a.push({ key: "ice-ufrag", value: t.iceUfrag });
+  a.push({ key: "ice-pwd", value: t.icePwd });
+  if (t.iceOptions.length) a.push({ key: "ice-options", value: t.iceOptions.join(" ") });
+  for (const f of t.fingerprints) a.push({ key: "fingerprint", value: formatFingerprint(f) });
+  a.push({ key: "setup", value: t.setup });
+}
+
+/** A rejected section in an answer: port 0, the offer's kind, protocol and formats, and its mid. */
+export function rejectedSection(offered: SdpMedia, mid: string | undefined): SdpMedia {
+  const m = newMedia(offered.kind, 0, offered.protocol, [...offered.formats]);
+  m.connection = { netType: "IN", addrType: "IP4", address: "0.0.0.0" };
+  if (mid !== undefined) m.attributes.push({ key: "mid", value: mid });
+  return m;
+}
+
+function isDataProtocol(p: string): boolean {
+  return p === "UDP/DTLS/SCTP" || p === "TCP/DTLS/SCTP";
+}
+
+function dataAttributes(a: SdpAttribute[], mid: string, sctpPort: number, maxMessageSize: number): void {
+  a.push({ key: "mid", value: mid });
+  a.push({ key: "sctp-port", value: String(sctpPort) });
+  a.push({ key: "max-message-size", value: String(maxMessageSize) });
+}
+
+const applicationBuilder: SectionBuilder = {
+  offer(config, transport) {
+    const m = newMedia("application", 9, DATA_PROTOCOL, [DATA_FORMAT]);
+    writeTransport(m, transport);
+    dataAttributes(
+      m.attributes,
+      config.mid,
+      config.sctpPort ?? DEFAULT_SCTP_PORT,
+      config.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+    );
+    return m;
+  },
+  answer(offered, mid, transport, prefs, alreadyAccepted) {
+    // One SCTP association per connection: the first usable data section only (RFC 8841 4).
+    if (alreadyAccepted > 0 || mid === undefined) return undefined;
+    if (!isDataProtocol(offered.protocol) || !offered.formats.includes(DATA_FORMAT)) return undefined;
+    const m = newMedia("application", 9, offered.protocol, [DATA_FORMAT]);
+    writeTransport(m, transport);
+    dataAttributes(m.attributes, mid, prefs.sctpPort, prefs.maxMessageSize);
+    return m;
+  },
+};
+
+/** The builders by m-line kind. A kind without a builder is rejected in answers. */
+export const SECTION_BUILDERS: Readonly<Record<string, SectionBuilder>> = {
+  application: applicationBuilder,
+};
