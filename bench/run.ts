@@ -1,0 +1,352 @@
+// `npm run bench`: Petrel side by side with werift and node-datachannel, two peers in one process
+// on loopback, each (scenario, stack) measured in its own child process so that a crash or a stall
+// in one stack costs only its own figure. Prints each figure as it arrives, then a table with the
+// ratios Petrel/other and Petrel's targets.
+//
+//   npm run bench -- --only=setup,throughput --stacks=petrel,werift [--json=out.json]
+//   parts: setup, throughput, small, memory (default: all four), layers (bench/sctp.ts, bench/dtls.ts)
+//
+// Internally: `node dist/bench/run.js --child --scenario=S --stack=N --param=P --budget=MS` runs one
+// figure and prints one "@@RESULT {json}" line.
+import { spawn } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { memory } from "./scenarios/memory.js";
+import { setup } from "./scenarios/setup.js";
+import { small, throughput } from "./scenarios/throughput.js";
+import type { Scenario, ScenarioResult } from "./scenarios/types.js";
+import { findStack, STACKS } from "./stacks/index.js";
+
+const SCENARIOS: Record<string, Scenario> = { setup, throughput, small, memory };
+const PARTS = ["setup", "throughput", "small", "memory", "layers"] as const;
+const DEFAULT_PARTS = ["setup", "throughput", "small", "memory"];
+const ALIASES: Record<string, string> = { ndc: "node-datachannel", wrtc: "node-datachannel" };
+
+interface Target {
+  op: "<" | ">=";
+  value: number;
+}
+
+interface Job {
+  part: (typeof PARTS)[number];
+  label: string;
+  scenario: string;
+  param: number;
+  unit: string;
+  digits: number;
+  better: "lower" | "higher";
+  target: Target;
+  /** Soft budget the scenario itself respects (it then reports what it reached). */
+  budgetMs: number;
+  /** The parent kills the child after this long. */
+  hardCapMs: number;
+  exposeGc: boolean;
+}
+
+const JOBS: Job[] = [
+  {
+    part: "setup",
+    label: "set-up, median of 20 (ms)",
+    scenario: "setup",
+    param: 20,
+    unit: "ms",
+    digits: 1,
+    better: "lower",
+    target: { op: "<", value: 5 },
+    budgetMs: 30_000,
+    hardCapMs: 60_000,
+    exposeGc: false,
+  },
+  ...[16384, 65536].map(
+    (size): Job => ({
+      part: "throughput",
+      label: `throughput ${size / 1024} KiB messages (MB/s)`,
+      scenario: "throughput",
+      param: size,
+      unit: "MB/s",
+      digits: 1,
+      better: "higher",
+      target: { op: ">=", value: 80 },
+      budgetMs: 5_000,
+      hardCapMs: 40_000,
+      exposeGc: false,
+    }),
+  ),
+  {
+    part: "small",
+    label: "100-byte messages per second",
+    scenario: "small",
+    param: 100,
+    unit: "msg/s",
+    digits: 0,
+    better: "higher",
+    target: { op: ">=", value: 200_000 },
+    budgetMs: 5_000,
+    hardCapMs: 40_000,
+    exposeGc: false,
+  },
+  ...[100, 500].map(
+    (n): Job => ({
+      part: "memory",
+      label: `RSS per connection, ${n} pairs open (MB)`,
+      scenario: "memory",
+      param: n,
+      unit: "MB",
+      digits: 3,
+      better: "lower",
+      target: { op: "<", value: 0.15 },
+      budgetMs: 60_000,
+      hardCapMs: 120_000,
+      exposeGc: true,
+    }),
+  ),
+];
+
+interface Outcome {
+  ok: boolean;
+  result?: ScenarioResult;
+  error?: string;
+  seconds: number;
+}
+
+const RESULT_TAG = "@@RESULT ";
+const ERROR_TAG = "@@ERROR ";
+
+function parseArgs(argv: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const a of argv) {
+    if (!a.startsWith("--")) continue;
+    const eq = a.indexOf("=");
+    if (eq < 0) out.set(a.slice(2), "");
+    else out.set(a.slice(2, eq), a.slice(eq + 1));
+  }
+  return out;
+}
+
+// ---- child side -------------------------------------------------------------------------------
+
+async function child(args: Map<string, string>): Promise<void> {
+  const fail = (err: unknown): void => {
+    const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stdout.write(`${ERROR_TAG}${JSON.stringify(msg)}\n`, () => process.exit(1));
+  };
+  process.on("uncaughtException", fail);
+  process.on("unhandledRejection", fail);
+  const stackName = args.get("stack") ?? "";
+  const scenario = SCENARIOS[args.get("scenario") ?? ""];
+  const stack = findStack(stackName);
+  if (!scenario || !stack) throw new Error(`bad child arguments: ${[...args].join(" ")}`);
+  const loaded = await stack.load();
+  const result = await scenario({
+    stack: loaded,
+    name: stackName,
+    param: Number(args.get("param")),
+    budgetMs: Number(args.get("budget")),
+  });
+  process.stdout.write(`${RESULT_TAG}${JSON.stringify(result)}\n`, () => {
+    try {
+      loaded.shutdown?.();
+    } finally {
+      process.exit(0);
+    }
+  });
+}
+
+// ---- parent side ------------------------------------------------------------------------------
+
+const SELF = fileURLToPath(import.meta.url);
+
+function runChild(job: Job, stack: string): Promise<Outcome> {
+  const t0 = performance.now();
+  const argv = [
+    ...(job.exposeGc ? ["--expose-gc"] : []),
+    SELF,
+    "--child",
+    `--scenario=${job.scenario}`,
+    `--stack=${stack}`,
+    `--param=${job.param}`,
+    `--budget=${job.budgetMs}`,
+  ];
+  return new Promise<Outcome>((resolve) => {
+    const proc = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    let killed = false;
+    proc.stdout.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+    });
+    proc.stderr.setEncoding("utf8").on("data", (d: string) => {
+      err = (err + d).slice(-4000);
+    });
+    const timer = setTimeout(() => {
+      killed = true;
+      proc.kill("SIGKILL");
+    }, job.hardCapMs);
+    proc.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const seconds = (performance.now() - t0) / 1000;
+      for (const line of out.split("\n")) {
+        if (line.startsWith(RESULT_TAG)) {
+          resolve({ ok: true, result: JSON.parse(line.slice(RESULT_TAG.length)), seconds });
+          return;
+        }
+        if (line.startsWith(ERROR_TAG)) {
+          resolve({ ok: false, error: JSON.parse(line.slice(ERROR_TAG.length)), seconds });
+          return;
+        }
+      }
+      const why = killed
+        ? `killed after the ${job.hardCapMs / 1000} s cap`
+        : `exited with ${signal ?? code} without a result`;
+      resolve({ ok: false, error: `${why}\n${err.trim().split("\n").slice(-8).join("\n")}`, seconds });
+    });
+  });
+}
+
+function fmt(v: number, digits: number): string {
+  if (!Number.isFinite(v)) return "-";
+  return v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function meets(t: Target, v: number): boolean {
+  return t.op === "<" ? v < t.value : v >= t.value;
+}
+
+function firstLine(s: string): string {
+  const line = s.split("\n").find((l) => l.trim() !== "") ?? s;
+  return line.length > 110 ? `${line.slice(0, 107)}...` : line;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows
+    .map((r, ri) => {
+      const line = r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+      return ri === 0 ? `${line}\n${widths.map((w) => "-".repeat(w)).join("  ")}` : line;
+    })
+    .join("\n");
+}
+
+async function runLayers(): Promise<void> {
+  const here = dirname(SELF);
+  for (const name of ["sctp", "dtls"]) {
+    const file = join(here, `${name}.js`);
+    console.log(`\n== layer micro-benchmark: bench/${name}.ts`);
+    if (!existsSync(file)) {
+      console.log("   (not present)");
+      continue;
+    }
+    const code = await new Promise<number | string>((resolve) => {
+      const proc = spawn(process.execPath, [file], { stdio: ["ignore", "inherit", "inherit"] });
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 180_000);
+      proc.on("close", (c, s) => {
+        clearTimeout(timer);
+        resolve(s ?? c ?? 0);
+      });
+    });
+    if (code !== 0) console.log(`   (bench/${name} ended with ${code})`);
+  }
+}
+
+async function parent(args: Map<string, string>): Promise<void> {
+  const parts = (args.get("only") || DEFAULT_PARTS.join(",")).split(",").filter(Boolean);
+  for (const p of parts) {
+    if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown part "${p}" (${PARTS.join(", ")})`);
+  }
+  const stacks = (args.get("stacks") || STACKS.map((s) => s.name).join(","))
+    .split(",")
+    .filter(Boolean)
+    .map((s) => ALIASES[s] ?? s);
+  for (const s of stacks) {
+    if (!findStack(s)) throw new Error(`unknown stack "${s}" (${STACKS.map((x) => x.name).join(", ")})`);
+  }
+  const jobs = JOBS.filter((j) => parts.includes(j.part));
+  console.log(
+    `Petrel benchmark: node ${process.version}, ${process.platform}-${process.arch}; stacks ${stacks.join(", ")}.` +
+      "\nTwo peers in one process on loopback; each figure in a fresh child process. MB = 10^6 bytes.",
+  );
+  const results = new Map<string, Outcome>();
+  for (const job of jobs) {
+    console.log(`\n== ${job.label}`);
+    for (const stack of stacks) {
+      const o = await runChild(job, stack);
+      results.set(`${job.label}|${stack}`, o);
+      const name = stack.padEnd(17);
+      if (o.ok && o.result) {
+        const r = o.result;
+        console.log(
+          `   ${name}${fmt(r.value, job.digits).padStart(12)} ${job.unit}${r.capped ? " (capped)" : ""}   ${r.detail} [${o.seconds.toFixed(1)} s]`,
+        );
+      } else {
+        console.log(`   ${name}${"FAILED".padStart(12)}   ${firstLine(o.error ?? "")}`);
+        if (o.error?.includes("\n")) {
+          for (const l of o.error.split("\n").slice(1, 6)) console.log(`   ${" ".repeat(17)}  | ${l}`);
+        }
+      }
+    }
+  }
+
+  if (jobs.length > 0) {
+    const others = stacks.filter((s) => s !== "petrel");
+    const hasPetrel = stacks.includes("petrel");
+    const header = [
+      "figure",
+      ...stacks,
+      ...(hasPetrel ? others.map((o) => `petrel/${o}`) : []),
+      ...(hasPetrel ? ["petrel target"] : []),
+    ];
+    const rows: string[][] = [header];
+    for (const job of jobs) {
+      const value = (s: string): number => {
+        const o = results.get(`${job.label}|${s}`);
+        return o?.ok && o.result ? o.result.value : Number.NaN;
+      };
+      const cell = (s: string): string => {
+        const o = results.get(`${job.label}|${s}`);
+        if (!o?.ok || !o.result) return "failed";
+        return `${fmt(o.result.value, job.digits)}${o.result.capped ? "*" : ""}`;
+      };
+      const row = [job.label, ...stacks.map(cell)];
+      if (hasPetrel) {
+        const p = value("petrel");
+        for (const o of others) {
+          const ratio = p / value(o);
+          row.push(Number.isFinite(ratio) ? `${fmt(ratio, ratio < 10 ? 2 : 0)}x` : "-");
+        }
+        const t = `${job.target.op} ${fmt(job.target.value, 0)} ${job.unit}`;
+        row.push(Number.isFinite(p) ? `${t} ${meets(job.target, p) ? "met" : "MISSED"}` : t);
+      }
+      rows.push(row);
+    }
+    console.log(`\n${table(rows)}`);
+    console.log(
+      "\n* = capped: the stack did not finish within the scenario's time cap; the figure is what it reached." +
+        "\nRatios are Petrel's figure divided by the other's: below 1 is better for ms and MB, above 1 for MB/s and msg/s.",
+    );
+  }
+  if (parts.includes("layers")) await runLayers();
+
+  const jsonPath = args.get("json");
+  if (jsonPath) {
+    const data = jobs.map((j) => ({
+      figure: j.label,
+      unit: j.unit,
+      results: Object.fromEntries(stacks.map((s) => [s, results.get(`${j.label}|${s}`)])),
+    }));
+    writeFileSync(jsonPath, `${JSON.stringify(data, null, 2)}\n`);
+  }
+}
+
+const args = parseArgs(process.argv.slice(2));
+if (args.has("child")) {
+  child(args).catch((err) => {
+    const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stdout.write(`${ERROR_TAG}${JSON.stringify(msg)}\n`, () => process.exit(1));
+  });
+} else {
+  parent(args).catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}
