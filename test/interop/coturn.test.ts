@@ -1,0 +1,146 @@
+// Interop with a real STUN server, coturn (Debian package `coturn`), on loopback: a Binding request
+// built by src/stun/ gets an XOR-MAPPED-ADDRESS equal to the client socket's address, both from a
+// plain dgram socket and from a sans-IO client core run by the UdpDriver (retransmissions by
+// StunClientTransaction). The server is always killed in `after`.
+import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
+import { once } from "node:events";
+import { after, before, test } from "node:test";
+import type { TransportAddress } from "../../src/address.js";
+import type { DatagramCore, Transmit } from "../../src/core.js";
+import { UdpDriver } from "../../src/net/driver.js";
+import { cryptoRandom } from "../../src/random.js";
+import {
+  Attr,
+  parseStun,
+  StunBuilder,
+  StunClass,
+  StunClientTransaction,
+  StunMethod,
+  verifyFingerprint,
+} from "../../src/stun/index.js";
+import { type Coturn, startCoturn } from "./coturn.js";
+import { requireTool } from "./tools.js";
+
+const PATHS = ["/usr/bin/turnserver", "turnserver"];
+let server: Coturn | undefined;
+let startError: unknown;
+
+before(async () => {
+  // The tool check happens per test (requireTool needs a TestContext); start only if present.
+  const { existsSync } = await import("node:fs");
+  if (!existsSync(PATHS[0]!)) return;
+  try {
+    server = await startCoturn(PATHS[0]!);
+  } catch (err) {
+    startError = err;
+  }
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+function running(t: import("node:test").TestContext): Coturn | undefined {
+  if (!requireTool(t, "coturn", PATHS)) return undefined;
+  if (startError) throw startError;
+  assert.ok(server, "coturn was not started");
+  return server;
+}
+
+test("coturn answers our Binding request with our socket's address (XOR-MAPPED-ADDRESS)", async (t) => {
+  const srv = running(t);
+  if (!srv) return;
+  const s = createSocket("udp4");
+  s.bind(0, "127.0.0.1");
+  await once(s, "listening");
+  try {
+    const tid = cryptoRandom().bytes(12);
+    const req = new StunBuilder(StunMethod.Binding, StunClass.Request, tid).finish({ fingerprint: true });
+    const got = once(s, "message") as Promise<[Buffer]>;
+    s.send(req, srv.port, "127.0.0.1");
+    const [msg] = await Promise.race([
+      got,
+      new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`no answer\n${srv.log()}`)), 3000)),
+    ]);
+    const p = parseStun(msg);
+    assert.ok(p.ok, `unparsable response ${msg.toString("hex")}`);
+    assert.equal(p.msg.cls, StunClass.SuccessResponse);
+    assert.equal(p.msg.method, StunMethod.Binding);
+    assert.deepEqual([...p.msg.transactionId], [...tid]);
+    assert.deepEqual(p.msg.getAddress(Attr.XorMappedAddress), { address: "127.0.0.1", port: s.address().port });
+    if (p.msg.fingerprintOffset >= 0) assert.ok(verifyFingerprint(p.msg), "coturn's FINGERPRINT verifies");
+  } finally {
+    s.close();
+  }
+});
+
+type ClientEvent = { type: "mapped"; address: TransportAddress; rtt: number } | { type: "failed"; why: string };
+
+/** A sans-IO Binding client: one transaction from the first bound address to the server. */
+class BindingClient implements DatagramCore<ClientEvent> {
+  private tx: StunClientTransaction | undefined;
+  private local: TransportAddress | undefined;
+  private readonly events: ClientEvent[] = [];
+  constructor(readonly server: TransportAddress) {}
+  start(local: TransportAddress, now: number): void {
+    this.local = local;
+    const req = new StunBuilder(StunMethod.Binding, StunClass.Request, cryptoRandom().bytes(12)).finish({
+      fingerprint: true,
+    });
+    this.tx = new StunClientTransaction(req, now, { rto: 100 });
+  }
+  handleDatagram(data: Uint8Array, _from: TransportAddress, _to: TransportAddress, now: number): void {
+    const p = parseStun(data);
+    if (!p.ok || !this.tx) return;
+    this.tx.handleResponse(p.msg, now);
+    this.collect();
+  }
+  handleTimeout(now: number): void {
+    this.tx?.handleTimeout(now);
+    this.collect();
+  }
+  private collect(): void {
+    const e = this.tx?.pollEvent();
+    if (!e) return;
+    if (e.type === "success") {
+      const a = e.response.getAddress(Attr.XorMappedAddress);
+      this.events.push(a ? { type: "mapped", address: a, rtt: e.rtt } : { type: "failed", why: "no address" });
+    } else this.events.push({ type: "failed", why: e.type });
+  }
+  pollTransmit(): Transmit | undefined {
+    const data = this.tx?.pollTransmit();
+    return data && this.local ? { from: this.local, to: this.server, data } : undefined;
+  }
+  pollEvent(): ClientEvent | undefined {
+    return this.events.shift();
+  }
+  nextTimeout(): number | undefined {
+    return this.tx?.nextTimeout();
+  }
+}
+
+test("the UdpDriver runs a sans-IO Binding client against coturn", async (t) => {
+  const srv = running(t);
+  if (!srv) return;
+  const core = new BindingClient({ address: "127.0.0.1", port: srv.port });
+  let resolveEvent: (e: ClientEvent) => void = () => {};
+  const event = new Promise<ClientEvent>((r) => {
+    resolveEvent = r;
+  });
+  const driver = new UdpDriver(core, {
+    addresses: ["127.0.0.1"],
+    onBound: (b, now) => core.start(b.address, now),
+    onEvent: resolveEvent,
+  });
+  try {
+    const [bound] = await driver.start();
+    const e = await event;
+    assert.equal(e.type, "mapped", JSON.stringify(e));
+    assert.deepEqual((e as { address: TransportAddress }).address, bound!.address);
+    assert.ok(driver.stats.datagramsSent >= 1 && driver.stats.datagramsReceived >= 1);
+    assert.deepEqual(driver.stats.sendErrors, {});
+  } finally {
+    driver.close();
+  }
+});
