@@ -1,0 +1,187 @@
+// Self-signed X.509 certificates for DTLS in WebRTC (RFC 8827 6.5: keys are authenticated by
+// the SDP fingerprint, not by a CA): a minimal DER writer (X.690) for an X.509 v3 certificate
+// (RFC 5280 4.1) signed with ECDSA P-256 / SHA-256 (RFC 5758 3.2), or RSA for tests and old peers,
+// and reading a peer's certificate with node:crypto's X509Certificate.
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  X509Certificate,
+} from "node:crypto";
+import type { Random } from "../random.js";
+import { cryptoRandom } from "../random.js";
+import { type Fingerprint, fingerprint } from "./fingerprint.js";
+
+export interface DtlsCertificate {
+  privateKey: KeyObject;
+  /** The certificate in DER. */
+  der: Uint8Array;
+}
+
+export interface GeneratedCertificate extends DtlsCertificate {
+  /** Expiry as milliseconds since the Unix epoch (RTCCertificate.expires). */
+  expires: number;
+  /** sha-256 (and others) fingerprints in SDP form. */
+  fingerprints(): Fingerprint[];
+}
+
+export interface GenerateCertificateOptions {
+  /** Lifetime in ms from now; default 30 days. */
+  expires?: number;
+  /** "ecdsa" (P-256, default) or "rsa" (2048-bit, RSASSA-PKCS1-v1_5 / SHA-256). */
+  keyType?: "ecdsa" | "rsa";
+  commonName?: string;
+  /** Wall-clock "now" in ms (default Date.now()). */
+  now?: number;
+  /** Randomness for the serial number. */
+  random?: Random;
+}
+
+const DAY = 24 * 3600 * 1000;
+
+// ---- A minimal DER writer ----
+
+function derLength(n: number): number[] {
+  if (n < 0x80) return [n];
+  if (n < 0x100) return [0x81, n];
+  if (n < 0x10000) return [0x82, n >> 8, n & 255];
+  return [0x83, n >> 16, (n >> 8) & 255, n & 255];
+}
+
+function tlv(tag: number, content: Uint8Array): Uint8Array {
+  const len = derLength(content.length);
+  const out = new Uint8Array(1 + len.length + content.length);
+  out[0] = tag;
+  out.set(len, 1);
+  out.set(content, 1 + len.length);
+  return out;
+}
+
+function cat(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+const seq = (...parts: Uint8Array[]): Uint8Array => tlv(0x30, cat(parts));
+const set = (...parts: Uint8Array[]): Uint8Array => tlv(0x31, cat(parts));
+const NULL = Uint8Array.of(0x05, 0x00);
+
+/** Encodes a dotted OID (X.690 8.19). */
+export function derOid(dotted: string): Uint8Array {
+  const arcs = dotted.split(".").map(Number);
+  const bytes: number[] = [arcs[0]! * 40 + arcs[1]!];
+  for (const arc of arcs.slice(2)) {
+    const chunk: number[] = [arc & 0x7f];
+    let v = Math.floor(arc / 128);
+    while (v > 0) {
+      chunk.unshift((v & 0x7f) | 0x80);
+      v = Math.floor(v / 128);
+    }
+    bytes.push(...chunk);
+  }
+  return tlv(0x06, Uint8Array.from(bytes));
+}
+
+function derTime(ms: number): Uint8Array {
+  const d = new Date(ms);
+  const y = d.getUTCFullYear();
+  const p2 = (n: number): string => String(n).padStart(2, "0");
+  const rest = `${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())}${p2(d.getUTCHours())}${p2(d.getUTCMinutes())}${p2(d.getUTCSeconds())}Z`;
+  // UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 4.1.2.5).
+  if (y >= 1950 && y < 2050) return tlv(0x17, new TextEncoder().encode(p2(y % 100) + rest));
+  return tlv(0x18, new TextEncoder().encode(String(y).padStart(4, "0") + rest));
+}
+
+function derName(cn: string): Uint8Array {
+  return seq(set(seq(derOid("2.5.4.3"), tlv(0x0c, new TextEncoder().encode(cn)))));
+}
+
+const ECDSA_SHA256 = seq(derOid("1.2.840.10045.4.3.2"));
+const RSA_SHA256 = seq(derOid("1.2.840.113549.1.1.11"), NULL);
+
+/** Builds and self-signs a certificate for `privateKey` (EC P-256 or RSA). */
+export function buildSelfSignedCertificate(
+  privateKey: KeyObject,
+  opts: { notBefore: number; notAfter: number; commonName: string; serial: Uint8Array },
+): Uint8Array {
+  const isEc = privateKey.asymmetricKeyType === "ec";
+  const algorithm = isEc ? ECDSA_SHA256 : RSA_SHA256;
+  const spki = new Uint8Array(createPublicKey(privateKey).export({ type: "spki", format: "der" }));
+  const serial = Uint8Array.from(opts.serial);
+  serial[0] = (serial[0]! & 0x7f) | 0x40; // positive and minimally encoded
+  const name = derName(opts.commonName);
+  const tbs = seq(
+    tlv(0xa0, tlv(0x02, Uint8Array.of(2))), // version v3
+    tlv(0x02, serial),
+    algorithm,
+    name,
+    seq(derTime(opts.notBefore), derTime(opts.notAfter)),
+    name,
+    spki,
+  );
+  const signature = sign("sha256", tbs, isEc ? { key: privateKey, dsaEncoding: "der" } : privateKey);
+  const bitString = new Uint8Array(signature.length + 1);
+  bitString[0] = 0;
+  bitString.set(signature, 1);
+  return seq(tbs, algorithm, tlv(0x03, bitString));
+}
+
+/** RTCPeerConnection.generateCertificate's engine: an ECDSA P-256 self-signed certificate. */
+export function generateCertificate(opts: GenerateCertificateOptions = {}): GeneratedCertificate {
+  const now = opts.now ?? Date.now();
+  const lifetime = opts.expires ?? 30 * DAY;
+  const keyType = opts.keyType ?? "ecdsa";
+  const { privateKey } =
+    keyType === "ecdsa"
+      ? generateKeyPairSync("ec", { namedCurve: "prime256v1" })
+      : generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const notBefore = Math.floor((now - DAY) / 1000) * 1000;
+  const notAfter = Math.floor((now + lifetime) / 1000) * 1000;
+  const der = buildSelfSignedCertificate(privateKey, {
+    notBefore,
+    notAfter,
+    commonName: opts.commonName ?? "WebRTC",
+    serial: (opts.random ?? cryptoRandom()).bytes(16),
+  });
+  return certificateFrom(privateKey, der, notAfter);
+}
+
+/** Wraps an existing key and DER certificate (e.g. loaded from PEM files). */
+export function certificateFrom(privateKey: KeyObject, der: Uint8Array, expires?: number): GeneratedCertificate {
+  let exp = expires;
+  if (exp === undefined) {
+    const parsed = readCertificate(der);
+    exp = parsed ? Date.parse(parsed.validTo) : Number.NaN;
+  }
+  return {
+    privateKey,
+    der,
+    expires: exp,
+    fingerprints: () => [fingerprint(der, "sha-256")],
+  };
+}
+
+/** Loads a PEM key and certificate (as used by the openssl interop test and the Node API). */
+export function certificateFromPem(keyPem: string, certPem: string): GeneratedCertificate {
+  const privateKey = createPrivateKey(keyPem);
+  const x = new X509Certificate(certPem);
+  return certificateFrom(privateKey, new Uint8Array(x.raw), Date.parse(x.validTo));
+}
+
+/** Parses a peer's DER certificate; undefined when it is not a valid X.509 certificate. */
+export function readCertificate(der: Uint8Array): X509Certificate | undefined {
+  try {
+    return new X509Certificate(der);
+  } catch {
+    return undefined; // node:crypto reports malformed DER only by throwing
+  }
+}

@@ -1,0 +1,636 @@
+// DtlsEndpoint: a sans-IO DTLS 1.2 client or server for one peer (RFC 6347), a PacketCore.
+// It owns the record layer state (epochs, sequence numbers, replay windows, RFC 6347 4.1), the
+// handshake reassembly and flight retransmission (4.2.3-4.2.4), fingerprint checks (RFC 8122 /
+// RFC 8842 5), alerts and close_notify (RFC 5246 7.2), application data and the exporter (RFC 5705,
+// RFC 5764 4.2). The handshake logic lives in client.ts / server.ts.
+import type { PacketCore } from "../core.js";
+import { cryptoRandom, type Random } from "../random.js";
+import { ALERT_FATAL, ALERT_WARNING, AlertDescription, alertName } from "./alert.js";
+import type { DtlsCertificate } from "./certificate.js";
+import { ClientHandshake } from "./client.js";
+import { checkCookie, helloVerifyRequest } from "./cookie.js";
+import { DtlsError } from "./errors.js";
+import { checkFingerprints, type Fingerprint } from "./fingerprint.js";
+import { type FlightItem, FlightTimer, packFlight, type RecordSealer } from "./flight.js";
+import type { Handshake, HandshakeConfig, HandshakeHost } from "./handshake.js";
+import { HT_CLIENT_HELLO, HT_HELLO_REQUEST, readFragment } from "./messages.js";
+import { type AeadKeys, exportKeyingMaterial } from "./prf.js";
+import { Reassembler } from "./reassembly.js";
+import {
+  CONTENT_ALERT,
+  CONTENT_APPLICATION_DATA,
+  CONTENT_CHANGE_CIPHER_SPEC,
+  CONTENT_HANDSHAKE,
+  isDtlsVersion,
+  MAX_PLAINTEXT,
+  plainRecord,
+  RECORD_HEADER_LENGTH,
+  RecordCipher,
+  type RecordHeader,
+  ReplayWindow,
+  readRecordHeader,
+} from "./record.js";
+import { ServerHandshake } from "./server.js";
+import {
+  CIPHER_SUITES,
+  type CipherSuite,
+  DEFAULT_SRTP_PROFILES,
+  SRTP_PROFILE_NAMES,
+  SUPPORTED_GROUPS,
+  suiteById,
+  suiteByName,
+} from "./suites.js";
+
+export type DtlsRole = "client" | "server";
+export type DtlsState = "new" | "connecting" | "connected" | "closed" | "failed";
+
+export type DtlsEvent =
+  | { type: "state"; state: DtlsState }
+  | { type: "connected"; srtpProfile?: number }
+  | { type: "data"; data: Uint8Array }
+  | { type: "closed" }
+  | { type: "failed"; reason: string; alert?: number }
+  /** The peer's certificate arrived while no remote fingerprints are set: call setRemoteFingerprints or abort. */
+  | { type: "peerCertificate"; der: Uint8Array };
+
+export interface DtlsEndpointOptions {
+  role: DtlsRole;
+  certificate: DtlsCertificate;
+  /** The peer's fingerprints (SDP a=fingerprint); may also be set later with setRemoteFingerprints. */
+  remoteFingerprints?: Fingerprint[];
+  random?: Random;
+  /** Largest datagram we send (default 1200). */
+  mtu?: number;
+  /** use_srtp profiles in preference order (default GCM then AES-CM); [] to omit use_srtp. */
+  srtpProfiles?: readonly number[];
+  /** Cipher suites by id or name, in preference order (default: all supported). */
+  cipherSuites?: readonly (number | string)[];
+  /** ECDHE groups in preference order (default X25519, P-256). */
+  groups?: readonly number[];
+  /** Server: answer ClientHellos without a valid cookie with a HelloVerifyRequest (default true). */
+  cookies?: boolean;
+  /** Server: HMAC key for cookies (default: 32 random bytes). */
+  cookieSecret?: Uint8Array;
+  /** Server: bytes identifying the client (e.g. its address) bound into the cookie. */
+  clientId?: Uint8Array;
+  /** Initial retransmission timeout in ms (default 400; doubles up to 60 s, RFC 6347 4.2.4.1). */
+  retransmitTimeout?: number;
+  /** Retransmissions of one flight before the handshake fails (default 7). */
+  maxRetransmits?: number;
+}
+
+export interface DtlsStats {
+  datagramsSent: number;
+  datagramsReceived: number;
+  recordsSent: number;
+  recordsReceived: number;
+  retransmissions: number;
+  helloVerifyRequests: number;
+  dropped: {
+    replay: number;
+    badMac: number;
+    garbage: number;
+    epoch: number;
+    state: number;
+    handshake: number;
+  };
+}
+
+/** Largest number of queued outgoing datagrams before send() refuses more. */
+const MAX_TX_QUEUE = 8192;
+/** Application records that arrived before `connected` (early data, pending fingerprint). */
+const MAX_EARLY_DATA = 64;
+
+const EXPORTER_FORBIDDEN = new Set([
+  "client finished",
+  "server finished",
+  "master secret",
+  "key expansion",
+  "extended master secret",
+]);
+
+export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, RecordSealer {
+  readonly role: DtlsRole;
+  readonly stats: DtlsStats;
+  state: DtlsState;
+  readonly mtu: number;
+  private readonly config: HandshakeConfig;
+  private readonly cookies: boolean;
+  private readonly cookieSecret: Uint8Array;
+  private readonly clientId: Uint8Array | undefined;
+  private remoteFingerprints: Fingerprint[] | undefined;
+  private fingerprintVerified: boolean;
+  private hs: Handshake | undefined;
+  private readonly reassembler: Reassembler;
+  private readonly timer: FlightTimer;
+  private flight: FlightItem[] | undefined;
+  private lastFlightAt: number;
+  private retransmitRequested: boolean;
+  private handshakeDone: boolean;
+  private now: number;
+  // Record layer.
+  private readonly writeSeq: number[];
+  private writeEpoch: number;
+  private readCipher: RecordCipher | undefined;
+  private writeCipher: RecordCipher | undefined;
+  private readonly replay: ReplayWindow;
+  private readonly header: RecordHeader;
+  private closeSent: boolean;
+  // Queues.
+  private tx: Uint8Array[];
+  private txHead: number;
+  private events: DtlsEvent[];
+  private eventHead: number;
+  private early: Uint8Array[];
+
+  constructor(opts: DtlsEndpointOptions) {
+    if (opts.role !== "client" && opts.role !== "server")
+      throw new DtlsError("INVALID_ARGUMENT", "role must be client or server");
+    if (!opts.certificate?.privateKey || !opts.certificate.der) {
+      throw new DtlsError("INVALID_ARGUMENT", "certificate { privateKey, der } is required");
+    }
+    this.role = opts.role;
+    this.mtu = opts.mtu ?? 1200;
+    if (this.mtu < 200) throw new DtlsError("INVALID_ARGUMENT", "mtu must be at least 200");
+    const random = opts.random ?? cryptoRandom();
+    const suites: CipherSuite[] = [];
+    for (const s of opts.cipherSuites ?? CIPHER_SUITES.map((c) => c.id)) {
+      const suite = typeof s === "number" ? suiteById(s) : suiteByName(s);
+      if (!suite) throw new DtlsError("UNSUPPORTED", `unsupported cipher suite ${String(s)}`);
+      suites.push(suite);
+    }
+    this.config = {
+      certificate: opts.certificate,
+      random,
+      cipherSuites: suites,
+      groups: opts.groups ?? SUPPORTED_GROUPS,
+      srtpProfiles: opts.srtpProfiles ?? DEFAULT_SRTP_PROFILES,
+    };
+    this.cookies = opts.cookies ?? true;
+    this.cookieSecret = opts.cookieSecret ?? random.bytes(32);
+    this.clientId = opts.clientId;
+    this.remoteFingerprints = opts.remoteFingerprints;
+    this.fingerprintVerified = false;
+    this.hs = undefined;
+    this.reassembler = new Reassembler(0);
+    this.timer = new FlightTimer(opts.retransmitTimeout ?? 400, opts.maxRetransmits ?? 7);
+    this.flight = undefined;
+    this.lastFlightAt = Number.NEGATIVE_INFINITY;
+    this.retransmitRequested = false;
+    this.handshakeDone = false;
+    this.now = 0;
+    this.writeSeq = [0, 0];
+    this.writeEpoch = 0;
+    this.readCipher = undefined;
+    this.writeCipher = undefined;
+    this.replay = new ReplayWindow();
+    this.header = { type: 0, version: 0, epoch: 0, sequence: 0, length: 0 };
+    this.closeSent = false;
+    this.tx = [];
+    this.txHead = 0;
+    this.events = [];
+    this.eventHead = 0;
+    this.early = [];
+    this.state = "new";
+    this.stats = {
+      datagramsSent: 0,
+      datagramsReceived: 0,
+      recordsSent: 0,
+      recordsReceived: 0,
+      retransmissions: 0,
+      helloVerifyRequests: 0,
+      dropped: { replay: 0, badMac: 0, garbage: 0, epoch: 0, state: 0, handshake: 0 },
+    };
+  }
+
+  // ---- Public API ----
+
+  /** Client: sends the ClientHello. Server: starts accepting a handshake. */
+  start(now: number): void {
+    if (this.state !== "new") throw new DtlsError("INVALID_STATE", `start() in state ${this.state}`);
+    this.tick(now);
+    this.setState("connecting");
+    if (this.role === "client") {
+      const hs = new ClientHandshake(this, this.config);
+      this.hs = hs;
+      hs.start();
+    }
+  }
+
+  /** The negotiated cipher suite name, once known. */
+  get cipherSuite(): string | undefined {
+    return this.hs?.suite?.name;
+  }
+
+  /** The SRTP protection profile agreed through use_srtp (RFC 5764 4.1.2), if any. */
+  get selectedSrtpProfile(): number | undefined {
+    return this.hs?.srtpProfile;
+  }
+
+  get selectedSrtpProfileName(): string | undefined {
+    const p = this.selectedSrtpProfile;
+    return p === undefined ? undefined : SRTP_PROFILE_NAMES[p];
+  }
+
+  /** True once any per-peer handshake state exists (a server answering only with cookies has none). */
+  get hasHandshakeState(): boolean {
+    return this.hs !== undefined || this.reassembler.bufferedBytes > 0;
+  }
+
+  getRemoteCertificate(): Uint8Array | undefined {
+    return this.hs?.peerCertificate;
+  }
+
+  setRemoteFingerprints(fingerprints: Fingerprint[]): void {
+    this.remoteFingerprints = fingerprints;
+    const der = this.hs?.peerCertificate;
+    if (!der || this.fingerprintVerified || this.state === "failed" || this.state === "closed") return;
+    if (this.verifyFingerprint(der) && this.handshakeDone) this.becomeConnected();
+  }
+
+  /** Sends one application data record (RFC 6347 4.1.1: it must fit the MTU). */
+  send(data: Uint8Array): void {
+    if (this.state !== "connected") throw new DtlsError("INVALID_STATE", `send() in state ${this.state}`);
+    const cipher = this.writeCipher!;
+    if (data.length > MAX_PLAINTEXT || RECORD_HEADER_LENGTH + cipher.overhead + data.length > this.mtu) {
+      throw new DtlsError("MESSAGE_TOO_LARGE", `${data.length} bytes do not fit one record within MTU ${this.mtu}`);
+    }
+    if (this.tx.length - this.txHead >= MAX_TX_QUEUE) throw new DtlsError("QUEUE_FULL", "transmit queue full");
+    this.pushTx(cipher.seal(CONTENT_APPLICATION_DATA, 1, this.writeSeq[1]!++, data));
+    this.stats.recordsSent++;
+  }
+
+  /** Largest application payload send() accepts. */
+  get maxPayload(): number {
+    const overhead = this.writeCipher?.overhead ?? 24;
+    return Math.min(MAX_PLAINTEXT, this.mtu - RECORD_HEADER_LENGTH - overhead);
+  }
+
+  /** Sends close_notify and closes (RFC 5246 7.2.1). */
+  close(): void {
+    if (this.state === "closed" || this.state === "failed") return;
+    if (this.state !== "new") this.sendAlert(ALERT_WARNING, AlertDescription.close_notify);
+    this.timer.stop();
+    this.setState("closed");
+    this.pushEvent({ type: "closed" });
+  }
+
+  /** Fails the connection with a fatal alert (e.g. the application rejected the peer certificate). */
+  abort(reason: string, alert: number = AlertDescription.bad_certificate): void {
+    this.fail(reason, alert);
+  }
+
+  /** RFC 5705 keying material; for DTLS-SRTP use label "EXTRACTOR-dtls_srtp" and no context. */
+  exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
+    const hs = this.hs;
+    if (!hs?.master || !this.handshakeDone) throw new DtlsError("EXPORTER_UNAVAILABLE", "handshake not complete");
+    if (EXPORTER_FORBIDDEN.has(label)) throw new DtlsError("INVALID_ARGUMENT", `reserved exporter label ${label}`);
+    if (!Number.isInteger(length) || length <= 0 || length > 65535) {
+      throw new DtlsError("INVALID_ARGUMENT", "length must be 1..65535");
+    }
+    return exportKeyingMaterial(hs.suite!.hash, hs.master, hs.clientRandom, hs.serverRandom, label, context, length);
+  }
+
+  // ---- PacketCore ----
+
+  handleDatagram(data: Uint8Array, now: number): void {
+    this.tick(now);
+    if (this.state === "closed" || this.state === "failed") {
+      this.stats.dropped.state++;
+      return;
+    }
+    this.stats.datagramsReceived++;
+    this.retransmitRequested = false;
+    const h = this.header;
+    let o = 0;
+    const end = data.length;
+    while (o < end) {
+      if (!readRecordHeader(data, o, end, h)) {
+        this.stats.dropped.garbage++;
+        return;
+      }
+      const start = o;
+      o += RECORD_HEADER_LENGTH + h.length;
+      if (!isDtlsVersion(h.version)) {
+        this.stats.dropped.garbage++;
+        continue;
+      }
+      this.handleRecord(data, start, h);
+      if (this.finished) return;
+    }
+    if (this.retransmitRequested) this.retransmitOnRequest();
+  }
+
+  handleTimeout(now: number): void {
+    this.tick(now);
+    const deadline = this.timer.deadline;
+    if (deadline === undefined || this.now < deadline) return;
+    if (this.state !== "connecting" && this.state !== "connected") {
+      this.timer.stop();
+      return;
+    }
+    if (!this.timer.backoff(this.now)) {
+      this.timer.stop();
+      this.fail(`handshake timed out after ${this.timer.retransmits} retransmissions`, undefined);
+      return;
+    }
+    this.stats.retransmissions++;
+    this.transmitFlight();
+  }
+
+  pollTransmit(): Uint8Array | undefined {
+    if (this.txHead >= this.tx.length) return undefined;
+    const d = this.tx[this.txHead]!;
+    this.tx[this.txHead++] = undefined as unknown as Uint8Array;
+    if (this.txHead === this.tx.length) {
+      this.tx.length = 0;
+      this.txHead = 0;
+    }
+    this.stats.datagramsSent++;
+    return d;
+  }
+
+  pollEvent(): DtlsEvent | undefined {
+    if (this.eventHead >= this.events.length) return undefined;
+    const e = this.events[this.eventHead]!;
+    this.events[this.eventHead++] = undefined as unknown as DtlsEvent;
+    if (this.eventHead === this.events.length) {
+      this.events.length = 0;
+      this.eventHead = 0;
+    }
+    return e;
+  }
+
+  nextTimeout(): number | undefined {
+    return this.timer.deadline;
+  }
+
+  // ---- Records in ----
+
+  private handleRecord(data: Uint8Array, o: number, h: RecordHeader): void {
+    const type = h.type;
+    if (h.epoch === 0) {
+      // Epoch 0 is unprotected: the handshake dedups by message_seq, so no replay window here.
+      const body = data.subarray(o + RECORD_HEADER_LENGTH, o + RECORD_HEADER_LENGTH + h.length);
+      if (type === CONTENT_HANDSHAKE) this.handleHandshakeRecord(body, 0, h.sequence);
+      else if (type === CONTENT_ALERT && !this.handshakeDone) this.handleAlert(body);
+      else if (type === CONTENT_CHANGE_CIPHER_SPEC) this.stats.recordsReceived++;
+      else this.stats.dropped.epoch++;
+      return;
+    }
+    const cipher = this.readCipher;
+    if (h.epoch !== 1 || !cipher) {
+      this.stats.dropped.epoch++;
+      return;
+    }
+    if (this.replay.isReplay(h.sequence)) {
+      this.stats.dropped.replay++;
+      return;
+    }
+    const plain = cipher.open(data, o, h);
+    if (!plain) {
+      this.stats.dropped.badMac++;
+      return;
+    }
+    this.replay.mark(h.sequence);
+    if (type === CONTENT_APPLICATION_DATA) this.handleApplicationData(plain);
+    else if (type === CONTENT_HANDSHAKE) this.handleHandshakeRecord(plain, 1, h.sequence);
+    else if (type === CONTENT_ALERT) this.handleAlert(plain);
+    else this.stats.dropped.garbage++;
+  }
+
+  private handleApplicationData(plain: Uint8Array): void {
+    this.stats.recordsReceived++;
+    if (this.state === "connected") {
+      this.pushEvent({ type: "data", data: plain });
+      return;
+    }
+    // Data that overtook the peer's Finished, or arrived before the fingerprint is known.
+    if (this.early.length < MAX_EARLY_DATA) this.early.push(plain);
+    else this.stats.dropped.state++;
+  }
+
+  private handleHandshakeRecord(body: Uint8Array, epoch: number, recordSeq: number): void {
+    this.stats.recordsReceived++;
+    let o = 0;
+    while (o < body.length) {
+      const f = readFragment(body, o, body.length);
+      if (!f) {
+        this.stats.dropped.garbage++;
+        return;
+      }
+      o += 12 + f.fragmentLength;
+      if (!this.hs) {
+        if (!this.acceptFirstClientHello(f.msgType, f.messageSeq, f.fragmentOffset, f.body, epoch, recordSeq)) continue;
+      }
+      const r = this.reassembler.add(f, epoch);
+      if (r === "old") this.retransmitRequested = true;
+      else if (r === "dropped") this.stats.dropped.handshake++;
+    }
+    this.processMessages();
+  }
+
+  /**
+   * Server without state: a ClientHello's first fragment with a valid cookie (or any, with cookies
+   * off) creates the handshake; anything else gets a stateless HelloVerifyRequest or is dropped.
+   */
+  private acceptFirstClientHello(
+    msgType: number,
+    messageSeq: number,
+    offset: number,
+    fragment: Uint8Array,
+    epoch: number,
+    recordSeq: number,
+  ): boolean {
+    if (this.role !== "server" || epoch !== 0 || msgType !== HT_CLIENT_HELLO || offset !== 0) {
+      this.stats.dropped.state++;
+      return false;
+    }
+    if (this.cookies) {
+      const verdict = checkCookie(fragment, this.cookieSecret, this.clientId);
+      if (verdict === "malformed") {
+        this.stats.dropped.garbage++;
+        return false;
+      }
+      if (verdict !== "valid") {
+        const hvr = helloVerifyRequest(fragment, messageSeq, recordSeq, this.cookieSecret, this.clientId);
+        if (hvr) {
+          this.stats.helloVerifyRequests++;
+          this.pushTx(hvr);
+        }
+        return false;
+      }
+    }
+    if (this.state === "new") this.setState("connecting");
+    this.hs = new ServerHandshake(this, this.config, messageSeq);
+    this.reassembler.reset(messageSeq);
+    // Our first records must not look like replays of the HelloVerifyRequest (RFC 6347 4.2.1).
+    this.writeSeq[0] = Math.max(this.writeSeq[0]!, recordSeq);
+    return true;
+  }
+
+  private processMessages(): void {
+    const hs = this.hs;
+    if (!hs) return;
+    for (let m = this.reassembler.poll(); m; m = this.reassembler.poll()) {
+      if (hs.done) {
+        // A new handshake on an established connection: refuse renegotiation (RFC 5746 4.4, 4.2).
+        if (m.msgType === HT_CLIENT_HELLO || m.msgType === HT_HELLO_REQUEST) {
+          this.sendAlert(ALERT_WARNING, AlertDescription.no_renegotiation);
+        } else this.stats.dropped.handshake++;
+        continue;
+      }
+      hs.handleMessage(m);
+      if (this.finished) return;
+    }
+  }
+
+  private handleAlert(body: Uint8Array): void {
+    if (body.length !== 2) {
+      this.stats.dropped.garbage++;
+      return;
+    }
+    this.stats.recordsReceived++;
+    const level = body[0]!;
+    const desc = body[1]!;
+    if (desc === AlertDescription.close_notify) {
+      if (!this.closeSent) this.sendAlert(ALERT_WARNING, AlertDescription.close_notify);
+      this.timer.stop();
+      this.setState("closed");
+      this.pushEvent({ type: "closed" });
+      return;
+    }
+    if (level === ALERT_FATAL) {
+      this.timer.stop();
+      this.setState("failed");
+      this.pushEvent({ type: "failed", reason: `peer sent fatal alert ${alertName(desc)}`, alert: desc });
+    }
+    // Warnings (no_renegotiation, user_canceled, ...) need no action.
+  }
+
+  // ---- HandshakeHost ----
+
+  sendFlight(items: FlightItem[], expectReply: boolean): void {
+    this.flight = items;
+    this.transmitFlight();
+    if (expectReply) this.timer.start(this.now);
+    else this.timer.stop();
+  }
+
+  installKeys(suite: CipherSuite, keys: AeadKeys): void {
+    const client = new RecordCipher(suite, keys.clientWriteKey, keys.clientWriteIv);
+    const server = new RecordCipher(suite, keys.serverWriteKey, keys.serverWriteIv);
+    this.writeCipher = this.role === "client" ? client : server;
+    this.readCipher = this.role === "client" ? server : client;
+  }
+
+  checkPeerCertificate(der: Uint8Array): "ok" | "pending" | "failed" {
+    if (!this.remoteFingerprints) {
+      this.pushEvent({ type: "peerCertificate", der });
+      return "pending";
+    }
+    return this.verifyFingerprint(der) ? "ok" : "failed";
+  }
+
+  handshakeComplete(): void {
+    this.handshakeDone = true;
+    if (this.role === "client") this.timer.stop();
+    if (this.fingerprintVerified) this.becomeConnected();
+  }
+
+  fail(reason: string, alert: number | undefined): void {
+    if (this.state === "failed" || this.state === "closed") return;
+    if (alert !== undefined) this.sendAlert(ALERT_FATAL, alert);
+    this.timer.stop();
+    this.setState("failed");
+    this.pushEvent(alert === undefined ? { type: "failed", reason } : { type: "failed", reason, alert });
+  }
+
+  // ---- RecordSealer ----
+
+  sealRecord(type: number, epoch: number, fragment: Uint8Array): Uint8Array {
+    const seq = this.writeSeq[epoch]!++;
+    this.stats.recordsSent++;
+    if (epoch === 0) return plainRecord(type, seq, fragment);
+    return this.writeCipher!.seal(type, epoch, seq, fragment);
+  }
+
+  overhead(epoch: number): number {
+    return epoch === 0 ? 0 : this.writeCipher!.overhead;
+  }
+
+  // ---- Internals ----
+
+  /** Closed or failed: nothing more happens. */
+  private get finished(): boolean {
+    return this.state === "closed" || this.state === "failed";
+  }
+
+  private tick(now: number): void {
+    if (now > this.now) this.now = now;
+  }
+
+  private verifyFingerprint(der: Uint8Array): boolean {
+    const verdict = checkFingerprints(der, this.remoteFingerprints ?? []);
+    if (verdict === "match") {
+      this.fingerprintVerified = true;
+      return true;
+    }
+    this.fail(
+      verdict === "unsupported"
+        ? "no remote fingerprint uses a supported hash function"
+        : "remote certificate does not match the expected fingerprint",
+      AlertDescription.bad_certificate,
+    );
+    return false;
+  }
+
+  private becomeConnected(): void {
+    if (this.state !== "connecting") return;
+    this.setState("connected");
+    const p = this.hs?.srtpProfile;
+    this.pushEvent(p === undefined ? { type: "connected" } : { type: "connected", srtpProfile: p });
+    for (const d of this.early) this.pushEvent({ type: "data", data: d });
+    this.early = [];
+  }
+
+  private transmitFlight(): void {
+    const items = this.flight;
+    if (!items) return;
+    for (const d of packFlight(items, this.mtu, this)) this.pushTx(d);
+    for (const it of items) if (it.kind === "ccs") this.writeEpoch = 1;
+    this.lastFlightAt = this.now;
+  }
+
+  /** The peer repeated messages we already processed: it lost our flight (RFC 6347 4.2.4). */
+  private retransmitOnRequest(): void {
+    if (!this.flight) return;
+    // The client's last flight is answered by the server's Finished; once that arrived there is
+    // nothing to repeat. The server repeats its last flight whenever the client's flight 5 reappears.
+    if (this.handshakeDone && this.role === "client") return;
+    if (this.now - this.lastFlightAt < this.timer.initial / 4) return;
+    this.stats.retransmissions++;
+    this.transmitFlight();
+  }
+
+  private sendAlert(level: number, desc: number): void {
+    if (desc === AlertDescription.close_notify) this.closeSent = true;
+    const body = Uint8Array.of(level, desc);
+    const epoch = this.writeEpoch;
+    this.pushTx(this.sealRecord(CONTENT_ALERT, epoch, body));
+  }
+
+  private pushTx(d: Uint8Array): void {
+    this.tx.push(d);
+  }
+
+  private pushEvent(e: DtlsEvent): void {
+    this.events.push(e);
+  }
+
+  private setState(s: DtlsState): void {
+    if (this.state === s) return;
+    this.state = s;
+    this.pushEvent({ type: "state", state: s });
+  }
+}

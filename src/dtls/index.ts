@@ -1,0 +1,37 @@
+// petrel/dtls: DTLS 1.2 (RFC 6347) for WebRTC and for plain UDP.
+//
+// The sans-IO core is DtlsEndpoint (client or server for one peer: handleDatagram / handleTimeout
+// in, pollTransmit / pollEvent / nextTimeout out). generateCertificate makes the self-signed ECDSA
+// certificate WebRTC uses, and fingerprint() gives its SDP fingerprint. For DTLS over a real UDP
+// socket without the rest of WebRTC, use connect() / createServer() from this entry (src/net/dtls-socket.ts).
+export { AlertDescription, alertName } from "./alert.js";
+export {
+  certificateFrom,
+  certificateFromPem,
+  type DtlsCertificate,
+  type GenerateCertificateOptions,
+  type GeneratedCertificate,
+  generateCertificate,
+} from "./certificate.js";
+export {
+  DtlsEndpoint,
+  type DtlsEndpointOptions,
+  type DtlsEvent,
+  type DtlsRole,
+  type DtlsState,
+  type DtlsStats,
+} from "./endpoint.js";
+export { DtlsError, type DtlsErrorCode } from "./errors.js";
+export { checkFingerprints, type Fingerprint, fingerprint } from "./fingerprint.js";
+export {
+  CIPHER_SUITES,
+  type CipherSuite,
+  DEFAULT_SRTP_PROFILES,
+  GROUP_SECP256R1,
+  GROUP_X25519,
+  SRTP_AEAD_AES_128_GCM,
+  SRTP_AEAD_AES_256_GCM,
+  SRTP_AES128_CM_HMAC_SHA1_32,
+  SRTP_AES128_CM_HMAC_SHA1_80,
+  SRTP_PROFILE_NAMES,
+} from "./suites.js";
