@@ -9,8 +9,9 @@
 // Internally: `node dist/bench/run.js --child --scenario=S --stack=N --param=P --budget=MS` runs one
 // figure and prints one "@@RESULT {json}" line.
 import { spawn } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { memory } from "./scenarios/memory.js";
 import { setup } from "./scenarios/setup.js";
@@ -111,6 +112,7 @@ interface Outcome {
 }
 
 const RESULT_TAG = "@@RESULT ";
+const LAYER_CAP_MS = 180_000;
 const ERROR_TAG = "@@ERROR ";
 
 function parseArgs(argv: string[]): Map<string, string> {
@@ -228,21 +230,29 @@ function table(rows: string[][]): string {
     .join("\n");
 }
 
-async function runLayers(): Promise<void> {
+/** The layer micro-benchmarks other engineers own (bench/sctp.ts, bench/dtls.ts, bench/srtp.ts...). */
+function layerScripts(): string[] {
   const here = dirname(SELF);
-  for (const name of ["sctp", "dtls"]) {
-    const file = join(here, `${name}.js`);
+  const order = ["sctp", "dtls", "srtp"];
+  const found = readdirSync(here)
+    .filter((f) => f.endsWith(".js") && f !== "run.js")
+    .map((f) => f.slice(0, -3));
+  const rank = (n: string): number => (order.includes(n) ? order.indexOf(n) : order.length);
+  return found.sort((x, y) => rank(x) - rank(y) || x.localeCompare(y)).map((n) => join(here, `${n}.js`));
+}
+
+async function runLayers(): Promise<void> {
+  const scripts = layerScripts();
+  if (scripts.length === 0) console.log("\n== layer micro-benchmarks: none present (bench/sctp.ts, bench/dtls.ts)");
+  for (const file of scripts) {
+    const name = basename(file, ".js");
     console.log(`\n== layer micro-benchmark: bench/${name}.ts`);
-    if (!existsSync(file)) {
-      console.log("   (not present)");
-      continue;
-    }
     const code = await new Promise<number | string>((resolve) => {
       const proc = spawn(process.execPath, [file], { stdio: ["ignore", "inherit", "inherit"] });
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 180_000);
-      proc.on("close", (c, s) => {
+      const timer = setTimeout(() => proc.kill("SIGKILL"), LAYER_CAP_MS);
+      proc.on("close", (c, sig) => {
         clearTimeout(timer);
-        resolve(s ?? c ?? 0);
+        resolve(sig ?? c ?? 0);
       });
     });
     if (code !== 0) console.log(`   (bench/${name} ended with ${code})`);
@@ -262,10 +272,13 @@ async function parent(args: Map<string, string>): Promise<void> {
     if (!findStack(s)) throw new Error(`unknown stack "${s}" (${STACKS.map((x) => x.name).join(", ")})`);
   }
   const jobs = JOBS.filter((j) => parts.includes(j.part));
-  console.log(
-    `Petrel benchmark: node ${process.version}, ${process.platform}-${process.arch}; stacks ${stacks.join(", ")}.` +
-      "\nTwo peers in one process on loopback; each figure in a fresh child process. MB = 10^6 bytes.",
-  );
+  console.log(`Petrel benchmark: node ${process.version}, ${process.platform}-${process.arch}, ${cpus().length} CPUs.`);
+  if (jobs.length > 0) {
+    console.log(
+      `Stacks: ${stacks.join(", ")}. Two peers in one process on loopback; each figure in a fresh child process.` +
+        " MB = 10^6 bytes.",
+    );
+  }
   const results = new Map<string, Outcome>();
   for (const job of jobs) {
     console.log(`\n== ${job.label}`);
