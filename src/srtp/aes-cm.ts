@@ -9,8 +9,39 @@
 import { type Cipher, createCipheriv, createHmac } from "node:crypto";
 
 const MAX_BLOCKS = 0x10000; // the 16-bit block counter: 1 MiB of keystream per packet at most
+/** Whether typed arrays are little-endian here (the counter words are built as native words). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** Counter-mode keystream under one session key and salt, for any (SSRC, index). */
+/** Keystream precomputed for consecutive packet indices of one SSRC. */
+class Batch {
+  ssrc: number;
+  /** 48-bit index of the first packet (roc * 2^16 + seq). */
+  first: number;
+  count: number;
+  /** Bytes of keystream per packet (a multiple of 16). */
+  stride: number;
+  data: Uint8Array;
+  constructor(ssrc: number) {
+    this.ssrc = ssrc;
+    this.first = -1;
+    this.count = 0;
+    this.stride = 0;
+    this.data = EMPTY_BYTES;
+  }
+}
+const EMPTY_BYTES = new Uint8Array(0);
+
+/** Packets per precomputed batch, the largest packet batched, and how many SSRCs keep one. */
+const BATCH_PACKETS = 16;
+const BATCH_MAX_STRIDE = 1520;
+const BATCH_STREAMS = 32;
+
+/**
+ * Counter-mode keystream under one session key and salt, for any (SSRC, index). Packets of a
+ * stream usually arrive (or are sent) with consecutive indices, so when a packet misses the
+ * current batch, the keystream of the next BATCH_PACKETS indices is produced in one update():
+ * the per-call cost of OpenSSL is paid once per batch instead of once per packet.
+ */
 export class AesCmKeystream {
   private readonly ecb: Cipher;
   /** IV = salt * 2^16, then SSRC and index XORed in (RFC 3711 4.1.1). */
@@ -19,10 +50,10 @@ export class AesCmKeystream {
   private readonly salt: Uint8Array;
   private counters: Uint8Array;
   private counterWords: Int32Array;
-  /** counterTail[j]: the platform-endian word holding block counter j in bytes 14 and 15. */
-  private counterTail: Int32Array;
+  private readonly batches: Map<number, Batch>;
+  private readonly batching: boolean;
 
-  constructor(key: Uint8Array, salt: Uint8Array) {
+  constructor(key: Uint8Array, salt: Uint8Array, batching = true) {
     this.ecb = createCipheriv(`aes-${key.length * 8}-ecb`, key, null);
     this.ecb.setAutoPadding(false);
     this.salt = Uint8Array.from(salt);
@@ -30,41 +61,23 @@ export class AesCmKeystream {
     this.ivWords = new Int32Array(this.iv.buffer);
     this.counters = new Uint8Array(0);
     this.counterWords = new Int32Array(0);
-    this.counterTail = new Int32Array(0);
-    this.grow(96);
+    this.batches = new Map();
+    this.batching = batching;
+    this.grow(BATCH_PACKETS * (BATCH_MAX_STRIDE >>> 4));
   }
 
+  /** Makes the counter scratch hold at least `blocks` blocks. */
   private grow(blocks: number): void {
-    let n = Math.max(this.counterTail.length, 1);
+    let n = Math.max(this.counterWords.length >>> 2, 64);
     while (n < blocks) n *= 2;
-    n = Math.min(n, MAX_BLOCKS);
     this.counters = new Uint8Array(n * 16);
     this.counterWords = new Int32Array(this.counters.buffer);
-    this.counterTail = new Int32Array(n);
-    const tmp = new Uint8Array(4);
-    const tmpWord = new Int32Array(tmp.buffer);
-    for (let j = 0; j < n; j++) {
-      tmp[2] = j >>> 8;
-      tmp[3] = j;
-      this.counterTail[j] = tmpWord[0]!;
-    }
   }
 
-  /**
-   * Encrypts (or decrypts) `buf[start, end)` in place with the keystream of packet index
-   * `roc * 2^16 + seq` of stream `ssrc`. For SRTCP pass roc = index >>> 16, seq = index & 0xffff.
-   */
-  xor(buf: Uint8Array, start: number, end: number, ssrc: number, roc: number, seq: number): void {
-    const n = end - start;
-    if (n <= 0) return;
-    const blocks = (n + 15) >>> 4;
-    if (blocks > this.counterTail.length) {
-      if (blocks > MAX_BLOCKS) throw new RangeError("SRTP payload longer than the AES-CM counter space");
-      this.grow(blocks);
-    }
+  /** Writes the counter blocks of packet (ssrc, roc, seq) at block `at` of the scratch. */
+  private writeCounters(at: number, blocks: number, ssrc: number, roc: number, seq: number): void {
     const iv = this.iv;
-    const s = this.salt;
-    iv.set(s);
+    iv.set(this.salt);
     iv[4]! ^= ssrc >>> 24;
     iv[5]! ^= ssrc >>> 16;
     iv[6]! ^= ssrc >>> 8;
@@ -83,30 +96,83 @@ export class AesCmKeystream {
     const w2 = w[2]!;
     const w3 = w[3]!;
     const c = this.counterWords;
-    const tail = this.counterTail;
-    for (let j = 0, k = 0; j < blocks; j++, k += 4) {
+    // The block counter j goes in bytes 14 and 15 (big-endian) of the last word.
+    for (let j = 0, k = at << 2; j < blocks; j++, k += 4) {
       c[k] = w0;
       c[k + 1] = w1;
       c[k + 2] = w2;
-      c[k + 3] = w3 | tail[j]!;
+      c[k + 3] = w3 | (LITTLE_ENDIAN ? ((j & 0xff00) << 8) | ((j & 0xff) << 24) : j);
     }
+  }
+
+  /**
+   * Encrypts (or decrypts) `buf[start, end)` in place with the keystream of packet index
+   * `roc * 2^16 + seq` of stream `ssrc`. For SRTCP pass roc = index >>> 16, seq = index & 0xffff.
+   */
+  xor(buf: Uint8Array, start: number, end: number, ssrc: number, roc: number, seq: number): void {
+    const n = end - start;
+    if (n <= 0) return;
+    const blocks = (n + 15) >>> 4;
+    if (blocks > MAX_BLOCKS) throw new RangeError("SRTP payload longer than the AES-CM counter space");
+    if (this.batching && n <= BATCH_MAX_STRIDE) {
+      const index = roc * 0x10000 + seq;
+      let b = this.batches.get(ssrc);
+      if (b !== undefined && index >= b.first && index < b.first + b.count && n <= b.stride) {
+        xorInto(buf, start, n, b.data, (index - b.first) * b.stride);
+        return;
+      }
+      if (b === undefined) {
+        if (this.batches.size >= BATCH_STREAMS) this.batches.delete(this.batches.keys().next().value!);
+        b = new Batch(ssrc);
+        this.batches.set(ssrc, b);
+      }
+      // Start a new batch, unless this is an old packet arriving late: keep the batch for the rest.
+      if (index >= b.first) {
+        const stride = Math.max(blocks << 4, index > b.first && b.stride > 0 ? b.stride : 0);
+        this.fillBatch(b, ssrc, index, stride);
+        xorInto(buf, start, n, b.data, 0);
+        return;
+      }
+    }
+    if (blocks > this.counterWords.length >>> 2) this.grow(blocks);
+    this.writeCounters(0, blocks, ssrc, roc, seq);
     const ks = this.ecb.update(this.counters.subarray(0, blocks << 4));
-    xorInto(buf, start, n, ks);
+    xorInto(buf, start, n, ks, 0);
+  }
+
+  private fillBatch(b: Batch, ssrc: number, first: number, stride: number): void {
+    const per = stride >>> 4;
+    let index = first;
+    for (let k = 0; k < BATCH_PACKETS; k++, index++) {
+      const roc = Math.floor(index / 0x10000);
+      this.writeCounters(k * per, per, ssrc, roc >>> 0, index & 0xffff);
+    }
+    b.data = this.ecb.update(this.counters.subarray(0, BATCH_PACKETS * stride));
+    b.first = first;
+    b.count = BATCH_PACKETS;
+    b.stride = stride;
+  }
+
+  /** Forgets precomputed keystream of an SSRC (or all). */
+  forget(ssrc?: number): void {
+    if (ssrc === undefined) this.batches.clear();
+    else this.batches.delete(ssrc);
   }
 }
 
-/** buf[start, start+n) ^= ks[0, n), by 32-bit words when both are 4-byte aligned. */
-export function xorInto(buf: Uint8Array, start: number, n: number, ks: Uint8Array): void {
+/** buf[start, start+n) ^= ks[from, from+n), by 32-bit words when both are 4-byte aligned. */
+export function xorInto(buf: Uint8Array, start: number, n: number, ks: Uint8Array, from: number): void {
   let i = 0;
   const at = buf.byteOffset + start;
-  if (n >= 64 && (at & 3) === 0 && (ks.byteOffset & 3) === 0) {
+  const kat = ks.byteOffset + from;
+  if (n >= 64 && (at & 3) === 0 && (kat & 3) === 0) {
     const words = n >>> 2;
     const a = new Int32Array(buf.buffer, at, words);
-    const b = new Int32Array(ks.buffer, ks.byteOffset, words);
+    const b = new Int32Array(ks.buffer, kat, words);
     for (let k = 0; k < words; k++) a[k] ^= b[k]!;
     i = words << 2;
   }
-  for (; i < n; i++) buf[start + i]! ^= ks[i]!;
+  for (; i < n; i++) buf[start + i]! ^= ks[from + i]!;
 }
 
 /** HMAC-SHA1 over `data[0, end)` followed by a 32-bit big-endian trailer word (SRTP: the ROC). */

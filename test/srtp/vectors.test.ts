@@ -42,6 +42,32 @@ test("AES-CM keystream: unaligned buffers and odd lengths agree with the aligned
   }
 });
 
+test("AES-CM keystream: batched keystream equals per-packet keystream for any index order and size", () => {
+  const key = h("2B7E151628AED2A6ABF7158809CF4F3C");
+  const salt = h("F0F1F2F3F4F5F6F7F8F9FAFBFCFD");
+  const batched = new AesCmKeystream(key, salt, true);
+  const single = new AesCmKeystream(key, salt, false);
+  let seed = 12345;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  let index = 65530;
+  for (let i = 0; i < 3000; i++) {
+    const ssrc = rnd(3) * 0x01010101;
+    const step = rnd(10);
+    index += step < 6 ? 1 : step < 8 ? -rnd(20) : rnd(40);
+    if (index < 0) index = 0;
+    const len = rnd(10) < 8 ? rnd(1600) : rnd(5000);
+    const a = new Uint8Array(len + 3);
+    const b = new Uint8Array(len + 3);
+    const roc = Math.floor(index / 65536);
+    batched.xor(a, 3, len + 3, ssrc, roc, index & 0xffff);
+    single.xor(b, 3, len + 3, ssrc, roc, index & 0xffff);
+    assert.equal(toHex(a), toHex(b), `step ${i} index ${index} len ${len}`);
+  }
+});
+
 test("RFC 3711 B.3: key derivation", () => {
   const key = h("E1F97A0D3E018BE0D64FA32C06DE4139");
   const salt = h("0EC675AD498AFEEBB6960B3AABE6");

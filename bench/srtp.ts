@@ -1,0 +1,175 @@
+// SRTP micro-benchmark: microseconds per 1,200-byte-payload packet to protect and to unprotect,
+// for each Petrel profile; a naive AES-CM (createCipheriv('aes-128-ctr') + createHmac per packet)
+// for comparison, and werift's SrtpSession when the werift devDependency is installed.
+// Prints a table and the ratios. Run: node dist/bench/srtp.js [--packets=N] [--payload=BYTES]
+import { createCipheriv, createHmac } from "node:crypto";
+import { createRequire } from "node:module";
+import {
+  SRTP_PROFILES,
+  type SrtpProfile,
+  SrtpSession,
+  srtpKeyingMaterialLength,
+  srtpKeysFromExporter,
+} from "../src/srtp/index.js";
+
+const arg = (name: string, dflt: number): number => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? Number(a.split("=")[1]) : dflt;
+};
+const PACKETS = arg("packets", 20000);
+const PAYLOAD = arg("payload", 1200);
+const ROUNDS = 5;
+
+function rtpPacket(seq: number, payloadLength: number): Buffer {
+  const p = Buffer.alloc(12 + payloadLength, 0x5a);
+  p[0] = 0x80;
+  p[1] = 96;
+  p.writeUInt16BE(seq & 0xffff, 2);
+  p.writeUInt32BE(seq * 3000, 4);
+  p.writeUInt32BE(0x1234abcd, 8);
+  return p;
+}
+
+/** Best (lowest) microseconds per call over ROUNDS rounds of n calls. */
+function time(n: number, fn: (i: number) => void): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) fn(i);
+    const us = Number(process.hrtime.bigint() - t0) / 1000 / n;
+    if (us < best) best = us;
+  }
+  return best;
+}
+
+interface Row {
+  name: string;
+  protect: number;
+  unprotect: number;
+}
+
+function petrel(profile: SrtpProfile): Row {
+  const material = Buffer.alloc(srtpKeyingMaterialLength(profile), 7);
+  const keys = srtpKeysFromExporter(profile, material, true);
+  const plain = Array.from({ length: PACKETS }, (_, i) => rtpPacket(i, PAYLOAD));
+  let tx = new SrtpSession({ profile, ...keys.local });
+  // Warm up, then time protect over fresh sessions so every round sends the same indices.
+  for (let i = 0; i < 2000; i++) tx.protectRtp(plain[i]!);
+  let sink = 0;
+  const protect = time(PACKETS, (i) => {
+    if (i === 0) tx = new SrtpSession({ profile, ...keys.local });
+    sink += tx.protectRtp(plain[i]!)!.length;
+  });
+  const sender = new SrtpSession({ profile, ...keys.local });
+  const wire = plain.map((p) => sender.protectRtp(p)!);
+  let rx = new SrtpSession({ profile, ...keys.local });
+  const unprotect = time(PACKETS, (i) => {
+    if (i === 0) rx = new SrtpSession({ profile, ...keys.local });
+    const r = rx.unprotectRtp(wire[i]!);
+    if (!r.ok) throw new Error(`bench: unprotect failed: ${r.reason}`);
+    sink += r.packet.length;
+  });
+  if (sink === 0) console.log("");
+  return { name: `petrel ${profile}`, protect, unprotect };
+}
+
+/** The obvious implementation: a new AES-CTR cipher and a new HMAC per packet. */
+function naiveAesCm(): Row {
+  const key = Buffer.alloc(16, 1);
+  const salt = Buffer.alloc(14, 2);
+  const authKey = Buffer.alloc(20, 3);
+  const iv = Buffer.alloc(16);
+  const roc = Buffer.alloc(4);
+  const plain = Array.from({ length: PACKETS }, (_, i) => rtpPacket(i, PAYLOAD));
+  const protectOne = (p: Buffer): Buffer => {
+    iv.fill(0);
+    salt.copy(iv);
+    iv.writeUInt32BE((iv.readUInt32BE(4) ^ p.readUInt32BE(8)) >>> 0, 4);
+    iv.writeUInt16BE(iv.readUInt16BE(12) ^ p.readUInt16BE(2), 12);
+    const c = createCipheriv("aes-128-ctr", key, iv);
+    const body = c.update(p.subarray(12));
+    c.final();
+    const tag = createHmac("sha1", authKey).update(p.subarray(0, 12)).update(body).update(roc).digest();
+    return Buffer.concat([p.subarray(0, 12), body, tag.subarray(0, 10)]);
+  };
+  const protect = time(PACKETS, (i) => protectOne(plain[i]!));
+  const wire = plain.map(protectOne);
+  const unprotect = time(PACKETS, (i) => {
+    const w = wire[i]!;
+    const end = w.length - 10;
+    const tag = createHmac("sha1", authKey).update(w.subarray(0, end)).update(roc).digest();
+    if (tag[0] !== w[end]) throw new Error("bench: naive tag");
+    iv.fill(0);
+    salt.copy(iv);
+    const c = createCipheriv("aes-128-ctr", key, iv);
+    Buffer.concat([w.subarray(0, 12), c.update(w.subarray(12, end)), c.final()]);
+  });
+  return { name: "naive aes-128-ctr+hmac per packet", protect, unprotect };
+}
+
+function werift(profileId: number, label: string): Row | undefined {
+  let w: {
+    SrtpSession: new (
+      c: unknown,
+    ) => {
+      encrypt(payload: Buffer, header: unknown): Buffer;
+      decrypt(buf: Buffer): Buffer;
+    };
+    RtpPacket: { deSerialize(b: Buffer): { header: unknown; payload: Buffer } };
+  };
+  try {
+    w = createRequire(import.meta.url)("werift");
+  } catch {
+    return undefined;
+  }
+  const keyLen = 16;
+  const saltLen = profileId === 1 ? 14 : 12;
+  const keys = {
+    localMasterKey: Buffer.alloc(keyLen, 1),
+    localMasterSalt: Buffer.alloc(saltLen, 2),
+    remoteMasterKey: Buffer.alloc(keyLen, 1),
+    remoteMasterSalt: Buffer.alloc(saltLen, 2),
+  };
+  const plain = Array.from({ length: PACKETS }, (_, i) => w.RtpPacket.deSerialize(rtpPacket(i, PAYLOAD)));
+  let tx = new w.SrtpSession({ keys, profile: profileId });
+  const protect = time(PACKETS, (i) => {
+    if (i === 0) tx = new w.SrtpSession({ keys, profile: profileId });
+    tx.encrypt(plain[i]!.payload, plain[i]!.header);
+  });
+  const sender = new w.SrtpSession({ keys, profile: profileId });
+  const wire = plain.map((p) => sender.encrypt(p.payload, p.header));
+  let rx = new w.SrtpSession({ keys, profile: profileId });
+  const unprotect = time(PACKETS, (i) => {
+    if (i === 0) rx = new w.SrtpSession({ keys, profile: profileId });
+    rx.decrypt(wire[i]!);
+  });
+  return { name: `werift ${label}`, protect, unprotect };
+}
+
+const f = (x: number): string => x.toFixed(2).padStart(8);
+console.log(`SRTP: ${PAYLOAD}-byte payload, ${PACKETS} packets x ${ROUNDS} rounds (best), us per packet`);
+console.log(`${"".padEnd(44)}${"protect".padStart(8)}${"unprot".padStart(8)}${"both".padStart(8)}`);
+const rows: Row[] = [];
+for (const profile of Object.keys(SRTP_PROFILES) as SrtpProfile[]) rows.push(petrel(profile));
+const naive = naiveAesCm();
+rows.push(naive);
+for (const r of [werift(1, "AES_CM_128_HMAC_SHA1_80"), werift(7, "AEAD_AES_128_GCM")]) if (r) rows.push(r);
+for (const r of rows) console.log(`${r.name.padEnd(44)}${f(r.protect)}${f(r.unprotect)}${f(r.protect + r.unprotect)}`);
+
+const ratio = (a: Row, b: Row | undefined): string =>
+  b ? `${((b.protect + b.unprotect) / (a.protect + a.unprotect)).toFixed(2)}x` : "n/a";
+const cm = rows[0]!;
+const gcm = rows[2]!;
+console.log(`naive/petrel AES_CM_128_HMAC_SHA1_80 (protect+unprotect): ${ratio(cm, naive)}`);
+console.log(
+  `werift/petrel AES_CM_128_HMAC_SHA1_80: ${ratio(
+    cm,
+    rows.find((r) => r.name === "werift AES_CM_128_HMAC_SHA1_80"),
+  )}`,
+);
+console.log(
+  `werift/petrel AEAD_AES_128_GCM: ${ratio(
+    gcm,
+    rows.find((r) => r.name === "werift AEAD_AES_128_GCM"),
+  )}`,
+);
