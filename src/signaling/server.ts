@@ -128,18 +128,28 @@ export class SignalingServer extends EventEmitter {
       id: newId(),
       room: undefined,
       deliver: (msg) => {
-        if (ws.readyState !== ws.OPEN) return this.drop("closed");
-        if (ws.bufferedAmount > this.maxQueuedBytes) return this.drop("slow-client");
+        if (ws.readyState !== ws.OPEN) {
+          this.drop("closed");
+          return;
+        }
+        if (ws.bufferedAmount > this.maxQueuedBytes) {
+          this.drop("slow-client");
+          return;
+        }
         ws.send(JSON.stringify(msg));
       },
     };
     ws.on("message", (data: RawData, isBinary: boolean) => {
-      if (isBinary) return this.reject(member, "binary messages are not accepted");
+      if (isBinary) {
+        this.reject(member, "binary messages are not accepted");
+        return;
+      }
       let msg: unknown;
       try {
         msg = JSON.parse(rawToString(data));
       } catch {
-        return this.reject(member, "invalid JSON");
+        this.reject(member, "invalid JSON");
+        return;
       }
       if (
         typeof msg !== "object" ||
@@ -147,7 +157,8 @@ export class SignalingServer extends EventEmitter {
         Array.isArray(msg) ||
         typeof (msg as SignalingMessage).type !== "string"
       ) {
-        return this.reject(member, "a message is a JSON object with a string `type`");
+        this.reject(member, "a message is a JSON object with a string `type`");
+        return;
       }
       this.handle(member, msg as SignalingMessage);
     });
@@ -160,24 +171,45 @@ export class SignalingServer extends EventEmitter {
 
   private handle(member: Member, msg: SignalingMessage): void {
     if (msg.type === "join") {
-      if (member.room !== undefined) return this.reject(member, "already in a room");
+      if (member.room !== undefined) {
+        this.reject(member, "already in a room");
+        return;
+      }
       const room = msg.room;
-      if (typeof room !== "string") return this.reject(member, "join needs a string `room`");
+      if (typeof room !== "string") {
+        this.reject(member, "join needs a string `room`");
+        return;
+      }
       const peers = this.enter(member, room);
-      if (typeof peers === "string") return this.reject(member, peers);
+      if (typeof peers === "string") {
+        this.reject(member, peers);
+        return;
+      }
       member.deliver({ type: "welcome", id: member.id, room, peers });
       this.emit("join", { room, id: member.id, local: false });
       return;
     }
-    if (msg.type === "leave") return this.exit(member);
-    if (!RELAYED_TYPES.has(msg.type)) return this.reject(member, `unknown message type "${msg.type.slice(0, 32)}"`);
-    if (member.room === undefined) return this.reject(member, "join a room first");
+    if (msg.type === "leave") {
+      this.exit(member);
+      return;
+    }
+    if (!RELAYED_TYPES.has(msg.type)) {
+      this.reject(member, `unknown message type "${msg.type.slice(0, 32)}"`);
+      return;
+    }
+    if (member.room === undefined) {
+      this.reject(member, "join a room first");
+      return;
+    }
     const members = this.rooms.get(member.room)!;
     const out: SignalingMessage = { ...msg, from: member.id };
     delete out.to;
     if (msg.to !== undefined) {
       const target = typeof msg.to === "string" ? members.get(msg.to) : undefined;
-      if (!target) return this.reject(member, "no such peer in the room");
+      if (!target) {
+        this.reject(member, "no such peer in the room");
+        return;
+      }
       this.relayed++;
       target.deliver(out);
       return;
