@@ -1,0 +1,521 @@
+// The Peer: one sans-IO core per connection (a DatagramCore). It owns the ICE agent, the DTLS
+// endpoint and the data channel endpoint (SCTP), demultiplexes datagrams by their first byte
+// (RFC 7983 section 7: 0-3 STUN, 20-63 DTLS, 128-191 RTP/RTCP), and moves outputs between the
+// cores in one plain loop (pump): ICE data -> DTLS, DTLS transmits -> ICE, DTLS data -> SCTP,
+// SCTP transmits -> DTLS. DTLS starts when ICE first connects (RFC 8842 / JSEP 5.1 a=setup picks
+// the client), SCTP connects once DTLS is connected (RFC 8261), and events leave as plain objects.
+import type { TransportAddress } from "../address.js";
+import type { DatagramCore, Transmit } from "../core.js";
+import { PeerError } from "./errors.js";
+import type {
+  ChannelConfig,
+  ChannelState,
+  DtlsState,
+  GatheringState,
+  IceState,
+  PeerEvent,
+  SctpState,
+} from "./events.js";
+import type { DcLayer, DtlsLayer, IceLayer } from "./layers.js";
+
+export interface PeerLayers {
+  ice: IceLayer;
+  dc: DcLayer;
+  /** Creates the DTLS endpoint once our role is known (from a=setup). */
+  createDtls(role: "client" | "server", remoteFingerprints: { algorithm: string; value: string }[]): DtlsLayer;
+}
+
+export interface PeerDropStats {
+  /** Datagrams whose first byte is in no range we handle (RFC 7983). */
+  unknown: number;
+  /** RTP/RTCP: media is not negotiated. */
+  rtp: number;
+  /** DTLS records that arrived before the remote description gave us a role, beyond the buffer. */
+  earlyDtlsOverflow: number;
+}
+
+interface ChannelSlot {
+  handle: number;
+  key: number;
+  config: ChannelConfig;
+  state: ChannelState;
+}
+
+/** Early DTLS datagrams kept while the DTLS role is unknown (the answer is still on its way). */
+const MAX_EARLY_DTLS = 16;
+/** Events waiting to be polled are bounded by what one input produces; this guards a broken pump. */
+const MAX_PUMP_ROUNDS = 10_000;
+
+export class Peer implements DatagramCore<PeerEvent> {
+  readonly ice: IceLayer;
+  readonly dc: DcLayer;
+  dtls: DtlsLayer | undefined;
+  dtlsRole: "client" | "server" | undefined;
+  iceState: IceState;
+  gatheringState: GatheringState;
+  dtlsState: DtlsState;
+  sctpState: SctpState | "new";
+  readonly dropped: PeerDropStats;
+  maxMessageSize: number;
+  maxChannels: number | null;
+  closed: boolean;
+  private readonly createDtls: PeerLayers["createDtls"];
+  private readonly events: PeerEvent[];
+  private eventHead: number;
+  private readonly early: Uint8Array[];
+  private readonly channels: Map<number, ChannelSlot>;
+  private readonly byKey: Map<number, ChannelSlot>;
+  private nextHandle: number;
+  private iceConnectedOnce: boolean;
+
+  constructor(layers: PeerLayers) {
+    this.ice = layers.ice;
+    this.dc = layers.dc;
+    this.createDtls = layers.createDtls;
+    this.dtls = undefined;
+    this.dtlsRole = undefined;
+    this.iceState = "new";
+    this.gatheringState = "new";
+    this.dtlsState = "new";
+    this.sctpState = "new";
+    this.dropped = { unknown: 0, rtp: 0, earlyDtlsOverflow: 0 };
+    this.maxMessageSize = 65536;
+    this.maxChannels = null;
+    this.closed = false;
+    this.events = [];
+    this.eventHead = 0;
+    this.early = [];
+    this.channels = new Map();
+    this.byKey = new Map();
+    this.nextHandle = 1;
+    this.iceConnectedOnce = false;
+  }
+
+  // ---- DatagramCore -------------------------------------------------------------------------
+
+  handleDatagram(data: Uint8Array, from: TransportAddress, to: TransportAddress, now: number): void {
+    if (this.closed || data.length === 0) return;
+    const b = data[0]!;
+    if (b <= 3 || (b >= 20 && b <= 63)) {
+      this.ice.handleDatagram(data, from, to, now);
+    } else if (b >= 128 && b <= 191) {
+      this.dropped.rtp++;
+      return;
+    } else {
+      this.dropped.unknown++;
+      return;
+    }
+    this.pump(now);
+  }
+
+  handleTimeout(now: number): void {
+    if (this.closed) return;
+    const ti = this.ice.nextTimeout();
+    if (ti !== undefined && ti <= now) this.ice.handleTimeout(now);
+    const dtls = this.dtls;
+    if (dtls) {
+      const td = dtls.nextTimeout();
+      if (td !== undefined && td <= now) dtls.handleTimeout(now);
+    }
+    const ts = this.dc.nextTimeout();
+    if (ts !== undefined && ts <= now) this.dc.handleTimeout(now);
+    this.pump(now);
+  }
+
+  pollTransmit(): Transmit | undefined {
+    return this.ice.pollTransmit();
+  }
+
+  pollEvent(): PeerEvent | undefined {
+    if (this.eventHead >= this.events.length) {
+      if (this.eventHead > 0) {
+        this.events.length = 0;
+        this.eventHead = 0;
+      }
+      return undefined;
+    }
+    return this.events[this.eventHead++];
+  }
+
+  nextTimeout(): number | undefined {
+    if (this.closed) return undefined;
+    let t = this.ice.nextTimeout();
+    const td = this.dtls?.nextTimeout();
+    if (td !== undefined && (t === undefined || td < t)) t = td;
+    const ts = this.dc.nextTimeout();
+    if (ts !== undefined && (t === undefined || ts < t)) t = ts;
+    return t;
+  }
+
+  // ---- signaling-driven configuration -------------------------------------------------------
+
+  get localUfrag(): string {
+    return this.ice.localUfrag;
+  }
+  get localPwd(): string {
+    return this.ice.localPwd;
+  }
+
+  /** A bound local socket (from the driver): the ICE agent makes a host candidate of it. */
+  addLocalAddress(addr: TransportAddress, now: number): void {
+    if (this.closed) return;
+    this.ice.addLocalAddress(addr, now);
+    this.pump(now);
+  }
+
+  localAddressesDone(now: number): void {
+    if (this.closed) return;
+    this.ice.localAddressesDone(now);
+    this.pump(now);
+  }
+
+  setIceControlling(controlling: boolean): void {
+    this.ice.controlling = controlling;
+  }
+
+  /** The peer's ICE credentials (from its description). */
+  setRemoteIce(ufrag: string, pwd: string, iceLite: boolean, now: number): void {
+    if (this.closed) return;
+    this.ice.setRemoteCredentials(ufrag, pwd, iceLite, now);
+    this.pump(now);
+  }
+
+  /** The peer's a=max-message-size (RFC 8841 6: absent -> 65536; 0 -> no limit, pass Infinity). */
+  setRemoteMaxMessageSize(bytes: number): void {
+    this.maxMessageSize = bytes;
+    this.dc.setRemoteMaxMessageSize(bytes);
+  }
+
+  /**
+   * Our DTLS role (from a=setup, RFC 8842 5.3) and the peer's certificate fingerprints. The DTLS
+   * endpoint is created on the first call; later calls update the fingerprints.
+   */
+  setDtlsParameters(
+    role: "client" | "server",
+    fingerprints: { algorithm: string; value: string }[],
+    now: number,
+  ): void {
+    if (this.closed) return;
+    if (!this.dtls) {
+      this.dtlsRole = role;
+      this.dc.setDtlsRole(role);
+      this.dtls = this.createDtls(role, fingerprints);
+      for (const ch of this.channels.values()) this.announceId(ch);
+      if (this.iceConnectedOnce) this.startDtls(now);
+    } else {
+      this.dtls.setRemoteFingerprints(fingerprints);
+    }
+    this.pump(now);
+  }
+
+  /** A remote candidate attribute value, or null for end-of-candidates. False if it did not parse. */
+  addRemoteCandidate(candidate: string | null, now: number): boolean {
+    if (this.closed) return true;
+    const ok = this.ice.addRemoteCandidate(candidate, now);
+    this.pump(now);
+    return ok;
+  }
+
+  restartIce(ufrag: string, pwd: string, now: number): void {
+    if (this.closed) return;
+    this.ice.restart(ufrag, pwd, now);
+    this.pump(now);
+  }
+
+  resolveMdns(name: string, address: string | undefined, now: number): void {
+    if (this.closed) return;
+    this.ice.resolveMdns(name, address, now);
+    this.pump(now);
+  }
+
+  // ---- data channels ------------------------------------------------------------------------
+
+  /** Creates a local channel; returns its handle. Throws PeerError (ERR_ID_IN_USE ...). */
+  createChannel(config: ChannelConfig, now: number): number {
+    if (this.closed) throw new PeerError("ERR_CLOSED", "the connection is closed");
+    if (config.id !== null) {
+      for (const ch of this.channels.values()) {
+        if (ch.state !== "closed" && ch.config.id === config.id) {
+          throw new PeerError("ERR_ID_IN_USE", `data channel id ${config.id} is in use`);
+        }
+      }
+    }
+    const key = this.dc.createChannel(config, now);
+    const slot: ChannelSlot = { handle: this.nextHandle++, key, config: { ...config }, state: "connecting" };
+    this.channels.set(slot.handle, slot);
+    this.byKey.set(key, slot);
+    this.announceId(slot);
+    this.pump(now);
+    return slot.handle;
+  }
+
+  channelState(handle: number): ChannelState {
+    return this.channels.get(handle)?.state ?? "closed";
+  }
+
+  channelId(handle: number): number | null {
+    const ch = this.channels.get(handle);
+    return ch ? ch.config.id : null;
+  }
+
+  send(handle: number, data: Uint8Array, binary: boolean, now: number): void {
+    const ch = this.channels.get(handle);
+    if (ch?.state !== "open") throw new PeerError("ERR_NOT_OPEN", "the data channel is not open");
+    if (data.length > this.maxMessageSize) {
+      throw new PeerError("ERR_MESSAGE_TOO_BIG", `message of ${data.length} bytes exceeds ${this.maxMessageSize}`);
+    }
+    this.dc.send(ch.key, data, binary, now);
+    this.pump(now);
+  }
+
+  closeChannel(handle: number, now: number): void {
+    const ch = this.channels.get(handle);
+    if (!ch || ch.state === "closing" || ch.state === "closed") return;
+    ch.state = "closing";
+    this.dc.closeChannel(ch.key, now);
+    this.pump(now);
+  }
+
+  bufferedAmount(handle: number): number {
+    const ch = this.channels.get(handle);
+    return ch && ch.state !== "closed" ? this.dc.bufferedAmount(ch.key) : 0;
+  }
+
+  setBufferedAmountLowThreshold(handle: number, bytes: number): void {
+    const ch = this.channels.get(handle);
+    if (ch) this.dc.setBufferedAmountLowThreshold(ch.key, bytes);
+  }
+
+  /** Handles of channels not yet closed (for stats). */
+  channelHandles(): number[] {
+    return [...this.channels.keys()];
+  }
+
+  channelConfig(handle: number): ChannelConfig | undefined {
+    return this.channels.get(handle)?.config;
+  }
+
+  /** Closes everything: SCTP shutdown, DTLS close_notify, then ICE; what is queued still leaves. */
+  close(now: number): void {
+    if (this.closed) return;
+    try {
+      if (this.sctpState === "connected") this.dc.shutdown(now);
+      this.pump(now);
+      this.dtls?.close(now);
+      this.pump(now);
+    } finally {
+      this.ice.close(now);
+      this.closed = true;
+      for (const ch of this.channels.values()) ch.state = "closed";
+      this.iceState = "closed";
+      if (this.dtlsState !== "failed") this.dtlsState = "closed";
+      this.sctpState = "closed";
+    }
+  }
+
+  // ---- the loop -----------------------------------------------------------------------------
+
+  private emit(ev: PeerEvent): void {
+    this.events.push(ev);
+  }
+
+  private announceId(ch: ChannelSlot): void {
+    if (ch.config.id !== null) return;
+    const id = this.dc.channelId(ch.key);
+    if (id !== null) {
+      ch.config.id = id;
+      this.emit({ type: "channel-id", handle: ch.handle, id });
+    }
+  }
+
+  private startDtls(now: number): void {
+    const dtls = this.dtls;
+    if (!dtls || this.dtlsState !== "new") return;
+    this.dtlsState = "connecting";
+    this.emit({ type: "dtls-state", state: "connecting" });
+    dtls.start(now);
+    for (const d of this.early) dtls.handleDatagram(d, now);
+    this.early.length = 0;
+  }
+
+  /** Moves outputs between the cores until none of them has anything left to give. */
+  private pump(now: number): void {
+    const ice = this.ice;
+    const dc = this.dc;
+    for (let round = 0; round < MAX_PUMP_ROUNDS; round++) {
+      let progress = false;
+      for (let ev = ice.pollEvent(); ev; ev = ice.pollEvent()) {
+        progress = true;
+        switch (ev.type) {
+          case "data": {
+            const b = ev.data[0]!;
+            if (b >= 20 && b <= 63) {
+              if (this.dtls && this.dtlsState !== "new") this.dtls.handleDatagram(ev.data, now);
+              else if (this.early.length < MAX_EARLY_DTLS) this.early.push(Uint8Array.from(ev.data));
+              else this.dropped.earlyDtlsOverflow++;
+            } else if (b >= 128 && b <= 191) this.dropped.rtp++;
+            else this.dropped.unknown++;
+            break;
+          }
+          case "candidate":
+            this.emit({ type: "candidate", candidate: ev.candidate, ufrag: ice.localUfrag });
+            break;
+          case "gathering-state":
+            this.gatheringState = ev.state;
+            this.emit({ type: "gathering-state", state: ev.state });
+            break;
+          case "state":
+            if (ev.state === this.iceState) break;
+            this.iceState = ev.state;
+            this.emit({ type: "ice-state", state: ev.state });
+            if (ev.state === "connected" || ev.state === "completed") {
+              this.iceConnectedOnce = true;
+              this.startDtls(now);
+            }
+            break;
+          case "selected-pair":
+            this.emit({ type: "selected-pair", pair: ev.pair });
+            break;
+          case "mdns-query":
+            this.emit({ type: "mdns-query", name: ev.name });
+            break;
+          case "server-error":
+            this.emit({
+              type: "ice-error",
+              address: ev.address,
+              port: ev.port,
+              url: ev.url,
+              errorCode: ev.code,
+              errorText: ev.text,
+            });
+            break;
+        }
+      }
+      const dtls = this.dtls;
+      if (dtls) {
+        for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) {
+          progress = true;
+          ice.send(d, now);
+        }
+        for (let ev = dtls.pollEvent(); ev; ev = dtls.pollEvent()) {
+          progress = true;
+          switch (ev.type) {
+            case "data":
+              if (this.sctpState !== "closed") dc.handleDatagram(ev.data, now);
+              break;
+            case "connected":
+              this.dtlsState = "connected";
+              this.emit({ type: "dtls-state", state: "connected" });
+              this.sctpState = "connecting";
+              this.emit({ type: "sctp-state", state: "connecting" });
+              dc.connect(now);
+              break;
+            case "closed":
+              if (this.dtlsState !== "closed" && this.dtlsState !== "failed") {
+                this.dtlsState = "closed";
+                this.emit({ type: "dtls-state", state: "closed" });
+                this.sctpClosed("dtls-closed");
+              }
+              break;
+            case "failed":
+              if (this.dtlsState !== "failed") {
+                this.dtlsState = "failed";
+                this.emit({ type: "dtls-state", state: "failed", reason: ev.reason });
+                this.sctpClosed(`dtls-failed: ${ev.reason}`);
+              }
+              break;
+          }
+        }
+        for (let d = dc.pollTransmit(); d; d = dc.pollTransmit()) {
+          progress = true;
+          if (this.dtlsState === "connected") dtls.send(d, now);
+        }
+      }
+      for (let ev = dc.pollEvent(); ev; ev = dc.pollEvent()) {
+        progress = true;
+        this.onDcEvent(ev);
+      }
+      if (!progress) return;
+    }
+    throw new Error("Peer.pump: cores keep producing output (livelock)");
+  }
+
+  private sctpClosed(reason: string): void {
+    if (this.sctpState === "closed") return;
+    this.sctpState = "closed";
+    this.emit({ type: "sctp-state", state: "closed", reason });
+    for (const ch of this.channels.values()) {
+      if (ch.state === "closed") continue;
+      ch.state = "closed";
+      this.emit({ type: "channel-closed", handle: ch.handle, error: reason });
+    }
+    this.channels.clear();
+    this.byKey.clear();
+  }
+
+  private onDcEvent(ev: ReturnType<DcLayer["pollEvent"]> & object): void {
+    switch (ev.type) {
+      case "established":
+        this.maxChannels = ev.maxChannels;
+        this.sctpState = "connected";
+        this.emit({ type: "sctp-state", state: "connected" });
+        for (const ch of this.channels.values()) this.announceId(ch);
+        break;
+      case "remote-channel": {
+        const slot: ChannelSlot = { handle: this.nextHandle++, key: ev.channel, config: ev.config, state: "open" };
+        this.channels.set(slot.handle, slot);
+        this.byKey.set(ev.channel, slot);
+        this.emit({ type: "channel-remote", handle: slot.handle, config: { ...ev.config } });
+        break;
+      }
+      case "open": {
+        const ch = this.byKey.get(ev.channel);
+        if (ch?.state !== "connecting") break;
+        if (ch.config.id === null) {
+          ch.config.id = ev.id;
+          this.emit({ type: "channel-id", handle: ch.handle, id: ev.id });
+        }
+        ch.state = "open";
+        this.emit({ type: "channel-open", handle: ch.handle });
+        break;
+      }
+      case "message": {
+        const ch = this.byKey.get(ev.channel);
+        if (ch && (ch.state === "open" || ch.state === "closing")) {
+          this.emit({ type: "message", handle: ch.handle, data: ev.data, binary: ev.binary });
+        }
+        break;
+      }
+      case "buffered-amount-low": {
+        const ch = this.byKey.get(ev.channel);
+        if (ch) this.emit({ type: "buffered-amount-low", handle: ch.handle });
+        break;
+      }
+      case "closing": {
+        const ch = this.byKey.get(ev.channel);
+        if (ch && ch.state !== "closed" && ch.state !== "closing") {
+          ch.state = "closing";
+          this.emit({ type: "channel-closing", handle: ch.handle });
+        }
+        break;
+      }
+      case "closed": {
+        const ch = this.byKey.get(ev.channel);
+        if (ch && ch.state !== "closed") {
+          ch.state = "closed";
+          this.byKey.delete(ev.channel);
+          this.channels.delete(ch.handle);
+          this.emit(
+            ev.error === undefined
+              ? { type: "channel-closed", handle: ch.handle }
+              : { type: "channel-closed", handle: ch.handle, error: ev.error },
+          );
+        }
+        break;
+      }
+      case "association-closed":
+        this.sctpClosed(ev.reason);
+        break;
+    }
+  }
+}

@@ -1,0 +1,77 @@
+// RTCCertificate (webrtc-pc 4.9): a handle on a DTLS certificate and its private key, with
+// expires and getFingerprints(), and RTCPeerConnection.generateCertificate()'s algorithm checks
+// (ECDSA P-256 is generated; RSASSA-PKCS1-v1_5 requests are refused with NotSupportedError).
+import type { KeyObject } from "node:crypto";
+import { generateCertificate as generateDtlsCertificate } from "../dtls/certificate.js";
+import { domError } from "./errors.js";
+
+export interface RTCDtlsFingerprint {
+  algorithm: string;
+  value: string;
+}
+
+/** What the DTLS layer needs from a certificate (src/dtls generateCertificate's result). */
+export interface CertificateMaterial {
+  privateKey: KeyObject;
+  der: Uint8Array;
+  expires: number;
+  fingerprints(): RTCDtlsFingerprint[];
+}
+
+const token = Symbol("RTCCertificate");
+const DAY = 86_400_000;
+
+export class RTCCertificate {
+  /** @internal */
+  readonly material: CertificateMaterial;
+  constructor(t: symbol, material: CertificateMaterial) {
+    if (t !== token) throw new TypeError("Illegal constructor");
+    this.material = material;
+  }
+  /** Wall-clock ms since the epoch after which the certificate is not used. */
+  get expires(): number {
+    return this.material.expires;
+  }
+  getFingerprints(): RTCDtlsFingerprint[] {
+    return this.material.fingerprints().map((f) => ({ algorithm: f.algorithm, value: f.value }));
+  }
+}
+
+/** Wraps DTLS certificate material as an RTCCertificate (for tests and the nonstandard API). */
+export function wrapCertificate(material: CertificateMaterial): RTCCertificate {
+  return new RTCCertificate(token, material);
+}
+
+/**
+ * RTCPeerConnection.generateCertificate(keygenAlgorithm): accepts "ECDSA" / {name: "ECDSA",
+ * namedCurve: "P-256"} and an optional `expires` (ms, at most 365 days, default 30 days).
+ */
+export async function generateCertificate(keygenAlgorithm: unknown): Promise<RTCCertificate> {
+  let name: string;
+  let namedCurve: string | undefined;
+  let expires = 30 * DAY;
+  if (typeof keygenAlgorithm === "string") {
+    name = keygenAlgorithm;
+  } else if (keygenAlgorithm && typeof keygenAlgorithm === "object") {
+    const a = keygenAlgorithm as { name?: unknown; namedCurve?: unknown; expires?: unknown };
+    if (typeof a.name !== "string") throw new TypeError("keygenAlgorithm.name is required");
+    name = a.name;
+    if (a.namedCurve !== undefined) namedCurve = String(a.namedCurve);
+    if (a.expires !== undefined) {
+      const e = Number(a.expires);
+      if (!Number.isFinite(e) || e < 0) throw new TypeError("expires must be a non-negative number");
+      expires = Math.min(e, 365 * DAY);
+    }
+  } else {
+    throw new TypeError("keygenAlgorithm must be a string or an object");
+  }
+  if (name.toUpperCase() !== "ECDSA" || (namedCurve !== undefined && namedCurve !== "P-256")) {
+    throw domError("NotSupportedError", `Unsupported certificate algorithm ${name} ${namedCurve ?? ""}`.trim());
+  }
+  return generateCertificateNow(expires);
+}
+
+/** A fresh ECDSA P-256 certificate, synchronously (what a connection without one uses). */
+export function generateCertificateNow(expires = 30 * DAY): RTCCertificate {
+  return wrapCertificate(generateDtlsCertificate({ expires }));
+}

@@ -1,0 +1,63 @@
+// How an RTCPeerConnection gets its Peer core and the I/O that runs it: createPeer() binds the
+// layers (src/peer/stack.ts) and defaultDriverFactory() runs the core on real UDP sockets with
+// src/net's UdpDriver, gathering host candidates from the interfaces (loopback included, as
+// Chromium does, so that two connections in one process reach each other).
+import { monotonicNow } from "../clock.js";
+import { listInterfaceAddresses, UdpDriver } from "../net/index.js";
+import { resolveMdns } from "../net/mdns.js";
+import type { PeerEvent } from "../peer/events.js";
+import type { Peer } from "../peer/peer.js";
+import { createPeerCore } from "../peer/stack.js";
+import type { Random } from "../random.js";
+import type { CertificateMaterial } from "./certificate.js";
+import type { IceServerUrl } from "./configuration.js";
+import type { DriverContext, PeerDriver } from "./driver.js";
+
+export interface CreatePeerOptions {
+  random: Random;
+  certificate: CertificateMaterial;
+  stunServers: IceServerUrl[];
+  iceTransportPolicy: "all" | "relay";
+  now: number;
+}
+
+export function createPeer(o: CreatePeerOptions): Peer {
+  return createPeerCore({
+    random: o.random,
+    certificate: o.certificate,
+    stunServers: o.stunServers
+      .filter((s) => s.scheme === "stun")
+      .map((s) => ({ host: s.host, port: s.port, url: s.url })),
+    now: o.now,
+  });
+}
+
+/** Runs a Peer over real UDP (one socket per interface address, one timer). */
+export function defaultDriverFactory(ctx: DriverContext): PeerDriver {
+  const addresses = listInterfaceAddresses({ loopback: ctx.includeLoopback ?? true });
+  const driver = new UdpDriver<PeerEvent>(ctx.peer, {
+    addresses,
+    onBound: (bound, now) => ctx.peer.addLocalAddress(bound.address, now),
+    onEvent: (ev) => ctx.onEvent(ev),
+    onFailed: (err) => ctx.onFailure(err),
+  });
+  driver.start().then(
+    () => {
+      if (driver.closed) return;
+      ctx.peer.localAddressesDone(monotonicNow());
+      driver.kick();
+    },
+    (err) => {
+      if (!driver.closed) ctx.onFailure(err);
+    },
+  );
+  return {
+    kick: () => driver.kick(),
+    close: () => {
+      // Let what close() queued (SCTP ABORT/SHUTDOWN, close_notify) leave first.
+      driver.kick();
+      queueMicrotask(() => queueMicrotask(() => driver.close()));
+    },
+    resolveMdns: (name) => resolveMdns(name),
+  };
+}
