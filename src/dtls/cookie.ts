@@ -3,9 +3,16 @@
 // cookie itself). Checked on the first fragment of a ClientHello, so a server answers a flood of
 // ClientHellos, even fragmented ones like Chrome's, without keeping any state.
 import { createHmac } from "node:crypto";
-import { constantTimeEqual } from "../bytes/index.js";
-import { buildMessage, clientHelloCookieView, HT_HELLO_VERIFY_REQUEST, writeHelloVerifyRequest } from "./messages.js";
-import { CONTENT_HANDSHAKE, DTLS_1_0, plainRecord } from "./record.js";
+import { constantTimeEqual, readU16, readU48 } from "../bytes/index.js";
+import {
+  buildMessage,
+  clientHelloCookieView,
+  HT_CLIENT_HELLO,
+  HT_HELLO_VERIFY_REQUEST,
+  readFragment,
+  writeHelloVerifyRequest,
+} from "./messages.js";
+import { CONTENT_HANDSHAKE, DTLS_1_0, plainRecord, RECORD_HEADER_LENGTH } from "./record.js";
 
 export const COOKIE_LENGTH = 32;
 
@@ -47,4 +54,40 @@ export function helloVerifyRequest(
   const cookie = computeCookie(secret, clientId, v.before, v.after);
   const msg = buildMessage(HT_HELLO_VERIFY_REQUEST, messageSeq, writeHelloVerifyRequest(DTLS_1_0, cookie));
   return plainRecord(CONTENT_HANDSHAKE, recordSeq, msg, DTLS_1_0);
+}
+
+export type StatelessAction = { action: "accept" } | { action: "reply"; datagram: Uint8Array } | { action: "drop" };
+
+/**
+ * For a server holding no state for this client yet: should this datagram create a connection?
+ * "accept" when it carries a ClientHello first fragment with a valid cookie, "reply" with a
+ * HelloVerifyRequest when the cookie is missing or stale, "drop" otherwise. Allocates nothing
+ * per client, so a flood of ClientHellos costs the server no memory.
+ */
+export function statelessServerResponse(
+  datagram: Uint8Array,
+  secret: Uint8Array,
+  clientId: Uint8Array | undefined,
+): StatelessAction {
+  let o = 0;
+  while (o + RECORD_HEADER_LENGTH <= datagram.length) {
+    const type = datagram[o]!;
+    const epoch = readU16(datagram, o + 3);
+    const recordSeq = readU48(datagram, o + 5);
+    const len = readU16(datagram, o + 11);
+    const body = o + RECORD_HEADER_LENGTH;
+    if (body + len > datagram.length) return { action: "drop" };
+    if (type === CONTENT_HANDSHAKE && epoch === 0) {
+      const f = readFragment(datagram, body, body + len);
+      if (f && f.msgType === HT_CLIENT_HELLO && f.fragmentOffset === 0) {
+        const verdict = checkCookie(f.body, secret, clientId);
+        if (verdict === "valid") return { action: "accept" };
+        if (verdict === "malformed") return { action: "drop" };
+        const hvr = helloVerifyRequest(f.body, f.messageSeq, recordSeq, secret, clientId);
+        return hvr ? { action: "reply", datagram: hvr } : { action: "drop" };
+      }
+    }
+    o = body + len;
+  }
+  return { action: "drop" };
 }

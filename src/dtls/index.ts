@@ -4,6 +4,16 @@
 // in, pollTransmit / pollEvent / nextTimeout out). generateCertificate makes the self-signed ECDSA
 // certificate WebRTC uses, and fingerprint() gives its SDP fingerprint. For DTLS over a real UDP
 // socket without the rest of WebRTC, use connect() / createServer() from this entry (src/net/dtls-socket.ts).
+
+export {
+  connect,
+  createServer,
+  DtlsConnection,
+  type DtlsConnectOptions,
+  DtlsServer,
+  type DtlsServerOptions,
+  type DtlsSocketOptions,
+} from "../net/dtls-socket.js";
 export { AlertDescription, alertName } from "./alert.js";
 export {
   certificateFrom,
@@ -13,6 +23,7 @@ export {
   type GeneratedCertificate,
   generateCertificate,
 } from "./certificate.js";
+export { statelessServerResponse } from "./cookie.js";
 export {
   DtlsEndpoint,
   type DtlsEndpointOptions,
