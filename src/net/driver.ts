@@ -150,9 +150,20 @@ export class UdpDriver<E = unknown> {
       throw new PetrelNetError("ERR_NET_NO_SOCKET", "no local address could be bound", firstError);
     }
     const now = this.clock();
-    if (this.opts.onBound) for (const b of bound) this.opts.onBound(b, now);
+    try {
+      if (this.opts.onBound) for (const b of bound) this.opts.onBound(b, now);
+    } catch (err) {
+      // The owner could not take the addresses: leave no socket open behind the rejection.
+      this.close();
+      throw err;
+    }
     this.drain();
     return bound;
+  }
+
+  /** The driver's clock (ms, monotonic): the `now` to pass to the core's API methods. */
+  now(): number {
+    return this.clock();
   }
 
   /** The bound local addresses. */

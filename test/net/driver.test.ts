@@ -235,3 +235,15 @@ test("close() is idempotent; start after close and twice are rejected", async ()
   driver.kick();
   await assert.rejects(driver.start(), { code: "ERR_NET_CLOSED" });
 });
+
+test("an onBound that throws rejects start() and leaves no socket open", async () => {
+  const driver = new UdpDriver(new EchoCore(), {
+    addresses: ["127.0.0.1"],
+    onBound: () => {
+      throw Object.assign(new Error("no thanks"), { code: "OWNER_REFUSED" });
+    },
+  });
+  await assert.rejects(driver.start(), { code: "OWNER_REFUSED" });
+  assert.ok(driver.closed);
+  assert.deepEqual(driver.localAddresses, []);
+});
