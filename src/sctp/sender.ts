@@ -1,0 +1,640 @@
+// The sending half of an association: per-stream send queues with round-robin scheduling
+// (message by message with DATA, fragment by fragment with I-DATA: RFC 8260 1), fragmentation to
+// the packet size (RFC 9260 6.9), TSN assignment, the outstanding-chunk list with SACK processing
+// (6.2.1 cumulative and gap acks, 6.3.2 T3-rtx rules R1-R3, 7.2.4 miss indications and fast
+// retransmit), retransmission on T3 expiry (6.3.3), the peer's receive window (6.1 rules A/B),
+// and abandonment of partially reliable messages with FORWARD TSN / I-FORWARD-TSN (RFC 3758 3.5,
+// RFC 8260 2.3). The association owns one Sender and asks it to fill packets.
+import { writeU16, writeU32 } from "../bytes/index.js";
+import {
+  CT_DATA,
+  CT_I_DATA,
+  DATA_HEADER,
+  FLAG_B,
+  FLAG_E,
+  FLAG_U,
+  type ForwardEntry,
+  IDATA_HEADER,
+  type SackInfo,
+} from "./chunks.js";
+import { CongestionControl, type RtoEstimator } from "./congestion.js";
+import { tsnLe, tsnLt } from "./tsn.js";
+
+export class OutMessage {
+  seq = 0;
+  offset = 0;
+  nextFsn = 0;
+  firstTsn = 0;
+  lastTsn = 0;
+  abandoned = false;
+  constructor(
+    readonly sid: number,
+    readonly ppid: number,
+    readonly data: Uint8Array,
+    readonly unordered: boolean,
+    readonly maxRetransmits: number,
+    readonly expiresAt: number,
+  ) {}
+}
+
+class OutChunk {
+  tsn = 0;
+  msg: OutMessage | undefined = undefined;
+  data: Uint8Array | undefined = undefined;
+  flags = 0;
+  fsn = 0;
+  seq = 0;
+  sentAt = 0;
+  transmits = 0;
+  acked = false;
+  abandoned = false;
+  inFlight = false;
+  rtxQueued = false;
+  fastRetransmitted = false;
+  missCount = 0;
+}
+
+class OutStream {
+  readonly queue: OutMessage[] = [];
+  qhead = 0;
+  /** Bytes queued and not yet put on the wire once (bufferedAmount). */
+  buffered = 0;
+  nextSsn = 0;
+  nextMid = 0;
+  nextUMid = 0;
+  inRing = false;
+  resetting = false;
+  constructor(readonly id: number) {}
+}
+
+/** What the sender tells its owner. */
+export interface SenderSink {
+  onSent(streamId: number, bytes: number): void;
+}
+
+export interface SenderStats {
+  dataChunksSent: number;
+  retransmissions: number;
+  fastRetransmissions: number;
+  t3Expiries: number;
+  abandonedMessages: number;
+}
+
+export class Sender {
+  iData = false;
+  prSupported = false;
+  cumAck: number;
+  nextTsn: number;
+  advancedAckPoint: number;
+  fwdTsnNeeded = false;
+  flightSize = 0;
+  peerRwnd: number;
+  /** T3-rtx deadline, undefined when stopped. */
+  t3: number | undefined = undefined;
+  readonly cc: CongestionControl;
+  readonly rto: RtoEstimator;
+  readonly stats: SenderStats = {
+    dataChunksSent: 0,
+    retransmissions: 0,
+    fastRetransmissions: 0,
+    t3Expiries: 0,
+    abandonedMessages: 0,
+  };
+  /** Payload bytes queued on all streams and not yet sent once. */
+  totalBuffered = 0;
+
+  private readonly streams = new Map<number, OutStream>();
+  private ring: OutStream[] = [];
+  private ringHead = 0;
+  private current: OutStream | undefined = undefined;
+  private out: OutChunk[] = [];
+  private outHead = 0;
+  private rtx: OutChunk[] = [];
+  private rtxHead = 0;
+  private fastRtxBurst = false;
+  private readonly pool: OutChunk[] = [];
+  private sentSid = -1;
+  private sentBytes = 0;
+
+  constructor(
+    private readonly sink: SenderSink,
+    initialTsn: number,
+    peerRwnd: number,
+    readonly mtu: number,
+    rto: RtoEstimator,
+  ) {
+    this.cumAck = (initialTsn - 1) >>> 0;
+    this.nextTsn = initialTsn;
+    this.advancedAckPoint = this.cumAck;
+    this.peerRwnd = peerRwnd;
+    this.rto = rto;
+    this.cc = new CongestionControl(mtu, peerRwnd);
+  }
+
+  private stream(sid: number): OutStream {
+    let s = this.streams.get(sid);
+    if (!s) {
+      s = new OutStream(sid);
+      this.streams.set(sid, s);
+    }
+    return s;
+  }
+
+  enqueue(m: OutMessage): void {
+    const s = this.stream(m.sid);
+    s.queue.push(m);
+    s.buffered += m.data.length;
+    this.totalBuffered += m.data.length;
+    if (!s.inRing) {
+      s.inRing = true;
+      this.ring.push(s);
+    }
+  }
+
+  bufferedAmount(sid: number): number {
+    return this.streams.get(sid)?.buffered ?? 0;
+  }
+
+  /** Whether every message queued on the stream has been given TSNs. */
+  streamDrained(sid: number): boolean {
+    const s = this.streams.get(sid);
+    return !s || (s.qhead === s.queue.length && this.current !== s);
+  }
+
+  setResetting(sid: number, on: boolean): void {
+    this.stream(sid).resetting = on;
+  }
+  isResetting(sid: number): boolean {
+    return this.streams.get(sid)?.resetting ?? false;
+  }
+
+  /** After a successful outgoing reset: the stream's sequence numbers restart at 0. */
+  resetSequence(sid: number): void {
+    const s = this.stream(sid);
+    s.nextSsn = 0;
+    s.nextMid = 0;
+    s.nextUMid = 0;
+  }
+
+  /** Nothing queued, nothing outstanding. */
+  idle(): boolean {
+    return this.totalBuffered === 0 && this.outHead === this.out.length && this.current === undefined;
+  }
+
+  hasOutstanding(): boolean {
+    return this.outHead < this.out.length;
+  }
+
+  /** Whether fill() could put anything in a packet now. */
+  wantsToSend(): boolean {
+    if (this.rtxHead < this.rtx.length) return true;
+    if (this.ringHead === this.ring.length) return false;
+    return this.flightSize < this.cc.cwnd && (this.flightSize === 0 || this.flightSize < this.peerRwnd);
+  }
+
+  // ---------- building packets ----------
+
+  /** Writes retransmissions and new DATA / I-DATA chunks into buf[off, limit). Returns the new offset. */
+  fill(buf: Uint8Array, off: number, limit: number, now: number): number {
+    const hdr = this.iData ? IDATA_HEADER : DATA_HEADER;
+    const cc = this.cc;
+    // Retransmissions first (RFC 9260 6.1 / 7.2.4).
+    while (this.rtxHead < this.rtx.length) {
+      const c = this.rtx[this.rtxHead]!;
+      if (!c.rtxQueued || c.acked || c.abandoned) {
+        c.rtxQueued = false;
+        this.rtxHead++;
+        continue;
+      }
+      const m = c.msg!;
+      if (m.abandoned || this.shouldAbandon(m, c, now)) {
+        c.rtxQueued = false;
+        this.rtxHead++;
+        if (!m.abandoned) this.abandon(m);
+        continue;
+      }
+      if (this.flightSize >= cc.cwnd && !this.fastRtxBurst) break;
+      const len = c.data!.length;
+      if (off + ((hdr + len + 3) & ~3) > limit) break;
+      off = this.writeChunk(buf, off, c);
+      c.rtxQueued = false;
+      c.transmits++;
+      c.sentAt = now;
+      c.inFlight = true;
+      c.missCount = 0;
+      this.flightSize += len;
+      this.stats.retransmissions++;
+      this.rtxHead++;
+      if (this.t3 === undefined) this.t3 = now + this.rto.rto;
+    }
+    this.fastRtxBurst = false;
+    if (this.rtxHead === this.rtx.length && this.rtxHead > 0) {
+      this.rtx.length = 0;
+      this.rtxHead = 0;
+    }
+    // New data.
+    const maxFrag = this.mtu - 12 - hdr;
+    while (off + hdr < limit) {
+      if (this.flightSize >= cc.cwnd) break;
+      const s = this.nextStream(now);
+      if (!s) break;
+      const m = s.queue[s.qhead]!;
+      const remaining = m.data.length - m.offset;
+      const room = Math.min(limit - off - hdr, maxFrag);
+      let n = remaining;
+      if (n > room) {
+        // Split only if a useful piece fits here; otherwise leave it for the next packet.
+        if (room < 256 && off > 16) break;
+        n = room & ~3;
+        if (n <= 0) break;
+      }
+      if (this.flightSize > 0 && this.flightSize + n > this.peerRwnd) break;
+      off = this.newChunk(buf, off, s, m, n, now);
+    }
+    this.flushSent();
+    return off;
+  }
+
+  private nextStream(now: number): OutStream | undefined {
+    if (this.current) return this.current;
+    while (this.ringHead < this.ring.length) {
+      const s = this.ring[this.ringHead]!;
+      if (s.qhead === s.queue.length) {
+        this.dropFromRing();
+        continue;
+      }
+      const m = s.queue[s.qhead]!;
+      if (m.offset === 0 && m.expiresAt <= now) {
+        // Expired before any of it was sent: drop it quietly (RFC 3758 3.5 A1).
+        this.popMessage(s);
+        this.countSent(s, m.data.length);
+        this.stats.abandonedMessages++;
+        continue;
+      }
+      return s;
+    }
+    return undefined;
+  }
+
+  private dropFromRing(): void {
+    const s = this.ring[this.ringHead]!;
+    s.inRing = false;
+    s.queue.length = 0;
+    s.qhead = 0;
+    this.ringHead++;
+    this.compactRing();
+  }
+
+  private compactRing(): void {
+    if (this.ringHead > 64 && this.ringHead * 2 > this.ring.length) {
+      this.ring = this.ring.slice(this.ringHead);
+      this.ringHead = 0;
+    }
+  }
+
+  private popMessage(s: OutStream): void {
+    s.queue[s.qhead] = undefined as unknown as OutMessage;
+    s.qhead++;
+    if (s.qhead > 64 && s.qhead * 2 > s.queue.length) {
+      s.queue.splice(0, s.qhead);
+      s.qhead = 0;
+    }
+  }
+
+  private countSent(s: OutStream, n: number): void {
+    s.buffered -= n;
+    this.totalBuffered -= n;
+    if (this.sentSid !== s.id) {
+      this.flushSent();
+      this.sentSid = s.id;
+    }
+    this.sentBytes += n;
+  }
+
+  private flushSent(): void {
+    if (this.sentBytes > 0) this.sink.onSent(this.sentSid, this.sentBytes);
+    this.sentBytes = 0;
+    this.sentSid = -1;
+  }
+
+  private newChunk(buf: Uint8Array, off: number, s: OutStream, m: OutMessage, n: number, now: number): number {
+    const c = this.pool.pop() ?? new OutChunk();
+    const tsn = this.nextTsn;
+    this.nextTsn = (tsn + 1) >>> 0;
+    let flags = m.unordered ? FLAG_U : 0;
+    if (m.offset === 0) {
+      flags |= FLAG_B;
+      m.firstTsn = tsn;
+      if (this.iData) m.seq = m.unordered ? s.nextUMid++ >>> 0 : s.nextMid++ >>> 0;
+      else if (!m.unordered) {
+        m.seq = s.nextSsn;
+        s.nextSsn = (s.nextSsn + 1) & 0xffff;
+      }
+    }
+    const start = m.offset;
+    m.offset += n;
+    m.lastTsn = tsn;
+    if (m.offset === m.data.length) flags |= FLAG_E;
+    c.tsn = tsn;
+    c.msg = m;
+    c.data = start === 0 && n === m.data.length ? m.data : m.data.subarray(start, start + n);
+    c.flags = flags;
+    c.fsn = m.nextFsn++;
+    c.seq = m.seq;
+    c.sentAt = now;
+    c.transmits = 1;
+    c.acked = false;
+    c.abandoned = false;
+    c.inFlight = true;
+    c.rtxQueued = false;
+    c.fastRetransmitted = false;
+    c.missCount = 0;
+    this.out.push(c);
+    this.flightSize += n;
+    this.stats.dataChunksSent++;
+    if (this.t3 === undefined) this.t3 = now + this.rto.rto;
+    this.countSent(s, n);
+    if (flags & FLAG_E) {
+      this.popMessage(s);
+      this.current = undefined;
+      // Round robin: the stream goes to the back of the ring (or leaves it when empty).
+      this.rotate(s);
+    } else if (this.iData) this.rotate(s);
+    else this.current = s;
+    return this.writeChunk(buf, off, c);
+  }
+
+  private rotate(s: OutStream): void {
+    // s is at the ring head (nextStream returned it) unless it was `current`.
+    if (this.ring[this.ringHead] === s) {
+      this.ringHead++;
+      if (s.qhead < s.queue.length) this.ring.push(s);
+      else {
+        s.inRing = false;
+        s.queue.length = 0;
+        s.qhead = 0;
+      }
+      this.compactRing();
+    }
+  }
+
+  private writeChunk(buf: Uint8Array, off: number, c: OutChunk): number {
+    const data = c.data!;
+    const m = c.msg!;
+    const n = data.length;
+    if (this.iData) {
+      buf[off] = CT_I_DATA;
+      buf[off + 1] = c.flags;
+      writeU16(buf, off + 2, IDATA_HEADER + n);
+      writeU32(buf, off + 4, c.tsn);
+      writeU16(buf, off + 8, m.sid);
+      buf[off + 10] = 0;
+      buf[off + 11] = 0;
+      writeU32(buf, off + 12, c.seq);
+      writeU32(buf, off + 16, c.flags & FLAG_B ? m.ppid : c.fsn);
+      off += IDATA_HEADER;
+    } else {
+      buf[off] = CT_DATA;
+      buf[off + 1] = c.flags;
+      writeU16(buf, off + 2, DATA_HEADER + n);
+      writeU32(buf, off + 4, c.tsn);
+      writeU16(buf, off + 8, m.sid);
+      writeU16(buf, off + 10, c.seq);
+      writeU32(buf, off + 12, m.ppid);
+      off += DATA_HEADER;
+    }
+    buf.set(data, off);
+    off += n;
+    const end = (off + 3) & ~3;
+    while (off < end) buf[off++] = 0;
+    return off;
+  }
+
+  // ---------- partial reliability ----------
+
+  private shouldAbandon(m: OutMessage, c: OutChunk, now: number): boolean {
+    if (!this.prSupported) return false;
+    if (m.expiresAt <= now) return true;
+    return m.maxRetransmits >= 0 && c.transmits > m.maxRetransmits;
+  }
+
+  /** Abandons a message (RFC 3758 3.5): its chunks leave the flight; unsent parts are dropped. */
+  abandon(m: OutMessage): void {
+    m.abandoned = true;
+    this.stats.abandonedMessages++;
+    const base = (this.cumAck + 1) >>> 0;
+    if (m.offset > 0 && tsnLe(base, m.lastTsn)) {
+      let i = this.outHead + Math.max(0, (m.firstTsn - base) | 0);
+      const end = this.outHead + ((m.lastTsn - base) | 0);
+      for (; i <= end && i < this.out.length; i++) {
+        const c = this.out[i]!;
+        if (c.msg !== m || c.acked || c.abandoned) continue;
+        c.abandoned = true;
+        if (c.inFlight) {
+          c.inFlight = false;
+          this.flightSize -= c.data!.length;
+        }
+      }
+    }
+    if (m.offset < m.data.length) {
+      const s = this.stream(m.sid);
+      const partlySent = m.offset > 0;
+      if (s.queue[s.qhead] === m) {
+        this.countSent(s, m.data.length - m.offset);
+        this.flushSent();
+        m.offset = m.data.length;
+        this.popMessage(s);
+        if (this.current === s) this.current = undefined;
+      }
+      if (partlySent && !this.iData) {
+        // DATA: a placeholder end fragment with its own TSN, so that the FORWARD TSN passes the
+        // whole message and the receiver can tell the fragments it holds are abandoned.
+        const c = this.pool.pop() ?? new OutChunk();
+        c.tsn = this.nextTsn;
+        this.nextTsn = (this.nextTsn + 1) >>> 0;
+        c.msg = m;
+        c.data = m.data.subarray(0, 0);
+        c.flags = FLAG_E | (m.unordered ? FLAG_U : 0);
+        c.seq = m.seq;
+        c.acked = false;
+        c.abandoned = true;
+        c.inFlight = false;
+        c.rtxQueued = false;
+        c.transmits = 0;
+        m.lastTsn = c.tsn;
+        this.out.push(c);
+      }
+    }
+    this.fwdTsnNeeded = true;
+  }
+
+  /** The FORWARD TSN to send now, if the ack point can move past abandoned chunks (RFC 3758 3.5 C2-C4). */
+  forwardTsn(): { newCum: number; entries: ForwardEntry[] } | undefined {
+    if (!this.prSupported) return undefined;
+    if (tsnLt(this.advancedAckPoint, this.cumAck)) this.advancedAckPoint = this.cumAck;
+    let i = this.outHead + ((this.advancedAckPoint - this.cumAck) | 0);
+    while (i < this.out.length) {
+      const c = this.out[i]!;
+      if (!c.abandoned && !c.acked) break;
+      this.advancedAckPoint = c.tsn;
+      i++;
+    }
+    if (!tsnLt(this.cumAck, this.advancedAckPoint)) return undefined;
+    const byKey = new Map<number, ForwardEntry>();
+    const end = this.outHead + ((this.advancedAckPoint - this.cumAck) | 0);
+    for (let j = this.outHead; j < end; j++) {
+      const c = this.out[j]!;
+      if (!c.abandoned) continue;
+      const m = c.msg!;
+      if (!this.iData && m.unordered) continue;
+      const key = m.sid * 2 + (m.unordered ? 1 : 0);
+      const prev = byKey.get(key);
+      if (!prev || tsnLt(prev.seq, m.seq) || (!this.iData && ((((m.seq - prev.seq) << 16) >> 16) | 0) > 0))
+        byKey.set(key, { sid: m.sid, unordered: m.unordered, seq: m.seq });
+    }
+    return { newCum: this.advancedAckPoint, entries: [...byKey.values()] };
+  }
+
+  // ---------- acknowledgements ----------
+
+  /**
+   * Processes a SACK. Returns true when it acknowledged something new (the association resets its
+   * error counter then).
+   */
+  onSack(sack: SackInfo, now: number): boolean {
+    const cum = sack.cumTsn;
+    if (tsnLt(cum, this.cumAck)) return false; // stale (RFC 9260 6.2.1 D i)
+    if (tsnLe(this.nextTsn, cum)) return false; // acks something never sent: ignore
+    let newlyAcked = 0;
+    let rttSample = -1;
+    const flightBefore = this.flightSize;
+    const cumAdvanced = tsnLt(this.cumAck, cum);
+    while (this.outHead < this.out.length && tsnLe(this.out[this.outHead]!.tsn, cum)) {
+      const c = this.out[this.outHead]!;
+      if (!c.acked && !c.abandoned) {
+        newlyAcked += c.data!.length;
+        if (c.transmits === 1) rttSample = now - c.sentAt;
+      }
+      if (c.inFlight) this.flightSize -= c.data!.length;
+      c.msg = undefined;
+      c.data = undefined;
+      this.pool.push(c);
+      this.out[this.outHead] = undefined as unknown as OutChunk;
+      this.outHead++;
+    }
+    this.cumAck = cum;
+    if (this.outHead > 1024 && this.outHead * 2 > this.out.length) {
+      this.out = this.out.slice(this.outHead);
+      this.outHead = 0;
+    }
+    // Gap ack blocks.
+    let htna = -1; // index of the highest newly acked chunk
+    const gaps = sack.gaps;
+    for (let g = 0; g < gaps.length; g += 2) {
+      const from = this.outHead + gaps[g]! - 1;
+      const to = Math.min(this.outHead + gaps[g + 1]! - 1, this.out.length - 1);
+      for (let i = from; i <= to; i++) {
+        const c = this.out[i]!;
+        if (c.acked) continue;
+        c.acked = true;
+        if (c.inFlight) {
+          c.inFlight = false;
+          this.flightSize -= c.data!.length;
+        }
+        if (!c.abandoned) {
+          newlyAcked += c.data!.length;
+          if (c.transmits === 1) rttSample = now - c.sentAt;
+        }
+        htna = i;
+      }
+    }
+    if (rttSample >= 0) this.rto.measure(rttSample);
+    // Fast recovery ends when the recovery point is acked (RFC 9260 7.2.4).
+    if (this.cc.inFastRecovery && tsnLe(this.cc.recoveryPoint, cum)) this.cc.inFastRecovery = false;
+    if (cumAdvanced) this.cc.onCumAdvance(newlyAcked, flightBefore + this.cc.mtu >= this.cc.cwnd);
+    // Miss indications (7.2.4): chunks below the highest newly acked TSN that are still missing.
+    if (htna >= 0) {
+      let marked = false;
+      for (let i = this.outHead; i < htna; i++) {
+        const c = this.out[i]!;
+        if (c.acked || c.abandoned || c.fastRetransmitted || !c.inFlight) continue;
+        if (++c.missCount >= 3) {
+          c.fastRetransmitted = true;
+          c.inFlight = false;
+          this.flightSize -= c.data!.length;
+          this.queueRtx(c);
+          this.stats.fastRetransmissions++;
+          marked = true;
+        }
+      }
+      if (marked) {
+        this.cc.onFastRetransmit(((this.nextTsn - 1) >>> 0) as number);
+        this.fastRtxBurst = true;
+      }
+    }
+    this.peerRwnd = sack.arwnd;
+    // T3 rules R2 / R3.
+    if (this.outHead === this.out.length || this.allAckedOrAbandoned()) {
+      this.t3 = undefined;
+      this.cc.onIdle();
+    } else if (cumAdvanced) this.t3 = now + this.rto.rto;
+    if (this.prSupported && tsnLt(this.cumAck, this.advancedAckPoint)) this.fwdTsnNeeded = true;
+    return newlyAcked > 0;
+  }
+
+  private allAckedOrAbandoned(): boolean {
+    // Cheap check: flight empty and nothing waiting for retransmission.
+    if (this.flightSize > 0 || this.rtxHead < this.rtx.length) return false;
+    for (let i = this.outHead; i < this.out.length; i++) {
+      const c = this.out[i]!;
+      if (!c.acked && !c.abandoned) return false;
+    }
+    return true;
+  }
+
+  private queueRtx(c: OutChunk): void {
+    if (c.rtxQueued) return;
+    c.rtxQueued = true;
+    this.rtx.push(c);
+  }
+
+  /** T3-rtx expiry (RFC 9260 6.3.3): back off, collapse cwnd, mark everything outstanding. */
+  onT3(now: number): void {
+    this.t3 = undefined;
+    this.stats.t3Expiries++;
+    this.rto.backoff();
+    this.cc.onTimeout();
+    // Rebuild the retransmission queue in TSN order.
+    for (let i = this.rtxHead; i < this.rtx.length; i++) this.rtx[i]!.rtxQueued = false;
+    this.rtx.length = 0;
+    this.rtxHead = 0;
+    for (let i = this.outHead; i < this.out.length; i++) {
+      const c = this.out[i]!;
+      if (c.acked || c.abandoned) continue;
+      if (c.inFlight) {
+        c.inFlight = false;
+        this.flightSize -= c.data!.length;
+      }
+      c.missCount = 0;
+      c.fastRetransmitted = false;
+      const m = c.msg!;
+      if (this.shouldAbandon(m, c, now)) {
+        if (!m.abandoned) this.abandon(m);
+        continue;
+      }
+      this.queueRtx(c);
+    }
+    if (this.flightSize < 0) this.flightSize = 0;
+    if (this.prSupported && tsnLt(this.cumAck, this.advancedAckPoint)) this.fwdTsnNeeded = true;
+  }
+
+  /** Abandons outstanding and queued messages whose lifetime ran out (checked on timer ticks). */
+  expire(now: number): void {
+    if (!this.prSupported) return;
+    for (let i = this.outHead; i < this.out.length; i++) {
+      const c = this.out[i]!;
+      const m = c.msg!;
+      if (!c.acked && !c.abandoned && !m.abandoned && m.expiresAt <= now) this.abandon(m);
+    }
+  }
+}
