@@ -87,7 +87,9 @@ async function startEcho(core = new EchoCore(), extra: Partial<ConstructorParame
   return { core, driver, events, bound };
 }
 
-test("echo over real UDP on loopback: datagram in, core output out, events after the drain", async () => {
+test("echo over real UDP on loopback: datagram in, core output out, events after the drain", {
+  timeout: 20_000,
+}, async () => {
   const { driver, events, bound } = await startEcho();
   const c = await client();
   try {
@@ -113,7 +115,7 @@ test("echo over real UDP on loopback: datagram in, core output out, events after
   }
 });
 
-test("one timer: handleTimeout runs at or after each deadline, never before", async () => {
+test("one timer: handleTimeout runs at or after each deadline, never before", { timeout: 20_000 }, async () => {
   const core = new EchoCore();
   const { driver, events } = await startEcho(core);
   try {
@@ -135,7 +137,7 @@ test("one timer: handleTimeout runs at or after each deadline, never before", as
   }
 });
 
-test("kick() coalesces a burst of API calls into one drain", async () => {
+test("kick() coalesces a burst of API calls into one drain", { timeout: 20_000 }, async () => {
   const core = new EchoCore();
   const { driver } = await startEcho(core);
   const c = await client();
@@ -159,7 +161,7 @@ test("kick() coalesces a burst of API calls into one drain", async () => {
   }
 });
 
-test("send errors are counted, never thrown; unknown source sockets are counted", async () => {
+test("send errors are counted, never thrown; unknown source sockets are counted", { timeout: 20_000 }, async () => {
   const core = new EchoCore();
   const { driver } = await startEcho(core);
   try {
@@ -186,7 +188,9 @@ test("send errors are counted, never thrown; unknown source sockets are counted"
   }
 });
 
-test("a core that throws is failed alone: onFailed, its sockets closed, the other driver unaffected", async () => {
+test("a core that throws is failed alone: onFailed, its sockets closed, the other driver unaffected", {
+  timeout: 20_000,
+}, async () => {
   const failures: unknown[] = [];
   const bad = await startEcho(new EchoCore(), { onFailed: (e: unknown) => failures.push(e) });
   const good = await startEcho();
@@ -207,7 +211,7 @@ test("a core that throws is failed alone: onFailed, its sockets closed, the othe
   }
 });
 
-test("a port range binds within the range; a taken port is skipped", async () => {
+test("a port range binds within the range; a taken port is skipped", { timeout: 20_000 }, async () => {
   const base = 20000 + Math.floor(Math.random() * 20000);
   const a = await startEcho(new EchoCore(), { portRange: [base, base + 20] });
   const b = await startEcho(new EchoCore(), { portRange: [base, base + 20] });
@@ -225,7 +229,7 @@ test("a port range binds within the range; a taken port is skipped", async () =>
   }
 });
 
-test("close() is idempotent; start after close and twice are rejected", async () => {
+test("close() is idempotent; start after close and twice are rejected", { timeout: 20_000 }, async () => {
   const { driver } = await startEcho();
   await assert.rejects(driver.start(), { code: "ERR_NET_STARTED" });
   driver.close();
@@ -236,7 +240,7 @@ test("close() is idempotent; start after close and twice are rejected", async ()
   await assert.rejects(driver.start(), { code: "ERR_NET_CLOSED" });
 });
 
-test("an onBound that throws rejects start() and leaves no socket open", async () => {
+test("an onBound that throws rejects start() and leaves no socket open", { timeout: 20_000 }, async () => {
   const driver = new UdpDriver(new EchoCore(), {
     addresses: ["127.0.0.1"],
     onBound: () => {

@@ -159,7 +159,9 @@ async function responder(answers: Record<string, { type: number; rdata: number[]
   return { socket: s, port: s.address().port, queries };
 }
 
-test("resolves against a responder on loopback; unknown names give undefined after the timeout", async () => {
+test("resolves against a responder on loopback; unknown names give undefined after the timeout", {
+  timeout: 20_000,
+}, async () => {
   const r = await responder({
     [NAME]: [{ type: 1, rdata: [192, 168, 1, 20] }],
     "v6only.local": [{ type: 28, rdata: [...parseIP("fd00::5")!] }],
