@@ -130,3 +130,24 @@ test("a saturated link delivers at its rate over time", () => {
   assert.ok(last > 2000 && last <= 2000 + 200 + 12, `last arrival ${last}`);
   assert.ok(net.stats.queueDropped > 1500, `${net.stats.queueDropped} dropped`);
 });
+
+test("scheduled actions run at their virtual time, before deliveries due then", () => {
+  const net = new Network({ seed: 5 });
+  const a = new Endpoint(net, "10.0.0.1");
+  const b = new Endpoint(net, "10.0.0.2");
+  net.attach(a, [a.ip]);
+  net.attach(b, [b.ip]);
+  net.setLink(a.ip, b.ip, { latency: 5 });
+  // The link goes down at t=50 and comes back at t=80 (loss applies when a datagram is sent).
+  net.schedule(50, () => net.setLink(a.ip, b.ip, { latency: 5, loss: 1 }));
+  net.schedule(80, () => net.setLink(a.ip, b.ip, { latency: 5 }));
+  const order: string[] = [];
+  net.schedule(30, () => order.push(`action@${net.now}`));
+  const got = stream(net, a, b, 100);
+  assert.deepEqual(
+    got,
+    Array.from({ length: 100 }, (_, i) => i).filter((i) => i < 50 || i >= 80),
+  );
+  assert.deepEqual(order, ["action@30"]);
+  assert.equal(net.stats.lost, 30);
+});

@@ -120,6 +120,7 @@ export class Network {
   private defaultLink: LinkConfig;
   private readonly heap = new MinHeap<InFlight>();
   private seq = 0;
+  private readonly actions = new MinHeap<{ at: number; seq: number; fn: () => void }>();
 
   constructor(opts: { seed: number; defaultLink?: LinkConfig; start?: number; trace?: boolean }) {
     this.seed = opts.seed;
@@ -237,6 +238,14 @@ export class Network {
     }
   }
 
+  /**
+   * Runs `fn` when virtual time reaches `at` (absolute ms), before deliveries and timeouts due at the
+   * same time: change a link, reset a NAT, call a core's API (then drain it) mid-run.
+   */
+  schedule(at: number, fn: () => void): void {
+    this.actions.push({ at: Math.max(at, this.now), seq: this.seq++, fn });
+  }
+
   /** Drains a host's transmit queue onto the wire. */
   drain(host: SimHost): void {
     for (let d = host.pollTransmit(); d; d = host.pollTransmit()) this.send(d);
@@ -258,7 +267,9 @@ export class Network {
         if (t !== undefined && t < timerAt) timerAt = t;
       }
       const deliverAt = next ? next.at : Number.POSITIVE_INFINITY;
-      const t = Math.min(deliverAt, timerAt);
+      const action = this.actions.peek();
+      const actionAt = action ? action.at : Number.POSITIVE_INFINITY;
+      const t = Math.min(deliverAt, timerAt, actionAt);
       if (opts.untilTime !== undefined && t > opts.untilTime) {
         // Also when idle (t infinite): time passes to untilTime all the same.
         this.now = Math.max(this.now, opts.untilTime);
@@ -266,7 +277,9 @@ export class Network {
       }
       if (t === Number.POSITIVE_INFINITY) return steps; // idle: nothing in flight, no deadlines
       if (t > this.now) this.now = t;
-      if (deliverAt <= timerAt) {
+      if (actionAt <= deliverAt && actionAt <= timerAt) {
+        this.actions.pop()!.fn();
+      } else if (deliverAt <= timerAt) {
         this.deliver(this.heap.pop()!);
       } else {
         for (const h of this.hostList) {
