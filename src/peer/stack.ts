@@ -1,18 +1,230 @@
 // Binds the Peer core to the real layers: src/ice's IceAgent, src/dtls's DtlsEndpoint and
 // src/datachannel's DataChannelEndpoint, each behind the narrow interface of src/peer/layers.ts.
+// The ICE agent is created when its role is known (JSEP: the offerer controls, RFC 8445 6.1.1),
+// which is before gathering starts (setLocalDescription).
 import type { KeyObject } from "node:crypto";
+import type { TransportAddress } from "../address.js";
+import { parseIP } from "../address.js";
+import type { Transmit } from "../core.js";
+import { DtlsEndpoint } from "../dtls/index.js";
+import { formatCandidate, parseCandidate } from "../ice/candidate.js";
+import { IceAgent } from "../ice/index.js";
 import type { Random } from "../random.js";
-import { PeerError } from "./errors.js";
-import type { Peer } from "./peer.js";
+import { generateIceCredentials } from "../sdp/index.js";
+import { createDataChannelLayer } from "./dc-layer.js";
+import type { DtlsLayer, DtlsLayerEvent, IceLayer, IceLayerEvent } from "./layers.js";
+import { Peer } from "./peer.js";
 
 export interface PeerCoreOptions {
   random: Random;
   certificate: { privateKey: KeyObject; der: Uint8Array };
-  /** STUN servers for server-reflexive candidates (host may be a name: resolved by the agent's owner). */
+  /** STUN servers for server-reflexive candidates (IP literals; names are skipped). */
   stunServers: { host: string; port: number; url: string }[];
   now: number;
+  /** Options passed through to the ICE agent (tests: shorter timers). */
+  ice?: { ta?: number; checkRto?: number; nominationDelay?: number };
+  /** DTLS retransmission timeout (ms). */
+  dtlsRetransmitTimeout?: number;
 }
 
-export function createPeerCore(_o: PeerCoreOptions): Peer {
-  throw new PeerError("ERR_NOT_SUPPORTED", "the ICE/DTLS/SCTP layers are not wired yet");
+class IceAdapter implements IceLayer {
+  localUfrag: string;
+  localPwd: string;
+  controlling: boolean;
+  private agent: IceAgent | undefined;
+  private readonly random: Random;
+  private readonly stunServers: TransportAddress[];
+  private readonly iceOpts: PeerCoreOptions["ice"];
+  private readonly pending: IceLayerEvent[] = [];
+
+  constructor(o: PeerCoreOptions) {
+    const c = generateIceCredentials(o.random);
+    this.localUfrag = c.ufrag;
+    this.localPwd = c.pwd;
+    this.controlling = true;
+    this.random = o.random;
+    this.iceOpts = o.ice;
+    this.stunServers = [];
+    for (const s of o.stunServers) {
+      if (parseIP(s.host)) this.stunServers.push({ address: s.host, port: s.port });
+    }
+  }
+
+  private get a(): IceAgent {
+    if (!this.agent) {
+      this.agent = new IceAgent({
+        controlling: this.controlling,
+        random: this.random,
+        ufrag: this.localUfrag,
+        pwd: this.localPwd,
+        stunServers: this.stunServers,
+        ...(this.iceOpts ?? {}),
+      });
+    }
+    return this.agent;
+  }
+
+  addLocalAddress(addr: TransportAddress, now: number): void {
+    this.a.addLocalAddress(addr, now);
+  }
+  localAddressesDone(now: number): void {
+    this.a.endOfLocalAddresses(now);
+  }
+  setRemoteCredentials(ufrag: string, pwd: string, iceLite: boolean, now: number): void {
+    this.a.setRemoteCredentials(ufrag, pwd, now, { lite: iceLite });
+  }
+  addRemoteCandidate(candidate: string | null, now: number): boolean {
+    if (candidate === null) {
+      this.a.addRemoteCandidate(null, now);
+      return true;
+    }
+    const c = parseCandidate(candidate.startsWith("candidate:") ? candidate : `candidate:${candidate}`);
+    if (!c) return false;
+    this.a.addRemoteCandidate(c, now);
+    return true;
+  }
+  restart(ufrag: string, pwd: string, now: number): void {
+    this.localUfrag = ufrag;
+    this.localPwd = pwd;
+    if (this.agent) this.agent.restart(now, ufrag, pwd);
+  }
+  resolveMdns(name: string, address: string | undefined, now: number): void {
+    this.agent?.resolveMdns(name, address, now);
+  }
+  send(data: Uint8Array, _now: number): void {
+    this.agent?.send(data);
+  }
+  close(_now: number): void {
+    this.agent?.close();
+  }
+  handleDatagram(data: Uint8Array, from: TransportAddress, to: TransportAddress, now: number): void {
+    this.a.handleDatagram(data, from, to, now);
+  }
+  handleTimeout(now: number): void {
+    this.agent?.handleTimeout(now);
+  }
+  pollTransmit(): Transmit | undefined {
+    return this.agent?.pollTransmit();
+  }
+  pollEvent(): IceLayerEvent | undefined {
+    const p = this.pending.shift();
+    if (p) return p;
+    const ev = this.agent?.pollEvent();
+    if (!ev) return undefined;
+    switch (ev.type) {
+      case "data":
+        return ev;
+      case "candidate":
+        return { type: "candidate", candidate: ev.line.startsWith("a=") ? ev.line.slice(2) : ev.line };
+      case "gathering-state":
+      case "state":
+        return ev;
+      case "selected-pair":
+        return {
+          type: "selected-pair",
+          pair: {
+            local: formatCandidate(ev.local),
+            remote: formatCandidate(ev.remote),
+            localAddress: { address: ev.local.address, port: ev.local.port },
+            remoteAddress: { address: ev.remote.address, port: ev.remote.port },
+          },
+        };
+      case "mdns-query":
+        return ev;
+      default:
+        return { type: "other" };
+    }
+  }
+  nextTimeout(): number | undefined {
+    return this.agent?.nextTimeout();
+  }
+  localCandidates(): string[] {
+    return this.agent ? this.agent.getLocalCandidates().map(formatCandidate) : [];
+  }
+  remoteCandidates(): string[] {
+    return this.agent ? this.agent.getRemoteCandidates().map(formatCandidate) : [];
+  }
+  stats(): Record<string, unknown> {
+    if (!this.agent) return {};
+    const sel = this.agent.getSelectedPair();
+    const pairs = this.agent.getPairStats();
+    const selected = sel ? pairs.find((p) => p.local === sel.local && p.remote === sel.remote) : undefined;
+    return { ...this.agent.stats, selectedPair: selected, pairs };
+  }
+}
+
+class DtlsAdapter implements DtlsLayer {
+  readonly endpoint: DtlsEndpoint;
+  constructor(endpoint: DtlsEndpoint) {
+    this.endpoint = endpoint;
+  }
+  start(now: number): void {
+    this.endpoint.start(now);
+  }
+  setRemoteFingerprints(fps: { algorithm: string; value: string }[]): void {
+    this.endpoint.setRemoteFingerprints(fps);
+  }
+  send(data: Uint8Array, _now: number): void {
+    this.endpoint.send(data);
+  }
+  close(_now: number): void {
+    this.endpoint.close();
+  }
+  handleDatagram(data: Uint8Array, now: number): void {
+    this.endpoint.handleDatagram(data, now);
+  }
+  handleTimeout(now: number): void {
+    this.endpoint.handleTimeout(now);
+  }
+  pollTransmit(): Uint8Array | undefined {
+    return this.endpoint.pollTransmit();
+  }
+  pollEvent(): DtlsLayerEvent | undefined {
+    const ev = this.endpoint.pollEvent();
+    if (!ev) return undefined;
+    switch (ev.type) {
+      case "connected":
+        return { type: "connected" };
+      case "data":
+        return ev;
+      case "closed":
+        return ev;
+      case "failed":
+        return { type: "failed", reason: ev.reason };
+      default:
+        return { type: "other" };
+    }
+  }
+  nextTimeout(): number | undefined {
+    return this.endpoint.nextTimeout();
+  }
+  remoteCertificate(): Uint8Array | undefined {
+    return this.endpoint.getRemoteCertificate();
+  }
+  cipherSuite(): string | undefined {
+    return this.endpoint.cipherSuite;
+  }
+  stats(): Record<string, unknown> {
+    return { ...this.endpoint.stats };
+  }
+}
+
+export function createPeerCore(o: PeerCoreOptions): Peer {
+  const ice = new IceAdapter(o);
+  const dc = createDataChannelLayer({ random: o.random });
+  return new Peer({
+    ice,
+    dc,
+    createDtls: (role, remoteFingerprints) =>
+      new DtlsAdapter(
+        new DtlsEndpoint({
+          role,
+          certificate: o.certificate,
+          remoteFingerprints,
+          random: o.random,
+          srtpProfiles: [],
+          ...(o.dtlsRetransmitTimeout !== undefined ? { retransmitTimeout: o.dtlsRetransmitTimeout } : {}),
+        }),
+      ),
+  });
 }

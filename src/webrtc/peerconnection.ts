@@ -477,15 +477,15 @@ export class RTCPeerConnection extends EventTarget {
         this.restartLocalIce();
       }
     }
+    if (type === "offer" && this.iceControlling === undefined) {
+      // The answerer is controlled, except against an ICE-lite offerer (RFC 8445 6.1.1).
+      this.iceControlling = remote.iceLite;
+      this.peer.setIceControlling(remote.iceLite);
+    }
     this.peer.setRemoteIce(remote.ufrag, remote.pwd, remote.iceLite, now);
     this.peer.setRemoteMaxMessageSize(remote.maxMessageSize);
     if (type === "offer") {
       this.pendingRemote = desc;
-      if (this.iceControlling === undefined) {
-        // The answerer is controlled, except against an ICE-lite offerer (RFC 8445 6.1.1).
-        this.iceControlling = remote.iceLite;
-        this.peer.setIceControlling(remote.iceLite);
-      }
       if (remote.hasData) this.dataMidValue = remote.dataMid;
     } else if (type === "pranswer") {
       this.pendingRemote = desc;
