@@ -188,3 +188,66 @@ test("an IceAgent configured with coturn as STUN server gathers through it", { t
     driver.close();
   }
 });
+
+/**
+ * A one-client userspace NAT on loopback: what the inside socket sends to `listen` leaves from a
+ * separate outside socket to `server`, and replies come back from `listen`. coturn then sees the
+ * outside socket's address, which differs from the client's host address: a real srflx.
+ */
+async function loopbackNat(server: { address: string; port: number }) {
+  const inside = createSocket("udp4");
+  const outside = createSocket("udp4");
+  inside.bind(0, "127.0.0.1");
+  outside.bind(0, "127.0.0.1");
+  await Promise.all([once(inside, "listening"), once(outside, "listening")]);
+  let client: { address: string; port: number } | undefined;
+  inside.on("message", (m, r) => {
+    client = { address: r.address, port: r.port };
+    outside.send(m, server.port, server.address);
+  });
+  outside.on("message", (m, r) => {
+    if (client && r.port === server.port && r.address === server.address) inside.send(m, client.port, client.address);
+  });
+  return {
+    listen: { address: "127.0.0.1", port: inside.address().port },
+    mapped: { address: "127.0.0.1", port: outside.address().port },
+    close: () => {
+      inside.close();
+      outside.close();
+    },
+  };
+}
+
+test("through a loopback NAT, coturn's answer gives the IceAgent a real srflx candidate", {
+  timeout: 20_000,
+}, async (t) => {
+  const srv = running(t);
+  if (!srv) return;
+  const nat = await loopbackNat({ address: "127.0.0.1", port: srv.port });
+  const agent = new IceAgent({ controlling: true, stunServers: [nat.listen] });
+  const events: IceEvent[] = [];
+  const driver = new UdpDriver<IceEvent>(agent, {
+    addresses: ["127.0.0.1"],
+    onBound: (b, now) => agent.addLocalAddress(b.address, now),
+    onEvent: (e) => events.push(e),
+  });
+  try {
+    const [bound] = await driver.start();
+    agent.endOfLocalAddresses(driver.now());
+    driver.kick();
+    const complete = (): boolean => events.some((e) => e.type === "gathering-state" && e.state === "complete");
+    const started = Date.now();
+    while (!complete() && Date.now() - started < 8000) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(complete(), `gathering did not complete\n${srv.log()}`);
+    const srflx = events.flatMap((e) => (e.type === "candidate" && e.candidate.type === "srflx" ? [e] : []));
+    assert.equal(srflx.length, 1, JSON.stringify(events));
+    const c = srflx[0]!.candidate;
+    assert.deepEqual([c.address, c.port], [nat.mapped.address, nat.mapped.port]);
+    assert.deepEqual([c.relatedAddress, c.relatedPort], [bound!.address.address, bound!.address.port]);
+    assert.match(srflx[0]!.line, / typ srflx raddr 127\.0\.0\.1 rport \d+/);
+  } finally {
+    agent.close();
+    driver.close();
+    nat.close();
+  }
+});
