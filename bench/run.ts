@@ -70,7 +70,7 @@ const JOBS: Job[] = [
       better: "higher",
       target: { op: ">=", value: 80 },
       budgetMs: 5_000,
-      hardCapMs: 40_000,
+      hardCapMs: 20_000,
       exposeGc: false,
     }),
   ),
@@ -84,7 +84,7 @@ const JOBS: Job[] = [
     better: "higher",
     target: { op: ">=", value: 200_000 },
     budgetMs: 5_000,
-    hardCapMs: 40_000,
+    hardCapMs: 20_000,
     exposeGc: false,
   },
   ...[100, 500].map(
@@ -114,6 +114,7 @@ interface Outcome {
 const RESULT_TAG = "@@RESULT ";
 const LAYER_CAP_MS = 180_000;
 const ERROR_TAG = "@@ERROR ";
+const PARTIAL_TAG = "@@PARTIAL ";
 
 function parseArgs(argv: string[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -145,6 +146,9 @@ async function child(args: Map<string, string>): Promise<void> {
     name: stackName,
     param: Number(args.get("param")),
     budgetMs: Number(args.get("budget")),
+    partial: (r) => {
+      process.stdout.write(`${PARTIAL_TAG}${JSON.stringify(r)}\n`);
+    },
   });
   process.stdout.write(`${RESULT_TAG}${JSON.stringify(result)}\n`, () => {
     try {
@@ -188,7 +192,9 @@ function runChild(job: Job, stack: string): Promise<Outcome> {
     proc.on("close", (code, signal) => {
       clearTimeout(timer);
       const seconds = (performance.now() - t0) / 1000;
+      let partial: ScenarioResult | undefined;
       for (const line of out.split("\n")) {
+        if (line.startsWith(PARTIAL_TAG)) partial = JSON.parse(line.slice(PARTIAL_TAG.length));
         if (line.startsWith(RESULT_TAG)) {
           resolve({ ok: true, result: JSON.parse(line.slice(RESULT_TAG.length)), seconds });
           return;
@@ -201,6 +207,11 @@ function runChild(job: Job, stack: string): Promise<Outcome> {
       const why = killed
         ? `killed after the ${job.hardCapMs / 1000} s cap`
         : `exited with ${signal ?? code} without a result`;
+      if (partial) {
+        partial.detail = `${partial.detail}; ${why}`;
+        resolve({ ok: true, result: partial, seconds });
+        return;
+      }
       resolve({ ok: false, error: `${why}\n${err.trim().split("\n").slice(-8).join("\n")}`, seconds });
     });
   });

@@ -1,24 +1,38 @@
 // Benchmark scenarios "throughput" (MB/s of `param`-byte messages) and "small" (100-byte messages
 // per second): one fresh connected pair, one reliable ordered channel, a fixed time per run with
 // the standard bufferedAmount flow control (bench/scenarios/flow.ts), measured at the receiver.
-import { closePair, openPair } from "../stacks/w3c.js";
-import { runFlow } from "./flow.js";
+import { openPair } from "../stacks/w3c.js";
+import { type FlowResult, runFlow } from "./flow.js";
 import type { ScenarioContext, ScenarioResult } from "./types.js";
 
 const SEND_MS = 3_000;
 const DRAIN_MS = 2_000;
 const MAX_BYTES = 200_000_000;
 
-async function flow(ctx: ScenarioContext) {
+async function flow(ctx: ScenarioContext, figure: (r: FlowResult) => ScenarioResult): Promise<ScenarioResult> {
   const pair = await openPair(ctx.stack, ctx.name, 10_000);
   const durationMs = Math.max(500, Math.min(SEND_MS, ctx.budgetMs - DRAIN_MS));
-  const r = await runFlow(pair, { size: ctx.param, durationMs, maxBytes: MAX_BYTES, drainMs: DRAIN_MS });
-  await closePair(pair);
-  return r;
+  const r = await runFlow(pair, {
+    size: ctx.param,
+    durationMs,
+    maxBytes: MAX_BYTES,
+    drainMs: DRAIN_MS,
+    progress: (p) => ctx.partial({ ...figure(p), capped: true }),
+  });
+  // No close: the child process reports and exits (a stack's close must not hold the figure).
+  void pair;
+  return figure(r);
 }
 
-export async function throughput(ctx: ScenarioContext): Promise<ScenarioResult> {
-  const r = await flow(ctx);
+export function throughput(ctx: ScenarioContext): Promise<ScenarioResult> {
+  return flow(ctx, (r) => bytesPerSecond(r));
+}
+
+export function small(ctx: ScenarioContext): Promise<ScenarioResult> {
+  return flow(ctx, (r) => messagesPerSecond(r, ctx.param));
+}
+
+function bytesPerSecond(r: FlowResult): ScenarioResult {
   const seconds = r.elapsedMs / 1000;
   return {
     value: seconds > 0 ? r.receivedBytes / 1e6 / seconds : 0,
@@ -27,12 +41,11 @@ export async function throughput(ctx: ScenarioContext): Promise<ScenarioResult> 
   };
 }
 
-export async function small(ctx: ScenarioContext): Promise<ScenarioResult> {
-  const r = await flow(ctx);
+function messagesPerSecond(r: FlowResult, size: number): ScenarioResult {
   const seconds = r.elapsedMs / 1000;
   return {
     value: seconds > 0 ? r.receivedMessages / seconds : 0,
-    detail: `${r.receivedMessages} messages received of ${Math.round(r.sentBytes / ctx.param)} sent in ${seconds.toFixed(2)} s`,
+    detail: `${r.receivedMessages} messages received of ${Math.round(r.sentBytes / size)} sent in ${seconds.toFixed(2)} s`,
     capped: r.incomplete,
   };
 }

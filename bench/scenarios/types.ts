@@ -10,6 +10,11 @@ export interface ScenarioContext {
   param: number;
   /** Soft time budget in ms: the scenario stops measuring and reports what it has by then. */
   budgetMs: number;
+  /**
+   * Records a figure reached so far (marked capped). If the child is killed at its hard cap, the
+   * parent reports the last one instead of nothing.
+   */
+  partial(r: ScenarioResult): void;
 }
 
 export interface ScenarioResult {
