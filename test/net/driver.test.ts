@@ -2,6 +2,7 @@
 // the drain, the single timer (never early), kick coalescing, send errors counted, a throwing core
 // failed alone, port ranges, close.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
 import { test } from "node:test";
@@ -250,4 +251,43 @@ test("an onBound that throws rejects start() and leaves no socket open", { timeo
   await assert.rejects(driver.start(), { code: "OWNER_REFUSED" });
   assert.ok(driver.closed);
   assert.deepEqual(driver.localAddresses, []);
+});
+
+test("with unref, an idle driver does not keep the process alive; without it, it does", {
+  timeout: 20_000,
+}, async () => {
+  const driverUrl = new URL("../../src/net/driver.js", import.meta.url).href;
+  const script = (unref: boolean): string => `
+    import { UdpDriver } from ${JSON.stringify(driverUrl)};
+    const core = { handleDatagram() {}, handleTimeout() {}, pollTransmit() {}, pollEvent() {}, nextTimeout: () => performance.now() + 60000 };
+    const d = new UdpDriver(core, { addresses: ["127.0.0.1"], unref: ${unref} });
+    await d.start();
+    console.log("started");`;
+  // Gives up `grace` ms after the child printed "started" (or 15 s after spawning).
+  const run = (unref: boolean, grace: number): Promise<string> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script(unref)], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let out = "";
+      const giveUp = (): void => {
+        child.kill();
+        resolve(`still running after: ${out.trim()}`);
+      };
+      let timer = setTimeout(giveUp, 15_000);
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("started")) {
+          clearTimeout(timer);
+          timer = setTimeout(giveUp, grace);
+        }
+      });
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        resolve(`exited ${code} after: ${out.trim()}`);
+      });
+    });
+  const [unrefd, refd] = await Promise.all([run(true, 10_000), run(false, 500)]);
+  assert.equal(unrefd, "exited 0 after: started");
+  assert.equal(refd, "still running after: started");
 });
