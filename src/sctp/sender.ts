@@ -516,9 +516,14 @@ export class Sender {
         if (c.transmits === 1) rttSample = now - c.sentAt;
       }
       if (c.inFlight) this.flightSize -= c.data!.length;
-      c.msg = undefined;
-      c.data = undefined;
-      this.pool.push(c);
+      if (c.rtxQueued) {
+        // Still referenced by the retransmission queue, which will skip it: not reusable.
+        c.acked = true;
+      } else {
+        c.msg = undefined;
+        c.data = undefined;
+        this.pool.push(c);
+      }
       this.out[this.outHead] = undefined as unknown as OutChunk;
       this.outHead++;
     }

@@ -51,3 +51,45 @@ export function establish(p: Pair): void {
   p.kick();
   p.net.run({ until: () => p.a.state === "established" && p.b.state === "established", maxSteps: 100000 });
 }
+
+/**
+ * Wraps a core so a test can drop chosen outgoing packets (e.g. the first INIT). `drop` sees each
+ * packet and returns true to lose it.
+ */
+export class DropFilter<E> {
+  dropped = 0;
+  constructor(
+    readonly core: {
+      handleDatagram(d: Uint8Array, now: number): void;
+      handleTimeout(now: number): void;
+      pollTransmit(): Uint8Array | undefined;
+      pollEvent(): E | undefined;
+      nextTimeout(): number | undefined;
+    },
+    public drop: (p: Uint8Array) => boolean,
+  ) {}
+  handleDatagram(d: Uint8Array, now: number): void {
+    this.core.handleDatagram(d, now);
+  }
+  handleTimeout(now: number): void {
+    this.core.handleTimeout(now);
+  }
+  pollTransmit(): Uint8Array | undefined {
+    for (let p = this.core.pollTransmit(); p; p = this.core.pollTransmit()) {
+      if (!this.drop(p)) return p;
+      this.dropped++;
+    }
+    return undefined;
+  }
+  pollEvent(): E | undefined {
+    return this.core.pollEvent();
+  }
+  nextTimeout(): number | undefined {
+    return this.core.nextTimeout();
+  }
+}
+
+/** The type of the first chunk in an SCTP packet. */
+export function firstChunk(p: Uint8Array): number {
+  return p[12]!;
+}
