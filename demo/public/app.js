@@ -254,7 +254,9 @@ function summarize(stats, side) {
   pair ??= list.find((s) => s.type === "candidate-pair" && (s.selected || (s.nominated && s.state === "succeeded")));
   const cand = (id) => {
     const c = id ? byId.get(id) : undefined;
-    return c ? `${c.address ?? c.ip ?? "?"}:${c.port} ${c.candidateType} ${c.protocol}` : "-";
+    if (!c) return "-";
+    const addr = c.address || c.ip || "(hidden by mDNS)";
+    return `${addr.includes(":") ? `[${addr}]` : addr}:${c.port} ${c.candidateType} ${c.protocol}`;
   };
   let dcBytesSent = 0;
   let dcBytesReceived = 0;
@@ -279,11 +281,17 @@ function summarize(stats, side) {
     ["local candidate", cand(pair?.localCandidateId)],
     ["remote candidate", cand(pair?.remoteCandidateId)],
     ["ICE role", transport?.iceRole ?? "-"],
-    ["DTLS", `${transport?.dtlsState ?? "-"} ${transport?.tlsVersion ?? ""} ${transport?.dtlsRole ?? ""}`],
+    ["DTLS", `${transport?.dtlsState ?? "-"} ${dtlsVersion(transport?.tlsVersion)} ${transport?.dtlsRole ?? ""}`],
     ["cipher", transport?.dtlsCipher ?? "-"],
     ["data channel bytes", `${dcBytesSent.toLocaleString()} out / ${dcBytesReceived.toLocaleString()} in`],
     ["data channel messages", dcMessages.toLocaleString()],
   ];
+}
+
+/** RTCTransportStats.tlsVersion is the wire version in hex. */
+function dtlsVersion(v) {
+  const names = { FEFD: "DTLS 1.2", FEFC: "DTLS 1.3", FEFF: "DTLS 1.0" };
+  return v ? (names[String(v).toUpperCase()] ?? v) : "";
 }
 
 function render(id, rows) {
