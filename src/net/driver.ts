@@ -75,6 +75,8 @@ export class UdpDriver<E = unknown> {
   private kicked = false;
   private draining = false;
   private closedFlag = false;
+  /** Sends handed to dgram whose callback has not come back yet (close() waits for them). */
+  private pendingSends = 0;
   private failure: unknown;
   private hasFailed = false;
   private readonly events: E[] = [];
@@ -100,10 +102,9 @@ export class UdpDriver<E = unknown> {
     };
     // One callback for every send (no closure per datagram).
     this.onSent = (err, bytes) => {
-      if (err) {
-        const code = (err as { code?: string }).code ?? "UNKNOWN";
-        this.stats.sendErrors[code] = (this.stats.sendErrors[code] ?? 0) + 1;
-      } else {
+      this.pendingSends--;
+      if (err) this.countSendError(err);
+      else {
         this.stats.datagramsSent++;
         this.stats.bytesSent += bytes;
       }
@@ -190,20 +191,48 @@ export class UdpDriver<E = unknown> {
     queueMicrotask(this.drainTask);
   }
 
-  /** Closes every socket and the timer. Idempotent. The core itself is left as it is. */
+  /**
+   * Stops the driver: the timer is cleared and nothing more is received or handed to the owner.
+   * What the core still has to send (a close_notify, an SCTP ABORT queued by the API call that led
+   * here) is sent first, and the sockets close once dgram has sent it (or after at most 1 s).
+   * Idempotent. The core itself is left as it is.
+   */
   close(): void {
     if (this.closedFlag) return;
-    this.closedFlag = true;
-    this.clearTimer();
-    for (const s of this.sockets) {
+    if (!this.hasFailed && this.sockets.length > 0) {
       try {
-        s.socket.close();
+        for (let t = this.core.pollTransmit(); t; t = this.core.pollTransmit()) this.transmit(t);
       } catch {
-        // already closed
+        // A core that breaks while closing: nothing more to send.
       }
     }
-    this.sockets.length = 0;
+    this.closedFlag = true;
+    this.clearTimer();
+    const sockets = this.sockets.splice(0);
     this.byIp.clear();
+    if (sockets.length === 0) return;
+    const closeAll = (): void => {
+      for (const s of sockets) {
+        try {
+          s.socket.close();
+        } catch {
+          // already closed
+        }
+      }
+    };
+    if (this.pendingSends <= 0) return closeAll();
+    // dgram sends after a next-tick address lookup: wait for the callbacks, polling cheaply.
+    const started = this.clock();
+    const wait = (): void => {
+      if (this.pendingSends <= 0 || this.clock() - started > 1000) closeAll();
+      else setTimeout(wait, 1).unref();
+    };
+    setImmediate(wait);
+  }
+
+  private countSendError(err: Error): void {
+    const code = (err as { code?: string }).code ?? "UNKNOWN";
+    this.stats.sendErrors[code] = (this.stats.sendErrors[code] ?? 0) + 1;
   }
 
   private addSocket(socket: Socket, local: TransportAddress): void {
@@ -308,9 +337,10 @@ export class UdpDriver<E = unknown> {
     }
     // A family mismatch would throw synchronously in dgram: count it like any send error.
     if (familyOf(t.to.address) !== familyOf(b.local.address)) {
-      this.onSent(Object.assign(new Error("address family mismatch"), { code: "EAFNOSUPPORT" }), 0);
+      this.countSendError(Object.assign(new Error("address family mismatch"), { code: "EAFNOSUPPORT" }));
       return;
     }
+    this.pendingSends++;
     try {
       b.socket.send(t.data, t.to.port, t.to.address, this.onSent);
     } catch (err) {

@@ -291,3 +291,31 @@ test("with unref, an idle driver does not keep the process alive; without it, it
   assert.equal(unrefd, "exited 0 after: started");
   assert.equal(refd, "still running after: started");
 });
+
+test("close() first sends what the core still has queued, then releases the port", { timeout: 20_000 }, async () => {
+  const core = new EchoCore();
+  const { driver, bound } = await startEcho(core);
+  const c = await client();
+  try {
+    // An API call that queues a last datagram, then close at once (no kick, no drain in between).
+    core.send({ address: "127.0.0.1", port: c.port }, "bye");
+    driver.close();
+    assert.equal(await c.next(), "bye");
+    assert.equal(driver.stats.datagramsSent, 1);
+    // Nothing is received after close; the port becomes free again.
+    const port = bound[0]!.address.port;
+    let rebound = false;
+    for (let i = 0; i < 100 && !rebound; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      const s = createSocket("udp4");
+      rebound = await new Promise<boolean>((resolve) => {
+        s.once("error", () => resolve(false));
+        s.bind({ port, address: "127.0.0.1", exclusive: true }, () => resolve(true));
+      });
+      s.close();
+    }
+    assert.ok(rebound, `port ${port} still bound after close`);
+  } finally {
+    c.socket.close();
+  }
+});
