@@ -492,7 +492,7 @@ export class IceAgent implements DatagramCore<IceEvent> {
       }
       t = Math.min(t, this.lastConsent + this.opts.consentTimeout);
     }
-    if (this.allFailedSince !== undefined && !this.selected)
+    if (this.allFailedSince !== undefined && !this.selected && this.state !== "failed")
       t = Math.min(t, this.allFailedSince + this.opts.failTimeout);
     this.deadline = t === Number.POSITIVE_INFINITY ? undefined : Math.max(t, this.now);
     return this.deadline;
@@ -907,7 +907,7 @@ export class IceAgent implements DatagramCore<IceEvent> {
   private runConsent(now: number): void {
     const p = this.selected;
     if (!p || this.consentLost) return;
-    if (now - this.lastConsent >= this.opts.consentTimeout) {
+    if (now >= this.lastConsent + this.opts.consentTimeout) {
       this.consentLost = true;
       this.consentNextAt = undefined;
       for (const [tid, t] of this.txs) {
@@ -921,7 +921,7 @@ export class IceAgent implements DatagramCore<IceEvent> {
     if (
       this.consentOutstandingSince !== undefined &&
       !this.disconnected &&
-      now - this.consentOutstandingSince >= this.opts.disconnectedTimeout
+      now >= this.consentOutstandingSince + this.opts.disconnectedTimeout
     ) {
       this.disconnected = true;
       this.consentNextAt = Math.min(this.consentNextAt ?? now, now + this.jitter(DISCONNECTED_INTERVAL));
@@ -1121,7 +1121,7 @@ export class IceAgent implements DatagramCore<IceEvent> {
       if (
         (ended && this.gatheringState === "complete" && this.checklist.size > 0) ||
         (ended && this.gatheringState === "complete" && this.remoteList.length === 0) ||
-        now - this.allFailedSince >= this.opts.failTimeout
+        now >= this.allFailedSince + this.opts.failTimeout
       ) {
         this.setState("failed");
         return;

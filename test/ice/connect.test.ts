@@ -42,3 +42,76 @@ test("two agents connect, agree on the selected pair and exchange data", () => {
     assert.deepEqual(a.states, ["checking", "connected", "completed"], `seed ${seed}`);
   }
 });
+
+test("connects under 30% loss in both directions", () => {
+  for (const seed of SEEDS) {
+    const net = new Network({ seed, defaultLink: { latency: 15, jitter: 5, loss: 0.3 } });
+    const { a, b, start } = makePair(net, seed, { ips: ["10.0.0.1"] }, { ips: ["10.0.0.2"] });
+    start();
+    net.run({ until: () => connected(a.state) && connected(b.state), maxSteps: 100_000, untilTime: 20_000 });
+    assert.ok(connected(a.state) && connected(b.state), `seed ${seed}: ${a.state}/${b.state} at ${net.now}`);
+    const sa = a.agent.getSelectedPair()!;
+    const sb = b.agent.getSelectedPair()!;
+    assert.equal(sa.remote.port, 5000, `seed ${seed}`);
+    assert.equal(`${sb.remote.address}`, "10.0.0.1", `seed ${seed}`);
+    // Data gets through (some of it: the link is lossy).
+    for (let i = 0; i < 50; i++) a.agent.send(enc(`m${i}`));
+    a.kick();
+    net.advance(200, 100_000);
+    assert.ok(b.received.length > 20, `seed ${seed}: ${b.received.length} of 50 arrived`);
+  }
+});
+
+test("multihomed, dual-stack agents pick the IPv6 pair and agree on it", () => {
+  for (const seed of SEEDS) {
+    const net = new Network({ seed, defaultLink: { latency: 5, jitter: 3 } });
+    const { a, b, start } = makePair(
+      net,
+      seed,
+      { ips: ["10.0.0.1", "192.168.0.1", "fd00::1"] },
+      { ips: ["10.0.0.2", "192.168.0.2", "fd00::2"] },
+    );
+    start();
+    net.run({ until: () => connected(a.state) && connected(b.state), maxSteps: 100_000, untilTime: 10_000 });
+    assert.ok(connected(a.state) && connected(b.state), `seed ${seed}`);
+    assert.equal(a.agent.getSelectedPair()!.remote.address, "fd00::2", `seed ${seed}`);
+    assert.equal(b.agent.getSelectedPair()!.remote.address, "fd00::1", `seed ${seed}`);
+    // Cross-family pairs are never formed: 3 x 3 addresses give 1 (v6) + 4 (v4) pairs.
+    assert.equal(a.agent.getPairStats().length, 5, `seed ${seed}`);
+  }
+});
+
+test("trickled candidates and credentials arriving late (500 ms signaling) still connect", () => {
+  for (const seed of SEEDS) {
+    const net = new Network({ seed, defaultLink: { latency: 10 } });
+    const { a, b, start } = makePair(net, seed, { ips: ["10.0.0.1"] }, { ips: ["10.0.0.2"] }, { signalingDelay: 500 });
+    start();
+    net.run({ until: () => connected(a.state) && connected(b.state), maxSteps: 100_000, untilTime: 10_000 });
+    assert.ok(connected(a.state) && connected(b.state), `seed ${seed}`);
+    assert.ok(net.now < 1000, `seed ${seed}: ${net.now}`);
+  }
+});
+
+test("checks that arrive before the remote credentials are answered and used later", () => {
+  for (const seed of SEEDS) {
+    const net = new Network({ seed, defaultLink: { latency: 10 } });
+    // B hears A's credentials and candidates quickly; A hears B's credentials only after 3 s
+    // and never gets B's candidate (B is learned as peer-reflexive).
+    const { a, b, start } = makePair(
+      net,
+      seed,
+      { ips: ["10.0.0.1"] },
+      { ips: ["10.0.0.2"] },
+      { signalingDelay: 5, credsDelayToA: 3000, mapLine: (from, line) => (from === "b" ? undefined : line) },
+    );
+    start();
+    net.advance(1000, 100_000);
+    assert.ok(!connected(a.state), `seed ${seed}`);
+    assert.ok(a.agent.stats.responsesSent > 0, `seed ${seed}: A answered B's checks without B's password`);
+    assert.equal(a.agent.getRemoteCandidates().length, 0, `seed ${seed}`);
+    net.run({ until: () => connected(a.state) && connected(b.state), maxSteps: 100_000, untilTime: 10_000 });
+    assert.ok(connected(a.state) && connected(b.state), `seed ${seed}`);
+    assert.ok(net.now >= 3000, `seed ${seed}`);
+    assert.equal(a.agent.getSelectedPair()!.remote.type, "prflx", `seed ${seed}`);
+  }
+});

@@ -109,6 +109,9 @@ export function makePair(
     signalingDelay?: number;
     mapLine?: (from: "a" | "b", line: string) => string | undefined;
     sendEndOfCandidates?: boolean;
+    /** Delay of the credentials sent to A (B's) and to B (A's); default the signaling delay. */
+    credsDelayToA?: number;
+    credsDelayToB?: number;
   } = {},
 ): PairSetup {
   const agentA = new IceAgent({ controlling: true, random: new SeededRandom(seed * 7 + 1), ...sideA.options });
@@ -151,11 +154,11 @@ export function makePair(
     sig.send(() => {
       agentB.setRemoteCredentials(ca.ufrag, ca.pwd, net.now);
       b.kick();
-    });
+    }, opts.credsDelayToB);
     sig.send(() => {
       agentA.setRemoteCredentials(cb.ufrag, cb.pwd, net.now);
       a.kick();
-    });
+    }, opts.credsDelayToA);
   };
   return { a, b, sig, start };
 }
