@@ -5,15 +5,18 @@
 //
 //   npm run bench -- --only=setup,throughput --stacks=petrel,werift [--json=out.json]
 //   parts: setup, throughput, small, memory (default: all four), layers (bench/sctp.ts, bench/dtls.ts)
+//   --profile[=DIR]: run each child under `node --cpu-prof` (profiles in DIR, default .tmp/bench-profiles)
+//   and print its hottest functions and files by self time.
 //
 // Internally: `node dist/bench/run.js --child --scenario=S --stack=N --param=P --budget=MS` runs one
 // figure and prints one "@@RESULT {json}" line.
 import { spawn } from "node:child_process";
-import { readdirSync, writeFileSync } from "node:fs";
+import { readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { memory } from "./scenarios/memory.js";
+import { type HotSpot, summarizeProfileDir } from "./scenarios/profile.js";
 import { setup } from "./scenarios/setup.js";
 import { small, throughput } from "./scenarios/throughput.js";
 import type { Scenario, ScenarioResult } from "./scenarios/types.js";
@@ -113,6 +116,7 @@ interface Outcome {
 
 const RESULT_TAG = "@@RESULT ";
 const LAYER_CAP_MS = 180_000;
+const PROFILE_TOP = 15;
 const ERROR_TAG = "@@ERROR ";
 const PARTIAL_TAG = "@@PARTIAL ";
 
@@ -163,10 +167,11 @@ async function child(args: Map<string, string>): Promise<void> {
 
 const SELF = fileURLToPath(import.meta.url);
 
-function runChild(job: Job, stack: string): Promise<Outcome> {
+function runChild(job: Job, stack: string, profileDir: string | undefined): Promise<Outcome> {
   const t0 = performance.now();
   const argv = [
     ...(job.exposeGc ? ["--expose-gc"] : []),
+    ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
     SELF,
     "--child",
     `--scenario=${job.scenario}`,
@@ -270,6 +275,19 @@ async function runLayers(): Promise<void> {
   }
 }
 
+function printProfile(dir: string): void {
+  const summary = summarizeProfileDir(dir, PROFILE_TOP);
+  if (!summary) {
+    console.log(`      (no profile written in ${dir})`);
+    return;
+  }
+  const pct = (h: HotSpot): string => `${h.percent.toFixed(1).padStart(5)}%  ${h.name}`;
+  console.log(`      profile ${dir} (${(summary.totalMs / 1000).toFixed(1)} s sampled), self time by function:`);
+  for (const h of summary.functions) console.log(`      ${pct(h)}`);
+  console.log("      self time by file:");
+  for (const h of summary.files.slice(0, 8)) console.log(`      ${pct(h)}`);
+}
+
 async function parent(args: Map<string, string>): Promise<void> {
   const parts = (args.get("only") || DEFAULT_PARTS.join(",")).split(",").filter(Boolean);
   for (const p of parts) {
@@ -283,6 +301,7 @@ async function parent(args: Map<string, string>): Promise<void> {
     if (!findStack(s)) throw new Error(`unknown stack "${s}" (${STACKS.map((x) => x.name).join(", ")})`);
   }
   const jobs = JOBS.filter((j) => parts.includes(j.part));
+  const profileRoot = args.has("profile") ? resolvePath(args.get("profile") || ".tmp/bench-profiles") : undefined;
   console.log(`Petrel benchmark: node ${process.version}, ${process.platform}-${process.arch}, ${cpus().length} CPUs.`);
   if (jobs.length > 0) {
     console.log(
@@ -294,7 +313,9 @@ async function parent(args: Map<string, string>): Promise<void> {
   for (const job of jobs) {
     console.log(`\n== ${job.label}`);
     for (const stack of stacks) {
-      const o = await runChild(job, stack);
+      const profileDir = profileRoot ? join(profileRoot, `${job.scenario}-${job.param}-${stack}`) : undefined;
+      if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+      const o = await runChild(job, stack, profileDir);
       results.set(`${job.label}|${stack}`, o);
       const name = stack.padEnd(17);
       if (o.ok && o.result) {
@@ -308,6 +329,7 @@ async function parent(args: Map<string, string>): Promise<void> {
           for (const l of o.error.split("\n").slice(1, 6)) console.log(`   ${" ".repeat(17)}  | ${l}`);
         }
       }
+      if (profileDir) printProfile(profileDir);
     }
   }
 

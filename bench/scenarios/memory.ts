@@ -47,7 +47,7 @@ export async function memory(ctx: ScenarioContext): Promise<ScenarioResult> {
   const heap = process.memoryUsage();
   const result: ScenarioResult = {
     value: perConnection,
-    detail: `${pairs.length} pairs open${failures ? `, ${failures} failed (${firstFailure})` : ""}; RSS ${(before / 1e6).toFixed(0)} -> ${(after / 1e6).toFixed(0)} MB; heapUsed ${(heap.heapUsed / 1e6).toFixed(0)} MB`,
+    detail: `${pairs.length} pairs open${failures ? `, ${failures} failed (${firstFailure})` : ""}; RSS ${(before / 1e6).toFixed(0)} -> ${(after / 1e6).toFixed(0)} MB; heapUsed ${(heap.heapUsed / 1e6).toFixed(0)} MB, external ${(heap.external / 1e6).toFixed(0)} MB`,
     capped: pairs.length < ctx.param,
   };
   // The pairs stay referenced up to here; the child process exits right after reporting.
