@@ -19,6 +19,12 @@ export interface MdnsResolveOptions {
   targets?: TransportAddress[];
   /** Resend the query this often until answered (RFC 6762 5.1 leaves it to the querier). Default 1,000 ms. */
   retransmit?: number;
+  /**
+   * The local address of the interface multicast queries leave from (IPv4 address or IPv6
+   * interface scope such as "::%lo"); default: the OS's choice. Tests keep traffic on this machine
+   * with "127.0.0.1".
+   */
+  multicastInterface?: { v4?: string; v6?: string };
   /** Aborting resolves with undefined at once. */
   signal?: AbortSignal;
 }
@@ -83,6 +89,8 @@ export function resolveMdns(name: string, opts: MdnsResolveOptions = {}): Promis
         try {
           socket.setMulticastTTL(255);
           socket.setMulticastLoopback(true);
+          const iface = family === 4 ? opts.multicastInterface?.v4 : opts.multicastInterface?.v6;
+          if (iface) socket.setMulticastInterface(iface);
         } catch {
           // Not fatal: unicast targets still work.
         }

@@ -7,7 +7,7 @@ import { createSocket } from "node:dgram";
 import { once } from "node:events";
 import { test } from "node:test";
 import { parseIP } from "../../src/address.js";
-import { resolveMdns } from "../../src/net/mdns.js";
+import { MDNS_IPV4, resolveMdns } from "../../src/net/mdns.js";
 import { buildMdnsQuery, parseMdnsResponse, readDnsName } from "../../src/net/mdns-wire.js";
 import { SeededRandom } from "../../src/random.js";
 
@@ -184,5 +184,48 @@ test("resolves against a responder on loopback; unknown names give undefined aft
     assert.equal(await pending, undefined);
   } finally {
     r.socket.close();
+  }
+});
+
+test("multicast on the loopback interface: the query reaches a responder joined to 224.0.0.251", {
+  timeout: 20_000,
+}, async (t) => {
+  // Traffic stays on lo: the query leaves through 127.0.0.1 and only the IPv4 group is targeted.
+  const r = createSocket({ type: "udp4", reuseAddr: true });
+  const joined = await new Promise<boolean>((resolve) => {
+    r.once("error", () => resolve(false));
+    r.bind(5353, () => {
+      try {
+        r.addMembership(MDNS_IPV4.address, "127.0.0.1");
+        resolve(true);
+      } catch {
+        resolve(false);
+      }
+    });
+  });
+  if (!joined) {
+    r.close();
+    t.skip("cannot join 224.0.0.251 on loopback here");
+    return;
+  }
+  const name = "petrel-multicast-test.local";
+  r.on("message", (msg, rinfo) => {
+    const q = readDnsName(msg, 12);
+    if (q?.name !== name || rinfo.port === 5353) return;
+    r.send(
+      response({ question: name, answers: [{ name: [0xc0, 12], type: 1, rdata: [10, 11, 12, 13] }] }),
+      rinfo.port,
+      rinfo.address,
+    );
+  });
+  try {
+    const got = await resolveMdns(name, {
+      targets: [MDNS_IPV4],
+      multicastInterface: { v4: "127.0.0.1" },
+      timeout: 3000,
+    });
+    assert.equal(got, "10.11.12.13");
+  } finally {
+    r.close();
   }
 });
