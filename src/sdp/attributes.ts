@@ -69,9 +69,12 @@ export function isValidIcePwd(v: string): boolean {
   return v.length >= 22 && v.length <= 256 && ICE_CHARS.test(v);
 }
 
-/** `a=ice-options:trickle ice2` to its tokens. */
+/**
+ * `a=ice-options:trickle ice2` to its tokens. RFC 8839 5.6 separates them with spaces;
+ * libdatachannel writes `ice2,trickle`, so commas are accepted too.
+ */
 export function parseIceOptions(value: string): string[] {
-  return value.split(" ").filter((t) => t.length > 0);
+  return value.split(/[ ,]/).filter((t) => t.length > 0);
 }
 
 export interface Group {
