@@ -286,6 +286,8 @@ function printProfile(dir: string): void {
   for (const h of summary.functions) console.log(`      ${pct(h)}`);
   console.log("      self time by file:");
   for (const h of summary.files.slice(0, 8)) console.log(`      ${pct(h)}`);
+  console.log("      total time (with callees) of Petrel/bench functions:");
+  for (const h of summary.inclusive) console.log(`      ${pct(h)}`);
 }
 
 async function parent(args: Map<string, string>): Promise<void> {

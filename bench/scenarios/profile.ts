@@ -13,6 +13,7 @@ interface CallFrame {
 interface ProfileNode {
   id: number;
   callFrame: CallFrame;
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -28,8 +29,12 @@ export interface HotSpot {
 
 export interface ProfileSummary {
   totalMs: number;
+  /** Self time per file:function. */
   functions: HotSpot[];
+  /** Self time per file. */
   files: HotSpot[];
+  /** Total time (self and callees) per file:function, for functions of the project (src/, bench/). */
+  inclusive: HotSpot[];
 }
 
 /** file:///.../dist/src/sctp/sender.js -> src/sctp/sender.ts; node:dgram stays node:dgram. */
@@ -58,21 +63,42 @@ export function summarizeProfile(profile: CpuProfile, n: number): ProfileSummary
     total += dt;
     perNode.set(profile.samples[i], (perNode.get(profile.samples[i]) ?? 0) + dt);
   }
-  const functions = new Map<string, number>();
-  const files = new Map<string, number>();
-  for (const [id, t] of perNode) {
-    const cf = byId.get(id)?.callFrame;
-    if (!cf) continue;
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
+  const keyOf = (cf: CallFrame): { key: string; file: string; fn: string } => {
     const file = sourceName(cf.url);
     let fn = cf.functionName || "(anonymous)";
     if (fn.startsWith("RegExp: ")) fn = `RegExp ${fn.slice(8, 40)}...`;
-    const key = file ? `${file}:${fn}` : fn;
+    return { key: file ? `${file}:${fn}` : fn, file, fn };
+  };
+  const functions = new Map<string, number>();
+  const files = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  for (const [id, t] of perNode) {
+    const cf = byId.get(id)?.callFrame;
+    if (!cf) continue;
+    const { key, file, fn } = keyOf(cf);
     functions.set(key, (functions.get(key) ?? 0) + t);
     const fileKey = file || fn;
     files.set(fileKey, (files.get(fileKey) ?? 0) + t);
+    // Each project function on the stack once, however deep it recurses.
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const frame = byId.get(cur)?.callFrame;
+      if (!frame) break;
+      const k = keyOf(frame);
+      if (!/^(src|bench)\//.test(k.file) || seen.has(k.key)) continue;
+      seen.add(k.key);
+      inclusive.set(k.key, (inclusive.get(k.key) ?? 0) + t);
+    }
   }
   if (total === 0) total = 1;
-  return { totalMs: total / 1000, functions: top(functions, total, n), files: top(files, total, n) };
+  return {
+    totalMs: total / 1000,
+    functions: top(functions, total, n),
+    files: top(files, total, n),
+    inclusive: top(inclusive, total, n),
+  };
 }
 
 /** Summarises the first .cpuprofile in `dir`, or returns undefined when there is none. */
