@@ -992,6 +992,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
       const f = s.forwardTsn();
       s.fwdTsnNeeded = false;
       if (f) {
+        if (s.t3 === undefined) s.t3 = this.now + this.rto.rto;
         const c = writeForwardTsn(f.newCum, f.entries, this.iData);
         if (off + c.length <= mtu) {
           buf.set(c, off);

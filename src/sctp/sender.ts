@@ -579,12 +579,19 @@ export class Sender {
     }
     this.peerRwnd = sack.arwnd;
     // T3 rules R2 / R3.
+    const forwardPending = this.prSupported && (tsnLt(this.cumAck, this.advancedAckPoint) || this.frontAbandoned());
     if (this.outHead === this.out.length || this.allAckedOrAbandoned()) {
-      this.t3 = undefined;
+      // Keep T3 running while a FORWARD TSN is unacknowledged (RFC 3758 3.5 C3) so a lost one is resent.
+      this.t3 = forwardPending ? (this.t3 ?? now + this.rto.rto) : undefined;
       this.cc.onIdle();
     } else if (cumAdvanced) this.t3 = now + this.rto.rto;
-    if (this.prSupported && tsnLt(this.cumAck, this.advancedAckPoint)) this.fwdTsnNeeded = true;
+    if (forwardPending) this.fwdTsnNeeded = true;
     return newlyAcked > 0;
+  }
+
+  /** Whether the first chunk after the cumulative ack point is abandoned (a FORWARD TSN can move on). */
+  private frontAbandoned(): boolean {
+    return this.outHead < this.out.length && this.out[this.outHead]!.abandoned;
   }
 
   private allAckedOrAbandoned(): boolean {
@@ -630,7 +637,8 @@ export class Sender {
       this.queueRtx(c);
     }
     if (this.flightSize < 0) this.flightSize = 0;
-    if (this.prSupported && tsnLt(this.cumAck, this.advancedAckPoint)) this.fwdTsnNeeded = true;
+    if (this.prSupported && (tsnLt(this.cumAck, this.advancedAckPoint) || this.frontAbandoned()))
+      this.fwdTsnNeeded = true;
   }
 
   /** Abandons outstanding and queued messages whose lifetime ran out (checked on timer ticks). */
