@@ -100,7 +100,14 @@ async function serveStatic(dir: string, req: IncomingMessage, res: ServerRespons
     res.end();
     return;
   }
-  let path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+  } catch {
+    res.writeHead(400, { "content-type": "text/plain" });
+    res.end("bad request");
+    return;
+  }
   if (path.endsWith("/")) path += "index.html";
   const file = normalize(join(dir, path));
   const type = TYPES[extname(file)];
