@@ -153,6 +153,17 @@ export class Network {
     return nat;
   }
 
+  /** Removes a host: its IPs become free; datagrams still in flight to them find no route. */
+  detach(host: SimHost): void {
+    for (const [ip, h] of [...this.hosts]) {
+      if (h !== host) continue;
+      this.hosts.delete(ip);
+      this.realm.delete(ip);
+    }
+    const i = this.hostList.indexOf(host);
+    if (i >= 0) this.hostList.splice(i, 1);
+  }
+
   private checkFree(ip: string): void {
     if (this.nats.has(ip) || this.hosts.has(ip)) {
       throw Object.assign(new Error(`IP ${ip} is already attached`), { code: "ERR_SIM_IP_IN_USE" });
@@ -257,40 +268,74 @@ export class Network {
     let steps = 0;
     for (;;) {
       if (opts.until?.()) return steps;
-      if (++steps > maxSteps) {
-        throw new Error(`simulation exceeded ${maxSteps} steps at t=${this.now}ms (seed ${this.seed})`);
+      if (++steps > maxSteps) throw this.livelock(maxSteps);
+      if (this.step(opts.untilTime) !== "stepped") return steps;
+    }
+  }
+
+  /**
+   * Like run(), but yields to the event loop (setImmediate) before every step, so that owners
+   * whose reactions are asynchronous (promise chains, queueMicrotask drains such as SimDriver's
+   * kick(), setImmediate tasks) act between deliveries. Returns when `until` holds, at `untilTime`,
+   * or when the network stayed idle for `idleYields` consecutive yields (default 20).
+   */
+  async runAsync(opts: RunOptions & { idleYields?: number } = {}): Promise<number> {
+    const maxSteps = opts.maxSteps ?? 1_000_000;
+    const idleYields = opts.idleYields ?? 20;
+    let steps = 0;
+    let idle = 0;
+    for (;;) {
+      if (opts.until?.()) return steps;
+      await new Promise((r) => setImmediate(r));
+      if (opts.until?.()) return steps;
+      const r = this.step(opts.untilTime);
+      if (r === "time-limit") return steps;
+      if (r === "idle") {
+        if (++idle > idleYields) return steps;
+        continue;
       }
-      const next = this.heap.peek();
-      let timerAt = Number.POSITIVE_INFINITY;
+      idle = 0;
+      if (++steps > maxSteps) throw this.livelock(maxSteps);
+    }
+  }
+
+  private livelock(maxSteps: number): Error {
+    return new Error(`simulation exceeded ${maxSteps} steps at t=${this.now}ms (seed ${this.seed})`);
+  }
+
+  /** Does the earliest thing due: an action, a delivery or the timeouts due now. */
+  private step(untilTime: number | undefined): "stepped" | "idle" | "time-limit" {
+    const next = this.heap.peek();
+    let timerAt = Number.POSITIVE_INFINITY;
+    for (const h of this.hostList) {
+      const t = h.nextTimeout();
+      if (t !== undefined && t < timerAt) timerAt = t;
+    }
+    const deliverAt = next ? next.at : Number.POSITIVE_INFINITY;
+    const action = this.actions.peek();
+    const actionAt = action ? action.at : Number.POSITIVE_INFINITY;
+    const t = Math.min(deliverAt, timerAt, actionAt);
+    if (untilTime !== undefined && t > untilTime) {
+      // Also when idle (t infinite): time passes to untilTime all the same.
+      this.now = Math.max(this.now, untilTime);
+      return "time-limit";
+    }
+    if (t === Number.POSITIVE_INFINITY) return "idle"; // nothing in flight, no deadlines
+    if (t > this.now) this.now = t;
+    if (actionAt <= deliverAt && actionAt <= timerAt) {
+      this.actions.pop()!.fn();
+    } else if (deliverAt <= timerAt) {
+      this.deliver(this.heap.pop()!);
+    } else {
       for (const h of this.hostList) {
-        const t = h.nextTimeout();
-        if (t !== undefined && t < timerAt) timerAt = t;
-      }
-      const deliverAt = next ? next.at : Number.POSITIVE_INFINITY;
-      const action = this.actions.peek();
-      const actionAt = action ? action.at : Number.POSITIVE_INFINITY;
-      const t = Math.min(deliverAt, timerAt, actionAt);
-      if (opts.untilTime !== undefined && t > opts.untilTime) {
-        // Also when idle (t infinite): time passes to untilTime all the same.
-        this.now = Math.max(this.now, opts.untilTime);
-        return steps;
-      }
-      if (t === Number.POSITIVE_INFINITY) return steps; // idle: nothing in flight, no deadlines
-      if (t > this.now) this.now = t;
-      if (actionAt <= deliverAt && actionAt <= timerAt) {
-        this.actions.pop()!.fn();
-      } else if (deliverAt <= timerAt) {
-        this.deliver(this.heap.pop()!);
-      } else {
-        for (const h of this.hostList) {
-          const ht = h.nextTimeout();
-          if (ht !== undefined && ht <= this.now) {
-            h.handleTimeout(this.now);
-            this.drain(h);
-          }
+        const ht = h.nextTimeout();
+        if (ht !== undefined && ht <= this.now) {
+          h.handleTimeout(this.now);
+          this.drain(h);
         }
       }
     }
+    return "stepped";
   }
 
   /** Hands a datagram that reached its destination IP to the host, through NATs on the way in. */
