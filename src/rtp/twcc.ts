@@ -195,7 +195,8 @@ export function buildTwccFeedback(opts: {
         fb.packets.push({ sequence: a.sequence & 0xffff, status: TWCC_NOT_RECEIVED, delta: 0 });
         continue;
       }
-      const ticks = Math.round((a.arrivalUs - prev) / TWCC_TICK_US);
+      let ticks = Math.round((a.arrivalUs - prev) / TWCC_TICK_US);
+      if (ticks === 0) ticks = 0; // no -0
       if (ticks < -32768 || ticks > 32767) break;
       prev += ticks * TWCC_TICK_US;
       const status = ticks >= 0 && ticks <= 255 ? TWCC_SMALL_DELTA : TWCC_LARGE_DELTA;
