@@ -75,6 +75,7 @@ export class UdpDriver<E = unknown> {
   private kicked = false;
   private draining = false;
   private closedFlag = false;
+  private started = false;
   /** Sends handed to dgram whose callback has not come back yet (close() waits for them). */
   private pendingSends = 0;
   private failure: unknown;
@@ -122,7 +123,8 @@ export class UdpDriver<E = unknown> {
    */
   async start(): Promise<BoundAddress[]> {
     if (this.closedFlag) throw new PetrelNetError("ERR_NET_CLOSED", "the driver is closed");
-    if (this.sockets.length > 0) throw new PetrelNetError("ERR_NET_STARTED", "the driver is already started");
+    if (this.started) throw new PetrelNetError("ERR_NET_STARTED", "the driver is already started");
+    this.started = true;
     const wanted = this.opts.addresses ?? listInterfaceAddresses();
     const results = await Promise.allSettled(
       wanted.map((a) => bindUdp(typeof a === "string" ? a : a.address, this.opts)),

@@ -233,6 +233,12 @@ test("a port range binds within the range; a taken port is skipped", { timeout: 
 test("close() is idempotent; start after close and twice are rejected", { timeout: 20_000 }, async () => {
   const { driver } = await startEcho();
   await assert.rejects(driver.start(), { code: "ERR_NET_STARTED" });
+  // Also while the first start() is still binding.
+  const fresh = new UdpDriver(new EchoCore(), { addresses: ["127.0.0.1"] });
+  const first = fresh.start();
+  await assert.rejects(fresh.start(), { code: "ERR_NET_STARTED" });
+  assert.equal((await first).length, 1);
+  fresh.close();
   driver.close();
   driver.close();
   assert.ok(driver.closed);
