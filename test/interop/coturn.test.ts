@@ -3,8 +3,10 @@
 // plain dgram socket and from a sans-IO client core run by the UdpDriver (retransmissions by
 // StunClientTransaction). The server is always killed in `after`.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
 import { after, before, test } from "node:test";
 import type { TransportAddress } from "../../src/address.js";
 import type { DatagramCore, Transmit } from "../../src/core.js";
@@ -24,16 +26,33 @@ import {
 import { type Coturn, startCoturn } from "./coturn.js";
 import { requireTool } from "./tools.js";
 
+/** The first candidate that exists (absolute path) or is on PATH. */
+function findTool(candidates: string[]): string | undefined {
+  for (const c of candidates) {
+    if (c.includes("/")) {
+      if (existsSync(c)) return c;
+      continue;
+    }
+    try {
+      const p = execFileSync("sh", ["-c", `command -v ${c}`], { encoding: "utf8" }).trim();
+      if (p) return p;
+    } catch {
+      // not on PATH
+    }
+  }
+  return undefined;
+}
+
 const PATHS = ["/usr/bin/turnserver", "turnserver"];
 let server: Coturn | undefined;
 let startError: unknown;
 
 before(async () => {
-  // The tool check happens per test (requireTool needs a TestContext); start only if present.
-  const { existsSync } = await import("node:fs");
-  if (!existsSync(PATHS[0]!)) return;
+  // requireTool needs a TestContext, so each test checks again; here: start it if it is there.
+  const path = findTool(PATHS);
+  if (!path) return;
   try {
-    server = await startCoturn(PATHS[0]!);
+    server = await startCoturn(path);
   } catch (err) {
     startError = err;
   }
