@@ -49,7 +49,11 @@ function bindOnce(address: string, port: number): Promise<Socket> {
     const v6 = familyOf(address) === 6;
     const socket = createSocket({ type: v6 ? "udp6" : "udp4", ipv6Only: v6, reuseAddr: false });
     const onError = (err: Error): void => {
-      socket.close();
+      try {
+        socket.close();
+      } catch {
+        // never bound: nothing to close
+      }
       reject(err);
     };
     socket.once("error", onError);

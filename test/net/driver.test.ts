@@ -325,3 +325,26 @@ test("close() first sends what the core still has queued, then releases the port
     c.socket.close();
   }
 });
+
+test("an address that cannot be bound is skipped and counted; the others still work", { timeout: 20_000 }, async () => {
+  // 192.0.2.254 (TEST-NET-1) is not an address of this machine: bind fails with EADDRNOTAVAIL.
+  const core = new EchoCore();
+  const bound: string[] = [];
+  const driver = new UdpDriver(core, {
+    addresses: ["192.0.2.254", "127.0.0.1"],
+    onBound: (b) => bound.push(b.address.address),
+  });
+  try {
+    await driver.start();
+    assert.deepEqual(bound, ["127.0.0.1"]);
+    assert.equal(driver.stats.bindFailures, 1);
+    const none = new UdpDriver(new EchoCore(), { addresses: ["192.0.2.254"] });
+    await assert.rejects(none.start(), (err: Error & { code?: string; cause?: { code?: string } }) => {
+      assert.equal(err.code, "ERR_NET_NO_SOCKET");
+      assert.equal((err.cause as { code?: string }).code, "ERR_NET_BIND");
+      return true;
+    });
+  } finally {
+    driver.close();
+  }
+});
