@@ -5,7 +5,7 @@
 // check on each Ta tick (6.1.4.2: triggered, else highest Waiting, else unfreeze highest Frozen).
 import type { TransportAddress } from "../address.js";
 import type { IceCandidate } from "./candidate.js";
-import type { PairState } from "./types.js";
+import type { PairState, PairStats } from "./types.js";
 
 export interface LocalCandidate {
   candidate: IceCandidate;
@@ -241,4 +241,28 @@ export class Checklist {
     }
     return false;
   }
+}
+
+/** W3C RTCIceCandidatePairStats-like view of a pair; `local` is the pair's local side as seen by the peer. */
+export function pairStats(p: CandidatePair, local: IceCandidate): PairStats {
+  return {
+    id: p.id,
+    state: p.state,
+    nominated: p.nominated,
+    local,
+    remote: p.remote.candidate,
+    requestsSent: p.requestsSent,
+    requestsReceived: p.requestsReceived,
+    responsesSent: p.responsesSent,
+    responsesReceived: p.responsesReceived,
+    consentRequestsSent: p.consentRequestsSent,
+    packetsSent: p.packetsSent,
+    packetsReceived: p.packetsReceived,
+    bytesSent: p.bytesSent,
+    bytesReceived: p.bytesReceived,
+    currentRoundTripTime: p.currentRtt === undefined ? undefined : p.currentRtt / 1000,
+    totalRoundTripTime: p.totalRtt / 1000,
+    lastPacketSentTimestamp: p.lastSent,
+    lastPacketReceivedTimestamp: p.lastReceived,
+  };
 }
