@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { addressKey, type TransportAddress } from "../../src/address.js";
+import { SeededRandom } from "../../src/random.js";
 import { Endpoint } from "./endpoint.js";
 import { type NatBehaviour, natPresets } from "./nat.js";
 import { Network } from "./network.js";
@@ -264,4 +265,47 @@ test("links apply to the translated (public) addresses", () => {
   inside.send(5000, at, bytes("x"));
   net.run();
   assert.equal(s1.received[0]!.at, 77);
+});
+
+test("conservation under random traffic: every datagram sent is delivered or dropped for a counted reason", () => {
+  for (const seed of [1, 2, 3, 4]) {
+    const net = new Network({
+      seed,
+      defaultLink: { latency: 5, jitter: 10, loss: 0.05, duplicate: 0.05, mtu: 1000, rate: 200_000, queue: 4000 },
+    });
+    const presets = Object.values(natPresets);
+    const nats = presets.map((p, i) => net.addNat({ publicIp: `203.0.113.${i + 1}`, ...p, maxMappings: 8 }));
+    const hosts: Endpoint[] = [];
+    nats.forEach((nat, i) => {
+      for (const j of [2, 3]) {
+        const h = new Endpoint(net, `192.168.${i}.${j}`);
+        net.attach(h, [h.ip], { nat });
+        hosts.push(h);
+      }
+    });
+    for (const j of [1, 2, 3]) {
+      const h = new Endpoint(net, `198.51.100.${j}`, (r) => r.data);
+      net.attach(h, [h.ip]);
+      hosts.push(h);
+    }
+    const rnd = new SeededRandom(seed);
+    const allIps = [...hosts.map((h) => h.ip), ...nats.map((n) => n.publicIp), "100.64.9.9"];
+    for (let i = 0; i < 3000; i++) {
+      const from = hosts[rnd.int(hosts.length)]!;
+      const to = { address: allIps[rnd.int(allIps.length)]!, port: 5000 + rnd.int(6) };
+      from.send(5000 + rnd.int(3), to, new Uint8Array(rnd.int(1200)));
+      if (i % 10 === 0) net.advance(rnd.int(50));
+    }
+    net.run();
+    const s = net.stats;
+    const outcomes = s.delivered + s.lost + s.tooBig + s.noRoute + s.queueDropped + s.natDropped;
+    assert.equal(s.sent + s.duplicated, outcomes, `seed ${seed}: ${JSON.stringify(s)}`);
+    const natDrops = nats.reduce(
+      (n, nat) => n + nat.stats.noMapping + nat.stats.filtered + nat.stats.hairpinDropped + nat.stats.exhausted,
+      0,
+    );
+    assert.equal(natDrops, s.natDropped, `seed ${seed}`);
+    assert.ok(s.delivered > 0 && s.natDropped > 0 && s.noRoute > 0 && s.queueDropped >= 0, `seed ${seed}`);
+    for (const nat of nats) assert.ok(nat.size <= 8, `seed ${seed}: ${nat.size} mappings`);
+  }
 });
