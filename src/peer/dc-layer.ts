@@ -134,7 +134,7 @@ class DcepLayer implements DcLayer {
 
   send(key: number, data: Uint8Array, binary: boolean, now: number): void {
     const ch = this.channels.get(key);
-    if (!ch || !ch.opened || ch.closing || ch.config.id === null) {
+    if (!ch?.opened || ch.closing || ch.config.id === null) {
       throw new PeerError("ERR_NOT_OPEN", "the data channel is not open");
     }
     let ppid: number;
@@ -182,6 +182,10 @@ class DcepLayer implements DcLayer {
 
   shutdown(now: number): void {
     this.sctp.shutdown(now);
+  }
+
+  abort(reason: string): void {
+    this.sctp.abort(reason);
   }
 
   handleDatagram(data: Uint8Array, now: number): void {
@@ -299,7 +303,7 @@ class DcepLayer implements DcLayer {
       return;
     }
     const ch = this.byStream.get(streamId);
-    if (!ch || !ch.opened) {
+    if (!ch?.opened) {
       this.drop("no-channel");
       return;
     }
@@ -328,17 +332,29 @@ class DcepLayer implements DcLayer {
   }
 
   private onDcep(streamId: number, data: Uint8Array, now: number): void {
-    if (data.length < 1) return this.drop("dcep-short");
+    if (data.length < 1) {
+      this.drop("dcep-short");
+      return;
+    }
     if (data[0] === DCEP_ACK) {
       const ch = this.byStream.get(streamId);
       if (ch) ch.awaitingAck = false;
       return;
     }
-    if (data[0] !== DCEP_OPEN) return this.drop("dcep-unknown");
+    if (data[0] !== DCEP_OPEN) {
+      this.drop("dcep-unknown");
+      return;
+    }
     const config = decodeOpen(data, streamId);
-    if (!config) return this.drop("dcep-malformed");
+    if (!config) {
+      this.drop("dcep-malformed");
+      return;
+    }
     const existing = this.byStream.get(streamId);
-    if (existing) return this.drop("dcep-open-in-use");
+    if (existing) {
+      this.drop("dcep-open-in-use");
+      return;
+    }
     // The peer must use the other parity (RFC 8832 6); accept anyway if it is free, as browsers do.
     const ch: Channel = {
       key: this.nextKey++,

@@ -85,7 +85,10 @@ export interface DcLayer {
   setBufferedAmountLowThreshold(channel: number, bytes: number): void;
   setRemoteMaxMessageSize(bytes: number): void;
   readonly maxMessageSize: number;
+  /** Graceful SCTP shutdown (RFC 9260 9.2). */
   shutdown(now: number): void;
+  /** ABORT (RFC 9260 9.1), what a browser sends when the connection is closed. */
+  abort(reason: string): void;
   handleDatagram(data: Uint8Array, now: number): void;
   handleTimeout(now: number): void;
   pollTransmit(): Uint8Array | undefined;

@@ -299,7 +299,7 @@ export class Peer implements DatagramCore<PeerEvent> {
   close(now: number): void {
     if (this.closed) return;
     try {
-      if (this.sctpState === "connected") this.dc.shutdown(now);
+      if (this.sctpState === "connected") this.dc.abort("Close called");
       this.pump(now);
       this.dtls?.close(now);
       this.pump(now);

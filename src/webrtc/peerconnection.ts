@@ -221,9 +221,7 @@ export class RTCPeerConnection extends EventTarget {
 
   private describeLocal(d: Desc | null): RTCSessionDescription | null {
     if (!d) return null;
-    const sdp =
-      d === this.currentLocal && this.pendingLocal === null && d.type === "offer" ? d.sdp : this.localSdpWith(d);
-    return new RTCSessionDescription({ type: d.type, sdp });
+    return new RTCSessionDescription({ type: d.type, sdp: this.localSdpWith(d) });
   }
 
   private localSdpWith(d: Desc): string {

@@ -127,6 +127,7 @@ export class FakeDc implements DcLayer {
     this.maxMessageSize = bytes;
   }
   shutdown(): void {}
+  abort(): void {}
   handleDatagram(): void {}
   handleTimeout(): void {}
   pollTransmit(): Uint8Array | undefined {
