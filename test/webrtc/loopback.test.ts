@@ -173,9 +173,9 @@ describe("two peers over loopback UDP", () => {
       const ids = new Set(local.map((c) => c.id));
       assert.equal(ids.size, 50);
       const got = remote.map((c) => collect(c, 1));
-      local.forEach((c, i) => c.send(`to ${i}`));
+      for (const [i, c] of local.entries()) c.send(`to ${i}`);
       const msgs = await Promise.all(got);
-      remote.forEach((c, i) => assert.deepEqual(msgs[i], [`to ${c.label.slice(1)}`]));
+      for (const [i, c] of remote.entries()) assert.deepEqual(msgs[i], [`to ${c.label.slice(1)}`]);
       // Close half from the creator, half from the receiver: both ends see closing/close.
       const closes: Promise<unknown>[] = [];
       for (let i = 0; i < 50; i++) {
