@@ -135,7 +135,10 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
   readonly localPort: number;
   readonly remotePort: number;
   readonly mtu: number;
+  /** Largest message reassembled on receipt (and the default send limit). */
   readonly maxMessageSize: number;
+  /** Largest message send() accepts; the data channel layer sets it from the peer's a=max-message-size. */
+  maxSendMessageSize: number;
   readonly receiveWindow: number;
   /** Streams usable for sending / receiving after negotiation (before: what we offer). */
   outboundStreams: number;
@@ -210,6 +213,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     this.remotePort = this.opts.remotePort;
     this.mtu = this.opts.mtu;
     this.maxMessageSize = this.opts.maxMessageSize;
+    this.maxSendMessageSize = this.opts.maxMessageSize;
     this.receiveWindow = this.opts.receiveWindow;
     this.outboundStreams = this.opts.outboundStreams;
     this.inboundStreams = this.opts.inboundStreams;
@@ -290,8 +294,8 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
       throw new SctpError("invalid-state", "association is shutting down");
     if (!Number.isInteger(streamId) || streamId < 0 || streamId >= this.outboundStreams)
       throw new SctpError("invalid-stream", `stream ${streamId} out of range`);
-    if (data.length > this.maxMessageSize)
-      throw new SctpError("message-too-large", `message of ${data.length} bytes exceeds ${this.maxMessageSize}`);
+    if (data.length > this.maxSendMessageSize)
+      throw new SctpError("message-too-large", `message of ${data.length} bytes exceeds ${this.maxSendMessageSize}`);
     if (data.length === 0) throw new SctpError("empty-message", "SCTP cannot send an empty message");
     if (this.sender.isResetting(streamId)) throw new SctpError("stream-resetting", `stream ${streamId} is being reset`);
     const maxRtx = options?.maxRetransmits ?? -1;
