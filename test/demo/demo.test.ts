@@ -11,10 +11,16 @@ import { chromium } from "playwright-core";
 import { startDemoServer } from "../../demo/server.js";
 import { CHROMIUM_ARGS, CHROMIUM_PATHS, requireTool } from "../interop/tools.js";
 
+let describePage: () => Promise<string> = async () => "";
+
 function within<T>(p: Promise<T>, ms: number, what: string, log: string[]): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms\n${log.join("\n")}`)), ms);
+    timer = setTimeout(() => {
+      describePage().then((state) =>
+        reject(new Error(`${what} did not happen within ${ms} ms\n${state}\n${log.join("\n")}`)),
+      );
+    }, ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
@@ -33,6 +39,14 @@ describe("demo", () => {
       const page = await browser.newPage();
       page.on("console", (m) => log.push(`page ${m.type()}: ${m.text()}`));
       page.on("pageerror", (e) => log.push(`page error: ${e.message}`));
+      // On a timeout, say what the page shows (states, and errors the Node peer reported in the chat).
+      describePage = () =>
+        page
+          .evaluate(
+            () =>
+              `page: ${document.querySelector(".states")?.textContent?.replace(/\s+/g, " ")} | chat: ${document.querySelector("#chat-log")?.textContent}`,
+          )
+          .catch(() => "(page gone)");
       await page.goto(`http://127.0.0.1:${server.port}/`);
       await within(page.waitForSelector('body[data-ready="true"]', { timeout: 0 }), 30_000, "data channel open", log);
 
