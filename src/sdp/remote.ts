@@ -21,7 +21,7 @@ import {
 import { bundleGroup, isRejectedOffer } from "./jsep.js";
 import { getAttribute, getAttributes, type SdpMedia, type SessionDescription } from "./model.js";
 import { parseSdp } from "./parse.js";
-import { DATA_FORMAT, DEFAULT_SCTP_PORT } from "./sections.js";
+import { DEFAULT_SCTP_PORT, dataSectionFormat } from "./sections.js";
 
 export type SdpType = "offer" | "pranswer" | "answer";
 
@@ -249,9 +249,12 @@ function describe(
 
   let sctp: SctpInfo | undefined;
   for (const sec of sections) {
-    if (sec.rejected || sec.kind !== "application" || !sec.formats.includes(DATA_FORMAT)) continue;
+    if (sec.rejected) continue;
     const m = s.media[sec.index]!;
-    const portText = getAttribute(m.attributes, "sctp-port");
+    const format = dataSectionFormat(m);
+    if (format === undefined) continue;
+    // The legacy form carries the SCTP port as the m-line's format.
+    const portText = format === "legacy" ? m.formats[0] : getAttribute(m.attributes, "sctp-port");
     const port = portText === undefined ? DEFAULT_SCTP_PORT : parseSctpPort(portText);
     if (port === undefined) return fail(`bad a=sctp-port "${portText}"`);
     const mmsText = getAttribute(m.attributes, "max-message-size");

@@ -89,8 +89,21 @@ export function rejectedSection(offered: SdpMedia, mid: string | undefined): Sdp
   return m;
 }
 
-function isDataProtocol(p: string): boolean {
-  return p === "UDP/DTLS/SCTP" || p === "TCP/DTLS/SCTP";
+/**
+ * How a section carries data channels: RFC 8841 (`UDP/DTLS/SCTP webrtc-datachannel` with
+ * a=sctp-port) or the pre-RFC form of draft-ietf-mmusic-sctp-sdp-05 that old stacks still send
+ * (`DTLS/SCTP 5000` with `a=sctpmap:5000 webrtc-datachannel 1024`); undefined for neither.
+ */
+export function dataSectionFormat(m: SdpMedia): "rfc8841" | "legacy" | undefined {
+  if (m.kind !== "application") return undefined;
+  if ((m.protocol === "UDP/DTLS/SCTP" || m.protocol === "TCP/DTLS/SCTP") && m.formats.includes(DATA_FORMAT)) {
+    return "rfc8841";
+  }
+  if (m.protocol === "DTLS/SCTP" && m.formats.length > 0) {
+    const prefix = `${m.formats[0]} ${DATA_FORMAT}`;
+    for (const a of m.attributes) if (a.key === "sctpmap" && a.value?.startsWith(prefix)) return "legacy";
+  }
+  return undefined;
 }
 
 function dataAttributes(a: SdpAttribute[], mid: string, sctpPort: number, maxMessageSize: number): void {
@@ -114,7 +127,16 @@ const applicationBuilder: SectionBuilder = {
   answer(offered, mid, transport, prefs, alreadyAccepted) {
     // One SCTP association per connection: the first usable data section only (RFC 8841 4).
     if (alreadyAccepted > 0 || mid === undefined) return undefined;
-    if (!isDataProtocol(offered.protocol) || !offered.formats.includes(DATA_FORMAT)) return undefined;
+    const format = dataSectionFormat(offered);
+    if (format === undefined) return undefined;
+    if (format === "legacy") {
+      const m = newMedia("application", 9, "DTLS/SCTP", [String(prefs.sctpPort)]);
+      writeTransport(m, transport);
+      m.attributes.push({ key: "mid", value: mid });
+      m.attributes.push({ key: "sctpmap", value: `${prefs.sctpPort} ${DATA_FORMAT} 1024` });
+      m.attributes.push({ key: "max-message-size", value: String(prefs.maxMessageSize) });
+      return m;
+    }
     const m = newMedia("application", 9, offered.protocol, [DATA_FORMAT]);
     writeTransport(m, transport);
     dataAttributes(m.attributes, mid, prefs.sctpPort, prefs.maxMessageSize);

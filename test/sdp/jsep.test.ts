@@ -396,6 +396,23 @@ describe("createAnswer", () => {
       assert.equal(atOfferer.sctp?.port, 5000);
     }
   });
+  it("reads and answers the pre-RFC 8841 form (DTLS/SCTP 5000 with a=sctpmap)", () => {
+    const legacy = load("chrome-offer-datachannel.sdp")
+      .replace("m=application 35769 UDP/DTLS/SCTP webrtc-datachannel", "m=application 35769 DTLS/SCTP 5001")
+      .replace("a=sctp-port:5000\r\n", "a=sctpmap:5001 webrtc-datachannel 1024\r\n")
+      .replace("a=max-message-size:262144\r\n", "");
+    const d = remote(legacy);
+    assert.deepEqual(d.sctp, { mid: "0", index: 0, port: 5001, maxMessageSize: 65536 });
+    const text = createAnswer(legacy, answerState());
+    const m = parsed(text).media[0]!;
+    assert.deepEqual([m.port, m.protocol, m.formats], [9, "DTLS/SCTP", ["5000"]]);
+    assert.equal(getAttribute(m.attributes, "sctpmap"), "5000 webrtc-datachannel 1024");
+    assert.equal(local(text, "answer", legacy).sctp?.port, 5000);
+    // Without the sctpmap line the section is not a data channel section and is rejected.
+    const bare = legacy.replace("a=sctpmap:5001 webrtc-datachannel 1024\r\n", "");
+    assert.equal(remote(bare).sctp, undefined);
+    assert.equal(parsed(createAnswer(bare, answerState())).media[0]!.port, 0);
+  });
   it("throws a coded error when the offer does not parse", () => {
     assert.throws(() => createAnswer("garbage", answerState()), { code: "ERR_SDP_INVALID_ARGUMENT" });
   });
