@@ -13,5 +13,6 @@ export * from "./jsep.js";
 export * from "./model.js";
 export * from "./parse.js";
 export * from "./remote.js";
+export * from "./rtp.js";
 export * from "./sections.js";
 export * from "./serialize.js";
