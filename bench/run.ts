@@ -224,7 +224,9 @@ function runChild(job: Job, stack: string, profileDir: string | undefined): Prom
 
 function fmt(v: number, digits: number): string {
   if (!Number.isFinite(v)) return "-";
-  return v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  // Small counts keep a decimal so that a stalled stack shows 0.4, not 0.
+  const d = digits === 0 && Math.abs(v) < 10 ? 1 : digits;
+  return v.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
 }
 
 function meets(t: Target, v: number): boolean {
@@ -362,7 +364,7 @@ async function parent(args: Map<string, string>): Promise<void> {
           const ratio = p / value(o);
           row.push(Number.isFinite(ratio) ? `${fmt(ratio, ratio < 10 ? 2 : 0)}x` : "-");
         }
-        const t = `${job.target.op} ${fmt(job.target.value, 0)} ${job.unit}`;
+        const t = `${job.target.op} ${job.target.value.toLocaleString("en-US")} ${job.unit}`;
         row.push(Number.isFinite(p) ? `${t} ${meets(job.target, p) ? "met" : "MISSED"}` : t);
       }
       rows.push(row);

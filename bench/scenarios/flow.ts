@@ -31,8 +31,14 @@ export interface FlowResult {
   receivedMessages: number;
   /** From the first send to the last message received, ms. */
   elapsedMs: number;
+  /** CPU time of the whole process (all threads, user + system) from the first send, ms. */
+  cpuMs: number;
   /** True when the receiver had not got everything sent when the drain wait ended. */
   incomplete: boolean;
+}
+
+function cpuMs(u: NodeJS.CpuUsage): number {
+  return (u.user + u.system) / 1000;
 }
 
 export function runFlow(pair: Pair, opts: FlowOptions): Promise<FlowResult> {
@@ -49,12 +55,14 @@ export function runFlow(pair: Pair, opts: FlowOptions): Promise<FlowResult> {
     let drainTimer: NodeJS.Timeout | undefined;
     let finished = false;
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     let lastProgress = t0;
     const snapshot = (): FlowResult => ({
       sentBytes,
       receivedBytes,
       receivedMessages,
       elapsedMs: receivedMessages > 0 ? tLast - t0 : performance.now() - t0,
+      cpuMs: cpuMs(process.cpuUsage(cpu0)),
       incomplete: receivedBytes < sentBytes,
     });
     const finish = (): void => {

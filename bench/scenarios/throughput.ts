@@ -36,16 +36,27 @@ function bytesPerSecond(r: FlowResult): ScenarioResult {
   const seconds = r.elapsedMs / 1000;
   return {
     value: seconds > 0 ? r.receivedBytes / 1e6 / seconds : 0,
-    detail: `${(r.receivedBytes / 1e6).toFixed(1)} MB received of ${(r.sentBytes / 1e6).toFixed(1)} MB sent in ${seconds.toFixed(2)} s`,
+    detail: `${(r.receivedBytes / 1e6).toFixed(1)} MB received of ${(r.sentBytes / 1e6).toFixed(1)} MB sent in ${seconds.toFixed(2)} s, ${cpu(r, r.receivedBytes / 1e6, "MB")}`,
     capped: r.incomplete,
   };
+}
+
+/**
+ * Process CPU time over wall time (above 100%: the stack works on more than one core), and the work
+ * done per CPU-second, which moves less than the wall-clock figure when the machine is shared.
+ */
+function cpu(r: FlowResult, work: number, unit: string): string {
+  const s = r.cpuMs / 1000;
+  const pct = Math.round((100 * r.cpuMs) / Math.max(1, r.elapsedMs));
+  const per = s > 0 ? work / s : 0;
+  return `CPU ${s.toFixed(2)} s (${pct}%), ${per.toLocaleString("en-US", { maximumFractionDigits: 1 })} ${unit} per CPU-second`;
 }
 
 function messagesPerSecond(r: FlowResult, size: number): ScenarioResult {
   const seconds = r.elapsedMs / 1000;
   return {
     value: seconds > 0 ? r.receivedMessages / seconds : 0,
-    detail: `${r.receivedMessages} messages received of ${Math.round(r.sentBytes / size)} sent in ${seconds.toFixed(2)} s`,
+    detail: `${r.receivedMessages} messages received of ${Math.round(r.sentBytes / size)} sent in ${seconds.toFixed(2)} s, ${cpu(r, r.receivedMessages, "msg")}`,
     capped: r.incomplete,
   };
 }
