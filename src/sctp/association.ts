@@ -29,11 +29,8 @@ import {
   CT_SHUTDOWN_COMPLETE,
   chunk,
   concat,
-  DATA_HEADER,
   describeCauses,
   FLAG_T,
-  IDATA_HEADER,
-  parseForwardTsn,
   parseSack,
   protocolViolationCause,
   type SackInfo,
@@ -46,10 +43,9 @@ import { type CookieState, makeCookie, openCookie } from "./cookie.js";
 import { readChecksum, sctpChecksum, writeChecksum } from "./crc32c.js";
 import { SctpError } from "./errors.js";
 import { type InitInfo, P_HEARTBEAT_INFO, parseInit, writeInit } from "./params.js";
-import { REASM_OK, Reassembly } from "./reassembly.js";
+import { Receiver } from "./receiver.js";
 import { StreamReset } from "./reconfig.js";
 import { OutMessage, Sender } from "./sender.js";
-import { ADD_DUPLICATE, ADD_NEW, ReceivedTsns, tsnDiff } from "./tsn.js";
 
 export type SctpState =
   | "closed"
@@ -159,8 +155,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
   private peerSupportsReconfig = false;
   private setupDone = false;
   readonly sender: Sender;
-  private tsns: ReceivedTsns | undefined = undefined;
-  private readonly reasm: Reassembly;
+  private readonly rx: Receiver;
   readonly reset: StreamReset;
   private readonly rto: RtoEstimator;
   private now = 0;
@@ -183,9 +178,9 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
   private errorCount = 0;
 
   private sackNeeded = false;
-  private dataPacketsSinceSack = 0;
+  /** The next bundled packet carries a real CRC32c even with zero checksum negotiated (COOKIE ACK). */
+  private crcNext = false;
   private readonly sackScratch: SackInfo = { cumTsn: 0, arwnd: 0, gaps: [], dups: 0 };
-  private readonly maxHeld: number;
 
   constructor(options: SctpOptions = {}) {
     this.random = options.random ?? cryptoRandom();
@@ -217,7 +212,6 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     this.receiveWindow = this.opts.receiveWindow;
     this.outboundStreams = this.opts.outboundStreams;
     this.inboundStreams = this.opts.inboundStreams;
-    this.maxHeld = Math.max(64 * 1024 * 1024, this.receiveWindow + 4 * this.maxMessageSize);
     this.stats = {
       packetsSent: 0,
       packetsReceived: 0,
@@ -233,7 +227,8 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     this.myInitialTsn = this.random.u32();
     this.rto = new RtoEstimator(this.opts.rtoInitial, this.opts.rtoMin, this.opts.rtoMax);
     this.sender = new Sender(this, this.myInitialTsn, this.receiveWindow, this.mtu, this.rto);
-    this.reasm = new Reassembly(this, this.maxMessageSize);
+    const maxHeld = Math.max(64 * 1024 * 1024, this.receiveWindow + 4 * this.maxMessageSize);
+    this.rx = new Receiver(this, this, this.receiveWindow, this.maxMessageSize, maxHeld, this.opts.delayedAckTime);
     this.reset = new StreamReset(this.myInitialTsn);
   }
 
@@ -244,7 +239,8 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     }
   }
 
-  private drop(reason: string): void {
+  /** Counts a dropped input by reason (stats.dropped). */
+  drop(reason: string): void {
     this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
   }
 
@@ -384,7 +380,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     };
     if (this.state === "closed") return t;
     c(this.t2);
-    c(this.ackTimer);
+    c(this.rx.ackTimer);
     c(this.hbTimer);
     c(this.reset.timer);
     if (this.setupDone) c(this.sender.t3);
@@ -397,9 +393,9 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     if (this.t1 !== undefined && this.t1 <= now) this.onT1();
     if (this.state === "closed") return;
     if (this.t2 !== undefined && this.t2 <= now) this.onT2();
-    if (this.ackTimer !== undefined && this.ackTimer <= now) {
-      this.ackTimer = undefined;
-      this.sackNeeded = true;
+    if (this.rx.ackTimer !== undefined && this.rx.ackTimer <= now) {
+      this.rx.ackTimer = undefined;
+      this.rx.sackNeeded = true;
     }
     if (this.setupDone && this.sender.t3 !== undefined && this.sender.t3 <= now) {
       this.sender.onT3(now);
@@ -501,7 +497,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     }
     let o = 12;
     let gotData = false;
-    const hadGaps = this.tsns?.hasGaps() ?? false;
+    const hadGaps = this.rx.tsns?.hasGaps() ?? false;
     while (o + 4 <= p.length) {
       const type = p[o]!;
       const flags = p[o + 1]!;
@@ -536,7 +532,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
       if (this.state === "closed") return;
       o += (len + 3) & ~3;
     }
-    if (gotData) this.afterData(hadGaps);
+    if (gotData) this.rx.afterData(hadGaps);
     this.maybeShutdown();
   }
 
@@ -549,7 +545,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
           this.drop("state");
           return true;
         }
-        this.onData(type === CT_I_DATA, flags, p, o, len);
+        this.rx.onData(type === CT_I_DATA, flags, p, o, len);
         return true;
       case CT_SACK:
         if (!this.acceptsData()) return true;
@@ -572,7 +568,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
       case CT_FORWARD_TSN:
       case CT_I_FORWARD_TSN:
         if (!this.acceptsData()) return true;
-        this.onForwardTsn(type === CT_I_FORWARD_TSN, value);
+        this.rx.onForwardTsn(type === CT_I_FORWARD_TSN, value);
         return true;
       case CT_RECONFIG:
         if (!this.setupDone) return true;
@@ -611,58 +607,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     return ESTABLISHED_LIKE.has(this.state) || this.state === "shutdown-ack-sent";
   }
 
-  private onData(idata: boolean, flags: number, p: Uint8Array, o: number, len: number): void {
-    const hdr = idata ? IDATA_HEADER : DATA_HEADER;
-    if (idata !== this.iData) {
-      this.drop("wrong-data-type");
-      return;
-    }
-    if (len <= hdr) {
-      this.drop("empty-data");
-      return;
-    }
-    const tsns = this.tsns!;
-    const tsn = readU32(p, o + 4);
-    const sid = readU16(p, o + 8);
-    const n = len - hdr;
-    this.stats.dataChunksReceived++;
-    const d = tsnDiff(tsn, tsns.cum);
-    if (d > 1 && !tsns.has(tsn)) {
-      if (tsns.aheadBytes + n > this.receiveWindow) {
-        this.sackNeeded = true;
-        this.drop("window-full");
-        return;
-      }
-    }
-    if (d > 0 && this.reasm.heldBytes + n > this.maxHeld) {
-      this.sackNeeded = true;
-      this.drop("reassembly-full");
-      return;
-    }
-    const r = tsns.add(tsn, d > 1 ? n : 0);
-    if (r === ADD_DUPLICATE) {
-      this.stats.duplicateTsns++;
-      this.sackNeeded = true;
-      return;
-    }
-    if (r !== ADD_NEW) {
-      this.drop("tsn-too-far");
-      return;
-    }
-    if (sid >= this.inboundStreams) {
-      this.control.push(chunk(CT_ERROR, 0, tlv(1, Uint8Array.of(sid >> 8, sid, 0, 0))));
-      this.drop("invalid-stream");
-      return;
-    }
-    const payload = p.subarray(o + hdr, o + len);
-    if (this.reset.holds(sid, tsn)) {
-      this.reset.hold(idata, tsn, sid, flags, p, o, payload);
-      return;
-    }
-    this.deliverChunk(idata, tsn, sid, flags, p, o, payload);
-  }
-
-  /** Hands a new DATA / I-DATA chunk to reassembly (also used to replay chunks held during a reset). */
+  /** ResetHost: replays a chunk held during a deferred reset. */
   deliverChunk(
     idata: boolean,
     tsn: number,
@@ -672,18 +617,12 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     o: number,
     payload: Uint8Array,
   ): void {
-    const res = idata
-      ? this.reasm.idata(tsn, sid, readU32(p, o + 12), readU32(p, o + 16), flags, payload)
-      : this.reasm.data(tsn, sid, readU16(p, o + 10), readU32(p, o + 12), flags, payload);
-    if (res !== REASM_OK) this.closeWithAbort("protocol-error", "inconsistent or oversized message fragments");
+    this.rx.deliverChunk(idata, tsn, sid, flags, p, o, payload);
   }
 
-  private afterData(hadGaps: boolean): void {
-    const tsns = this.tsns!;
-    this.dataPacketsSinceSack++;
-    if (tsns.hasGaps() || hadGaps || tsns.dups.length > 0 || this.dataPacketsSinceSack >= 2) this.sackNeeded = true;
-    else if (this.ackTimer === undefined) this.ackTimer = this.now + this.opts.delayedAckTime;
-    this.reset.afterCumAdvance(this, tsns.cum);
+  /** ReceiverHost: the peer broke a rule; the association is aborted. */
+  protocolViolation(why: string): void {
+    this.closeWithAbort("protocol-error", why);
   }
 
   private onSack(value: Uint8Array): void {
@@ -696,20 +635,6 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
       this.errorCount = 0;
       if (this.hbOutstanding) this.hbOutstanding = false;
     }
-  }
-
-  private onForwardTsn(idata: boolean, value: Uint8Array): void {
-    const f = parseForwardTsn(value, idata);
-    if (!f) {
-      this.drop("malformed-forward-tsn");
-      return;
-    }
-    const tsns = this.tsns!;
-    this.sackNeeded = true;
-    if (!tsns.forward(f.newCum)) return;
-    if (idata) this.reasm.forwardIData(f.entries);
-    else this.reasm.forwardData(f.newCum, f.entries);
-    this.reset.afterCumAdvance(this, tsns.cum);
   }
 
   private onHeartbeatAck(value: Uint8Array): void {
@@ -813,6 +738,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     if (!this.setupDone) this.setupFromCookie(c);
     if (this.state === "cookie-wait" || this.state === "cookie-echoed" || this.state === "closed") this.established();
     this.control.push(chunk(CT_COOKIE_ACK, 0, undefined));
+    this.crcNext = true;
     return true;
   }
 
@@ -844,9 +770,8 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     this.peerSupportsPr = info.forwardTsn;
     this.peerSupportsReconfig = info.reconfig;
     this.zeroChecksumInUse = this.opts.zeroChecksum && info.zeroChecksum;
-    this.tsns = new ReceivedTsns(peerInitialTsn);
+    this.rx.start(peerInitialTsn, this.iData);
     this.reset.peerReqSn = peerInitialTsn;
-    this.reasm.iData = this.iData;
     const s = this.sender;
     s.iData = this.iData;
     s.prSupported = this.peerSupportsPr;
@@ -871,7 +796,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
 
   private shutdownChunk(): Uint8Array {
     const v = new Uint8Array(4);
-    writeU32(v, 0, this.tsns!.cum);
+    writeU32(v, 0, this.rx.tsns!.cum);
     return chunk(CT_SHUTDOWN, 0, v);
   }
 
@@ -908,7 +833,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     const wasClosed = this.state === "closed" && this.setupDone;
     this.state = "closed";
     this.setupDone = true; // a closed association never comes back
-    this.t1 = this.t2 = this.ackTimer = this.hbTimer = undefined;
+    this.t1 = this.t2 = this.rx.ackTimer = this.hbTimer = undefined;
     this.sender.t3 = undefined;
     this.reset.timer = undefined;
     this.control.length = 0;
@@ -933,11 +858,15 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
   get currentNow(): number {
     return this.now;
   }
+  /** Bytes held for reassembly or ordered delivery (incomplete messages, messages waiting for an earlier one). */
+  get heldBytes(): number {
+    return this.rx.reasm.heldBytes;
+  }
   get cumulativeTsn(): number {
-    return this.tsns?.cum ?? 0;
+    return this.rx.tsns?.cum ?? 0;
   }
   resetIncoming(sid: number): void {
-    this.reasm.resetStream(sid);
+    this.rx.reasm.resetStream(sid);
   }
 
   private packet(vtag: number, chunks: Uint8Array[], crc: boolean): Uint8Array {
@@ -965,7 +894,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     const s = this.sender;
     const fwd = est && s.fwdTsnNeeded;
     const wantData = est && s.wantsToSend();
-    if (!this.control.length && !this.sackNeeded && !fwd && !wantData) {
+    if (!this.control.length && !this.rx.sackNeeded && !fwd && !wantData) {
       if (this.state === "shutdown-pending") this.maybeShutdown();
       return undefined;
     }
@@ -990,8 +919,8 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     }
     control.splice(0, ci);
     // Bundle a SACK when one is due, or when one is pending anyway and data goes out.
-    if (this.tsns && (this.sackNeeded || (wantData && this.ackTimer !== undefined)))
-      off = this.writeSack(buf, off, mtu);
+    if (this.rx.tsns && (this.rx.sackNeeded || (wantData && this.rx.ackTimer !== undefined)))
+      off = this.rx.writeSack(buf, off, mtu);
     if (fwd) {
       const f = s.forwardTsn();
       s.fwdTsnNeeded = false;
@@ -1009,7 +938,8 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     if (est) off = s.fill(buf, off, mtu, this.now);
     if (off === 12) return undefined;
     const p = buf.subarray(0, off);
-    if (!this.zeroChecksumInUse || !est) writeChecksum(p, sctpChecksum(p));
+    if (!this.zeroChecksumInUse || !est || this.crcNext) writeChecksum(p, sctpChecksum(p));
+    this.crcNext = false;
     return this.finish(p);
   }
 
@@ -1017,39 +947,5 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     this.stats.packetsSent++;
     this.stats.bytesSent += p.length;
     return p;
-  }
-
-  private writeSack(buf: Uint8Array, off: number, limit: number): number {
-    const t = this.tsns!;
-    const room = limit - off - 16;
-    if (room < 0) return off;
-    let ngaps = t.ranges.length >> 1;
-    let ndups = t.dups.length;
-    if (ngaps * 4 > room) ngaps = room >> 2;
-    if (ngaps * 4 + ndups * 4 > room) ndups = (room - ngaps * 4) >> 2;
-    const len = 16 + ngaps * 4 + ndups * 4;
-    buf[off] = CT_SACK;
-    buf[off + 1] = 0;
-    writeU16(buf, off + 2, len);
-    writeU32(buf, off + 4, t.cum);
-    writeU32(buf, off + 8, Math.max(0, this.receiveWindow - t.aheadBytes));
-    writeU16(buf, off + 12, ngaps);
-    writeU16(buf, off + 14, ndups);
-    let o = off + 16;
-    for (let i = 0; i < ngaps; i++) {
-      writeU16(buf, o, (t.ranges[2 * i]! - t.cum) >>> 0);
-      writeU16(buf, o + 2, (t.ranges[2 * i + 1]! - t.cum) >>> 0);
-      o += 4;
-    }
-    for (let i = 0; i < ndups; i++) {
-      writeU32(buf, o, t.dups[i]!);
-      o += 4;
-    }
-    t.dups.length = 0;
-    this.sackNeeded = false;
-    this.ackTimer = undefined;
-    this.dataPacketsSinceSack = 0;
-    this.stats.sacksSent++;
-    return o;
   }
 }

@@ -182,7 +182,8 @@ export class StreamReset {
   /** Whether DATA on `sid` with this TSN must wait for a deferred reset (RFC 6525 5.2.2). */
   holds(sid: number, tsn: number): boolean {
     const d = this.deferred;
-    return d !== undefined && d.ids.has(sid) && tsnLt(d.lastTsn, tsn);
+    if (!d) return false;
+    return d.ids.has(sid) && tsnLt(d.lastTsn, tsn);
   }
 
   hold(idata: boolean, tsn: number, sid: number, flags: number, p: Uint8Array, o: number, payload: Uint8Array): void {

@@ -50,7 +50,7 @@ test("DCEP DATA_CHANNEL_OPEN wire format (RFC 8832 5.1)", () => {
     label: "chat",
     protocol: "x",
   });
-  assert.equal(Buffer.from(b).toString("hex"), "038101000000000300040001" + Buffer.from("chatx").toString("hex"));
+  assert.equal(Buffer.from(b).toString("hex"), `038101000000000300040001${Buffer.from("chatx").toString("hex")}`);
   const o = decodeOpen(b);
   assert.deepEqual(o, {
     ordered: false,
