@@ -1,12 +1,12 @@
-// AES Counter Mode keystream for SRTP and SRTCP (RFC 3711 section 4.1.1) and the HMAC-SHA1
-// transform (RFC 3711 section 4.2, 3.3 and 3.4: authenticated portion || ROC for SRTP,
-// authenticated portion with E flag and SRTCP index for SRTCP).
+// AES Counter Mode keystream for SRTP and SRTCP (RFC 3711 section 4.1.1), and the constant-time
+// tag comparison used with HMAC-SHA1 (hmac-sha1.ts).
 //
-// Speed: one long-lived `aes-128-ecb` cipher (no per-packet cipher setup) encrypts all of a
-// packet's counter blocks in one update(); the counter blocks are written as four 32-bit words
-// each into a reusable scratch buffer, and the keystream is XORed in 32-bit words when both
-// buffers are aligned. See ARCHITECTURE.md "Crypto" and bench/srtp.ts.
-import { type Cipher, createCipheriv, createHmac } from "node:crypto";
+// Speed: one long-lived `aes-128-ecb` cipher (no per-packet cipher setup) encrypts counter
+// blocks, written as four 32-bit words each into a reusable scratch buffer; packets of a stream
+// with consecutive indices share one update() per batch of 16; the keystream is XORed 8 bytes
+// at a time through BigInt64Array views (slab.ts) when both sides are aligned.
+// See ARCHITECTURE.md "Crypto" and bench/srtp.ts.
+import { type Cipher, createCipheriv } from "node:crypto";
 
 const MAX_BLOCKS = 0x10000; // the 16-bit block counter: 1 MiB of keystream per packet at most
 /** Whether typed arrays are little-endian here (the counter words are built as native words). */
@@ -21,12 +21,15 @@ class Batch {
   /** Bytes of keystream per packet (a multiple of 16). */
   stride: number;
   data: Uint8Array;
+  /** 64-bit view of `data` when it is 8-byte aligned. */
+  words: BigInt64Array | undefined;
   constructor(ssrc: number) {
     this.ssrc = ssrc;
     this.first = -1;
     this.count = 0;
     this.stride = 0;
     this.data = EMPTY_BYTES;
+    this.words = undefined;
   }
 }
 const EMPTY_BYTES = new Uint8Array(0);
@@ -108,8 +111,17 @@ export class AesCmKeystream {
   /**
    * Encrypts (or decrypts) `buf[start, end)` in place with the keystream of packet index
    * `roc * 2^16 + seq` of stream `ssrc`. For SRTCP pass roc = index >>> 16, seq = index & 0xffff.
+   * `bufWords`, when given, is a BigInt64Array over the same memory as `buf` with the same origin.
    */
-  xor(buf: Uint8Array, start: number, end: number, ssrc: number, roc: number, seq: number): void {
+  xor(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    ssrc: number,
+    roc: number,
+    seq: number,
+    bufWords?: BigInt64Array,
+  ): void {
     const n = end - start;
     if (n <= 0) return;
     const blocks = (n + 15) >>> 4;
@@ -118,7 +130,7 @@ export class AesCmKeystream {
       const index = roc * 0x10000 + seq;
       let b = this.batches.get(ssrc);
       if (b !== undefined && index >= b.first && index < b.first + b.count && n <= b.stride) {
-        xorInto(buf, start, n, b.data, (index - b.first) * b.stride);
+        xorInto(buf, bufWords, start, n, b.data, b.words, (index - b.first) * b.stride);
         return;
       }
       if (b === undefined) {
@@ -130,14 +142,14 @@ export class AesCmKeystream {
       if (index >= b.first) {
         const stride = Math.max(blocks << 4, index > b.first && b.stride > 0 ? b.stride : 0);
         this.fillBatch(b, ssrc, index, stride);
-        xorInto(buf, start, n, b.data, 0);
+        xorInto(buf, bufWords, start, n, b.data, b.words, 0);
         return;
       }
     }
     if (blocks > this.counterWords.length >>> 2) this.grow(blocks);
     this.writeCounters(0, blocks, ssrc, roc, seq);
     const ks = this.ecb.update(this.counters.subarray(0, blocks << 4));
-    xorInto(buf, start, n, ks, 0);
+    xorInto(buf, bufWords, start, n, ks, wordsOf(ks), 0);
   }
 
   private fillBatch(b: Batch, ssrc: number, first: number, stride: number): void {
@@ -148,6 +160,7 @@ export class AesCmKeystream {
       this.writeCounters(k * per, per, ssrc, roc >>> 0, index & 0xffff);
     }
     b.data = this.ecb.update(this.counters.subarray(0, BATCH_PACKETS * stride));
+    b.words = wordsOf(b.data);
     b.first = first;
     b.count = BATCH_PACKETS;
     b.stride = stride;
@@ -160,43 +173,49 @@ export class AesCmKeystream {
   }
 }
 
-/** buf[start, start+n) ^= ks[from, from+n), by 32-bit words when both are 4-byte aligned. */
-export function xorInto(buf: Uint8Array, start: number, n: number, ks: Uint8Array, from: number): void {
-  let i = 0;
-  const at = buf.byteOffset + start;
-  const kat = ks.byteOffset + from;
-  if (n >= 64 && (at & 3) === 0 && (kat & 3) === 0) {
-    const words = n >>> 2;
-    const a = new Int32Array(buf.buffer, at, words);
-    const b = new Int32Array(ks.buffer, kat, words);
-    for (let k = 0; k < words; k++) a[k] ^= b[k]!;
-    i = words << 2;
-  }
-  for (; i < n; i++) buf[start + i]! ^= ks[from + i]!;
+/** A BigInt64Array over `b` when it starts on an 8-byte boundary. */
+function wordsOf(b: Uint8Array): BigInt64Array | undefined {
+  return (b.byteOffset & 7) === 0 ? new BigInt64Array(b.buffer, b.byteOffset, b.length >>> 3) : undefined;
 }
 
-/** HMAC-SHA1 over `data[0, end)` followed by a 32-bit big-endian trailer word (SRTP: the ROC). */
-export class HmacSha1 {
-  private readonly key: Uint8Array;
-  private readonly word: Uint8Array;
-  constructor(key: Uint8Array) {
-    this.key = Uint8Array.from(key);
-    this.word = new Uint8Array(4);
-  }
-  /** The full 20-byte MAC of data[0, end) || word (word omitted when `withWord` is false). */
-  mac(data: Uint8Array, end: number, word: number, withWord: boolean): Uint8Array {
-    const h = createHmac("sha1", this.key);
-    h.update(data.subarray(0, end));
-    if (withWord) {
-      const w = this.word;
-      w[0] = word >>> 24;
-      w[1] = word >>> 16;
-      w[2] = word >>> 8;
-      w[3] = word;
-      h.update(w);
+/**
+ * dst[start, start+n) ^= src[from, from+n). With 64-bit views of both (same origins as the byte
+ * arrays) and 8-byte aligned offsets, XORs 8 bytes at a time; else 4 at a time when aligned;
+ * else byte by byte.
+ */
+export function xorInto(
+  dst: Uint8Array,
+  dstWords: BigInt64Array | undefined,
+  start: number,
+  n: number,
+  src: Uint8Array,
+  srcWords: BigInt64Array | undefined,
+  from: number,
+): void {
+  let i = 0;
+  if (dstWords !== undefined && srcWords !== undefined && ((start | from) & 7) === 0) {
+    const words = n >>> 3;
+    let a = start >>> 3;
+    let b = from >>> 3;
+    const pairs = a + (words & ~1);
+    for (; a < pairs; a += 2, b += 2) {
+      dstWords[a]! ^= srcWords[b]!;
+      dstWords[a + 1]! ^= srcWords[b + 1]!;
     }
-    return h.digest();
+    if (words & 1) dstWords[a]! ^= srcWords[b]!;
+    i = words << 3;
+  } else {
+    const at = dst.byteOffset + start;
+    const kat = src.byteOffset + from;
+    if (n >= 64 && (at & 3) === 0 && (kat & 3) === 0) {
+      const words = n >>> 2;
+      const a = new Int32Array(dst.buffer, at, words);
+      const b = new Int32Array(src.buffer, kat, words);
+      for (let k = 0; k < words; k++) a[k]! ^= b[k]!;
+      i = words << 2;
+    }
   }
+  for (; i < n; i++) dst[start + i]! ^= src[from + i]!;
 }
 
 /** Compares the first `n` bytes of a MAC with a received tag without an early exit. */

@@ -2,9 +2,11 @@
 // HMAC-SHA1 (RFC 3711 sections 3.3, 3.4, 4.1.1, 4.2) and AES-GCM (RFC 7714 sections 8 and 9).
 // The session (session.ts) owns indices, rollover counters and replay; a transform only turns
 // plaintext into ciphertext and back for a given (SSRC, index).
-import { AesCmKeystream, HmacSha1, tagMatches } from "./aes-cm.js";
+import { AesCmKeystream, tagMatches } from "./aes-cm.js";
+import { HmacSha1 } from "./hmac-sha1.js";
 import type { SrtpSessionKeys } from "./kdf.js";
 import type { SrtpProfileParams } from "./profiles.js";
+import { PacketSlab } from "./slab.js";
 
 export const SRTCP_E_FLAG = 0x80000000;
 
@@ -37,6 +39,7 @@ export class AesCmHmacTransform implements SrtpTransform {
   private readonly rtcpKs: AesCmKeystream;
   private readonly rtpMac: HmacSha1;
   private readonly rtcpMac: HmacSha1;
+  private readonly slab: PacketSlab;
 
   constructor(params: SrtpProfileParams, keys: SrtpSessionKeys) {
     this.rtpTagLength = params.rtpTagLength;
@@ -46,16 +49,23 @@ export class AesCmHmacTransform implements SrtpTransform {
     this.rtcpKs = new AesCmKeystream(keys.rtcpKey, keys.rtcpSalt);
     this.rtpMac = new HmacSha1(keys.rtpAuthKey);
     this.rtcpMac = new HmacSha1(keys.rtcpAuthKey);
+    this.slab = new PacketSlab();
   }
 
   protectRtp(packet: Uint8Array, headerLength: number, ssrc: number, roc: number, seq: number): Uint8Array {
     const len = packet.length;
-    const out = Buffer.allocUnsafe(len + this.rtpTagLength);
-    out.set(packet);
-    this.rtpKs.xor(out, headerLength, len, ssrc, roc, seq);
-    const mac = this.rtpMac.mac(out, len, roc, true);
-    for (let i = 0; i < this.rtpTagLength; i++) out[len + i] = mac[i]!;
-    return out;
+    const tag = this.rtpTagLength;
+    const s = this.slab;
+    // Room for the tag, and at least 4 bytes to put the ROC after the packet for the MAC.
+    const o = s.take(len + Math.max(tag, 4), headerLength);
+    const out = s.bytes;
+    out.set(packet, o);
+    this.rtpKs.xor(out, o + headerLength, o + len, ssrc, roc, seq, s.words);
+    // RFC 3711 4.2: the MAC covers the authenticated portion followed by the ROC.
+    writeWord(out, o + len, roc);
+    const mac = this.rtpMac.mac(out, o, o + len + 4);
+    for (let i = 0; i < tag; i++) out[o + len + i] = mac[i]!;
+    return out.subarray(o, o + len + tag);
   }
 
   unprotectRtp(
@@ -66,37 +76,50 @@ export class AesCmHmacTransform implements SrtpTransform {
     seq: number,
   ): Uint8Array | undefined {
     const end = packet.length - this.rtpTagLength;
-    const mac = this.rtpMac.mac(packet, end, roc, true);
-    if (!tagMatches(mac, packet, end, this.rtpTagLength)) return undefined;
-    const out = Buffer.allocUnsafe(end);
-    out.set(packet.subarray(0, end));
-    this.rtpKs.xor(out, headerLength, end, ssrc, roc, seq);
-    return out;
+    const s = this.slab;
+    const o = s.take(end + 4, headerLength);
+    const out = s.bytes;
+    out.set(packet.subarray(0, end), o);
+    writeWord(out, o + end, roc);
+    const mac = this.rtpMac.mac(out, o, o + end + 4);
+    if (!tagMatches(mac, packet, end, this.rtpTagLength)) {
+      s.rewind(o);
+      return undefined;
+    }
+    this.rtpKs.xor(out, o + headerLength, o + end, ssrc, roc, seq, s.words);
+    return out.subarray(o, o + end);
   }
 
   protectRtcp(packet: Uint8Array, ssrc: number, index: number): Uint8Array {
     const len = packet.length;
-    const out = Buffer.allocUnsafe(len + 4 + this.rtcpTagLength);
-    out.set(packet);
-    this.rtcpKs.xor(out, 8, len, ssrc, index >>> 16, index & 0xffff);
-    const word = (SRTCP_E_FLAG | index) >>> 0;
-    out[len] = word >>> 24;
-    out[len + 1] = word >>> 16;
-    out[len + 2] = word >>> 8;
-    out[len + 3] = word;
-    const mac = this.rtcpMac.mac(out, len + 4, 0, false);
-    for (let i = 0; i < this.rtcpTagLength; i++) out[len + 4 + i] = mac[i]!;
-    return out;
+    const s = this.slab;
+    const o = s.take(len + 4 + this.rtcpTagLength, 8);
+    const out = s.bytes;
+    out.set(packet, o);
+    this.rtcpKs.xor(out, o + 8, o + len, ssrc, index >>> 16, index & 0xffff, s.words);
+    writeWord(out, o + len, (SRTCP_E_FLAG | index) >>> 0);
+    const mac = this.rtcpMac.mac(out, o, o + len + 4);
+    for (let i = 0; i < this.rtcpTagLength; i++) out[o + len + 4 + i] = mac[i]!;
+    return out.subarray(o, o + len + 4 + this.rtcpTagLength);
   }
 
   unprotectRtcp(packet: Uint8Array, ssrc: number, index: number, encrypted: boolean): Uint8Array | undefined {
     const authEnd = packet.length - this.rtcpTagLength;
-    const mac = this.rtcpMac.mac(packet, authEnd, 0, false);
+    const mac = this.rtcpMac.mac(packet, 0, authEnd);
     if (!tagMatches(mac, packet, authEnd, this.rtcpTagLength)) return undefined;
     const end = authEnd - 4;
-    const out = Buffer.allocUnsafe(end);
-    out.set(packet.subarray(0, end));
-    if (encrypted) this.rtcpKs.xor(out, 8, end, ssrc, index >>> 16, index & 0xffff);
-    return out;
+    const s = this.slab;
+    const o = s.take(end, 8);
+    const out = s.bytes;
+    out.set(packet.subarray(0, end), o);
+    if (encrypted) this.rtcpKs.xor(out, o + 8, o + end, ssrc, index >>> 16, index & 0xffff, s.words);
+    return out.subarray(o, o + end);
   }
+}
+
+function writeWord(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
 }

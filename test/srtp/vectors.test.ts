@@ -3,8 +3,10 @@
 // section 16 and 17 (AEAD_AES_128_GCM and AEAD_AES_256_GCM, RTP and RTCP), and the RFC 9335
 // appendix A.2 GCM session keys (12-byte master salt through the AES-CM KDF).
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { test } from "node:test";
 import { fromHex, toHex } from "../../src/bytes/index.js";
+import { HmacSha1 } from "../../src/srtp/hmac-sha1.js";
 import { AesCmKeystream, deriveSessionKeys, SrtpSession, type SrtpSessionKeys, srtpPrf } from "../../src/srtp/index.js";
 
 const h = (s: string): Uint8Array => fromHex(s)!;
@@ -167,3 +169,22 @@ for (const c of GCM_CASES) {
     assert.equal(toHex(out!), c.srtcp);
   });
 }
+
+test("HmacSha1 equals createHmac for random keys, lengths and offsets (and RFC 2202 case 2)", () => {
+  const jefe = new HmacSha1(new TextEncoder().encode("Jefe"));
+  const msg = new TextEncoder().encode("what do ya want for nothing?");
+  assert.equal(toHex(jefe.mac(msg, 0, msg.length)), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+  let seed = 99;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  for (let i = 0; i < 300; i++) {
+    const key = Uint8Array.from({ length: [20, 0, 1, 64, 65, 100][i % 6]! }, () => rnd(256));
+    const data = Uint8Array.from({ length: rnd(2000) }, () => rnd(256));
+    const start = rnd(data.length + 1);
+    const end = start + rnd(data.length - start + 1);
+    const want = createHmac("sha1", key).update(data.subarray(start, end)).digest("hex");
+    assert.equal(toHex(new HmacSha1(key).mac(data, start, end)), want, `case ${i}`);
+  }
+});
