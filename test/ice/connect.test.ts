@@ -40,6 +40,16 @@ test("two agents connect, agree on the selected pair and exchange data", () => {
     assert.equal(a.state, "completed", `seed ${seed}`);
     assert.equal(b.state, "completed", `seed ${seed}`);
     assert.deepEqual(a.states, ["checking", "connected", "completed"], `seed ${seed}`);
+    // Stats: the nominated pair's RTT is the 2 x 10 ms link delay; counters add up.
+    const pa = a.agent.getPairStats().find((p) => p.nominated)!;
+    assert.equal(pa.currentRoundTripTime, 0.02, `seed ${seed}`);
+    assert.equal(pa.state, "succeeded");
+    assert.ok(pa.requestsSent >= 1 && pa.responsesReceived >= 1 && pa.requestsReceived >= 1, `seed ${seed}`);
+    assert.equal(pa.packetsSent, 1);
+    assert.equal(pa.bytesSent, 7);
+    assert.equal(pa.packetsReceived, 1);
+    assert.equal(a.agent.stats.checksSent, b.agent.stats.checksReceived, `seed ${seed}`);
+    assert.equal(a.agent.stats.responsesReceived, b.agent.stats.responsesSent, `seed ${seed}`);
   }
 });
 
