@@ -106,8 +106,9 @@ export function dataSectionFormat(m: SdpMedia): "rfc8841" | "legacy" | undefined
   return undefined;
 }
 
-function dataAttributes(a: SdpAttribute[], mid: string, sctpPort: number, maxMessageSize: number): void {
-  a.push({ key: "mid", value: mid });
+function dataAttributes(a: SdpAttribute[], mid: string | undefined, sctpPort: number, maxMessageSize: number): void {
+  // An offer without mids (pre-RFC 5888 stacks, no BUNDLE) gets an answer without them.
+  if (mid !== undefined) a.push({ key: "mid", value: mid });
   a.push({ key: "sctp-port", value: String(sctpPort) });
   a.push({ key: "max-message-size", value: String(maxMessageSize) });
 }
@@ -126,13 +127,13 @@ const applicationBuilder: SectionBuilder = {
   },
   answer(offered, mid, transport, prefs, alreadyAccepted) {
     // One SCTP association per connection: the first usable data section only (RFC 8841 4).
-    if (alreadyAccepted > 0 || mid === undefined) return undefined;
+    if (alreadyAccepted > 0) return undefined;
     const format = dataSectionFormat(offered);
     if (format === undefined) return undefined;
     if (format === "legacy") {
       const m = newMedia("application", 9, "DTLS/SCTP", [String(prefs.sctpPort)]);
       writeTransport(m, transport);
-      m.attributes.push({ key: "mid", value: mid });
+      if (mid !== undefined) m.attributes.push({ key: "mid", value: mid });
       m.attributes.push({ key: "sctpmap", value: `${prefs.sctpPort} ${DATA_FORMAT} 1024` });
       m.attributes.push({ key: "max-message-size", value: String(prefs.maxMessageSize) });
       return m;

@@ -413,6 +413,18 @@ describe("createAnswer", () => {
     assert.equal(remote(bare).sctp, undefined);
     assert.equal(parsed(createAnswer(bare, answerState())).media[0]!.port, 0);
   });
+  it("answers an offer without mids or BUNDLE without mids", () => {
+    const offer = load("chrome-offer-datachannel.sdp").replace("a=group:BUNDLE 0\r\n", "").replace("a=mid:0\r\n", "");
+    const d = remote(offer);
+    assert.deepEqual(d.mids, ["0"], "the m-line index stands in for the mid");
+    assert.equal(d.sctp?.port, 5000);
+    const text = createAnswer(offer, answerState());
+    const s = parsed(text);
+    assert.equal(s.media[0]!.port, 9);
+    assert.equal(getAttribute(s.media[0]!.attributes, "mid"), undefined);
+    assert.equal(getAttribute(s.attributes, "group"), undefined);
+    assert.equal(local(text, "answer", offer).sctp?.port, 5000);
+  });
   it("throws a coded error when the offer does not parse", () => {
     assert.throws(() => createAnswer("garbage", answerState()), { code: "ERR_SDP_INVALID_ARGUMENT" });
   });
