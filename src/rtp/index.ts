@@ -41,6 +41,7 @@ export {
   type RtpPacket,
   type RtpPacketInit,
   serializeRtp,
+  setRtpExtensionInPlace,
   sizeRtp,
   writeRtp,
 } from "./packet.js";

@@ -12,6 +12,7 @@ import {
   ONE_BYTE_PROFILE,
   type RtpHeaderExtension,
   TWO_BYTE_PROFILE,
+  walkExtensions,
   writeExtensionsBody,
 } from "./extensions.js";
 
@@ -181,6 +182,31 @@ export function serializeRtp(p: RtpPacketInit): Uint8Array {
   const out = Buffer.allocUnsafe(sizeRtp(p));
   writeRtp(p, out, 0);
   return out;
+}
+
+/**
+ * Overwrites, in a serialised packet, the data of an existing header extension element with
+ * data of the same length (for example the transport-wide sequence number stamped just before
+ * sending). Returns false when the packet has no such element or its length differs.
+ */
+export function setRtpExtensionInPlace(packet: Uint8Array, id: number, data: Uint8Array): boolean {
+  const n = packet.length;
+  if (n < 12 || packet[0]! >>> 6 !== 2 || (packet[0]! & 0x10) === 0) return false;
+  const o = 12 + (packet[0]! & 0x0f) * 4;
+  if (o + 4 > n) return false;
+  const len = readU16(packet, o + 2) * 4;
+  if (o + 4 + len > n) return false;
+  const body = packet.subarray(o + 4, o + 4 + len);
+  let done = false;
+  walkExtensions(readU16(packet, o), body, (eid, start, end) => {
+    if (eid !== id) return false;
+    if (end - start === data.length) {
+      body.set(data, start);
+      done = true;
+    }
+    return true;
+  });
+  return done;
 }
 
 /** Whether a datagram looks like RTCP rather than RTP (RFC 5761 4: PT 192-223 in the second byte). */

@@ -46,7 +46,8 @@ export class AesCmHmacTransform implements SrtpTransform {
     this.rtcpTagLength = params.rtcpTagLength;
     this.rtcpIndexFromEnd = params.rtcpTagLength + 4;
     this.rtpKs = new AesCmKeystream(keys.rtpKey, keys.rtpSalt);
-    this.rtcpKs = new AesCmKeystream(keys.rtcpKey, keys.rtcpSalt);
+    // RTCP is sparse: no keystream batches.
+    this.rtcpKs = new AesCmKeystream(keys.rtcpKey, keys.rtcpSalt, false);
     this.rtpMac = new HmacSha1(keys.rtpAuthKey);
     this.rtcpMac = new HmacSha1(keys.rtcpAuthKey);
     this.slab = new PacketSlab();

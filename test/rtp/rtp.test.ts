@@ -20,6 +20,7 @@ import {
   isRtcpPacket,
   parseRtp,
   serializeRtp,
+  setRtpExtensionInPlace,
   sizeRtp,
   TWO_BYTE_PROFILE,
   writeRtp,
@@ -218,4 +219,16 @@ test("isRtcpPacket distinguishes RTCP from RTP by payload type range (RFC 5761)"
   assert.equal(isRtcpPacket(h(VIDEO)), false);
   assert.equal(isRtcpPacket(h("806f0000")), false);
   assert.equal(isRtcpPacket(h("80")), false);
+});
+
+test("setRtpExtensionInPlace stamps an existing element of the same length", () => {
+  const b = Uint8Array.from(h(VIDEO));
+  assert.equal(setRtpExtensionInPlace(b, 3, encodeTransportSequence(0xbeef)), true);
+  assert.equal(decodeTransportSequence(getRtpExtension(parseRtp(b)!, 3)!), 0xbeef);
+  assert.equal(setRtpExtensionInPlace(b, 3, Uint8Array.of(1)), false, "length differs");
+  assert.equal(setRtpExtensionInPlace(b, 9, Uint8Array.of(1, 2)), false, "absent");
+  assert.equal(setRtpExtensionInPlace(h("80000000 00000000 00000000"), 3, Uint8Array.of(1, 2)), false);
+  const two = Uint8Array.from(h(TWO_BYTE));
+  assert.equal(setRtpExtensionInPlace(two, 17, encodeStringExtension("xyz")), true);
+  assert.equal(decodeStringExtension(getRtpExtension(parseRtp(two)!, 17)!), "xyz");
 });

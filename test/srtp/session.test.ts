@@ -2,10 +2,12 @@
 // reordering around the wrap, replay and too-old rejection, tampering, truncation, SRTCP
 // indices and replay, per-SSRC contexts and their cap, and DTLS exporter key splitting.
 import assert from "node:assert/strict";
+import { createCipheriv, createHmac } from "node:crypto";
 import { test } from "node:test";
 import { toHex } from "../../src/bytes/index.js";
 import { SeededRandom } from "../../src/random.js";
 import {
+  deriveSessionKeys,
   estimateRoc,
   REPLAY_DUPLICATE,
   REPLAY_OK,
@@ -295,4 +297,46 @@ test("ReplayWindow: sliding bitmap", () => {
   assert.equal(w.check(big - 1), REPLAY_OK);
   assert.throws(() => new ReplayWindow(100), { code: "ERR_SRTP_REPLAY_WINDOW" });
   assert.throws(() => new ReplayWindow(32), { code: "ERR_SRTP_REPLAY_WINDOW" });
+});
+
+test("SRTCP packets sent without encryption (E = 0) authenticate and pass through", () => {
+  const masterKey = new SeededRandom(21).bytes(16);
+  const rtcpPlain = rtcp(0x55, 6, 9);
+  const word = Uint8Array.of(0x00, 0x00, 0x00, 0x07); // E = 0, index 7
+  // AES-CM/HMAC: tag over packet || E+index.
+  {
+    const masterSalt = new SeededRandom(22).bytes(14);
+    const keys = deriveSessionKeys("AES_CM_128_HMAC_SHA1_80", masterKey, masterSalt);
+    const tag = createHmac("sha1", keys.rtcpAuthKey).update(rtcpPlain).update(word).digest().subarray(0, 10);
+    const wire = new Uint8Array([...rtcpPlain, ...word, ...tag]);
+    const rx = new SrtpSession({ profile: "AES_CM_128_HMAC_SHA1_80", masterKey, masterSalt });
+    const r = rx.unprotectRtcp(wire);
+    assert.ok(r.ok, r.ok ? "" : r.reason);
+    assert.equal(toHex(r.packet), toHex(rtcpPlain));
+    assert.deepEqual(rx.unprotectRtcp(wire), { ok: false, reason: "replay" });
+  }
+  // AES-GCM (RFC 7714 9.2): the whole packet and E+index are associated data; only a tag.
+  {
+    const masterSalt = new SeededRandom(23).bytes(12);
+    const keys = deriveSessionKeys("AEAD_AES_128_GCM", masterKey, masterSalt);
+    const iv = Uint8Array.from(keys.rtcpSalt);
+    iv[2]! ^= 0;
+    iv[5]! ^= 0x55;
+    iv[11]! ^= 7;
+    const c = createCipheriv("aes-128-gcm", keys.rtcpKey, iv);
+    c.setAAD(rtcpPlain);
+    c.setAAD(word);
+    c.final();
+    const wire = new Uint8Array([...rtcpPlain, ...c.getAuthTag(), ...word]);
+    const rx = new SrtpSession({ profile: "AEAD_AES_128_GCM", masterKey, masterSalt });
+    const r = rx.unprotectRtcp(wire);
+    assert.ok(r.ok, r.ok ? "" : r.reason);
+    assert.equal(toHex(r.packet), toHex(rtcpPlain));
+    const bad = Uint8Array.from(wire);
+    bad[9]! ^= 1;
+    assert.deepEqual(new SrtpSession({ profile: "AEAD_AES_128_GCM", masterKey, masterSalt }).unprotectRtcp(bad), {
+      ok: false,
+      reason: "auth",
+    });
+  }
 });
