@@ -55,6 +55,11 @@ export interface LocalOfferState extends LocalDescriptionBase {
   sections: LocalSectionConfig[];
   /** Adds a=group:BUNDLE with every mid (default true). */
   bundle?: boolean;
+  /**
+   * a=setup (default "actpass", what browsers send in every offer). A re-offer may keep the
+   * negotiated role instead ("active" or "passive", RFC 8842 5.5).
+   */
+  setup?: "actpass" | "active" | "passive";
 }
 
 export interface LocalAnswerState extends LocalDescriptionBase {
@@ -109,7 +114,7 @@ export function createOffer(local: LocalOfferState, previous?: string | SessionD
   }
   session.attributes.push({ key: "extmap-allow-mixed", value: undefined });
   session.attributes.push({ key: "msid-semantic", value: " WMS" });
-  const transport = localTransport(local, "actpass");
+  const transport = localTransport(local, local.setup ?? "actpass");
   for (const s of local.sections) session.media.push(SECTION_BUILDERS[s.kind]!.offer(s, transport));
   return serialize(session);
 }

@@ -246,6 +246,12 @@ describe("createOffer", () => {
     assert.equal(d.iceLite, true);
     assert.deepEqual(d.sctp, { mid: "data", index: 0, port: 5001, maxMessageSize: Number.POSITIVE_INFINITY });
   });
+  it("a re-offer may keep the negotiated DTLS role", () => {
+    const d = local(createOffer(offerState(9, { setup: "passive" })), "offer");
+    assert.equal(d.setup, "passive");
+    assert.equal(d.dtlsRole, "server");
+    assert.equal(remote(createOffer(offerState(9, { setup: "passive" }))).dtlsRole, "client");
+  });
   it("throws a coded error on misuse", () => {
     const bad: [string, Partial<LocalOfferState>][] = [
       ["short ufrag", { iceUfrag: "ab" }],
