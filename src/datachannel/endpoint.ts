@@ -5,14 +5,14 @@
 // (RFC 8831 6.6, 8), max-message-size (RFC 8841 6), closing by outgoing stream reset
 // (RFC 8831 6.7), and per-channel bufferedAmount with a low-water event.
 import type { PacketCore } from "../core.js";
+import { SctpError } from "../sctp/errors.js";
 import {
   SctpAssociation,
   type SctpCloseReason,
   type SctpEvent,
   type SctpOptions,
   type SendOptions,
-} from "../sctp/association.js";
-import { SctpError } from "../sctp/errors.js";
+} from "../sctp/index.js";
 import {
   ACK_MESSAGE,
   DCEP_ACK,

@@ -39,90 +39,26 @@ import {
   writeForwardTsn,
 } from "./chunks.js";
 import { RtoEstimator } from "./congestion.js";
-import { type CookieState, makeCookie, openCookie } from "./cookie.js";
+import { cookieFromInit, initInfoFromCookie, makeCookie, openCookie } from "./cookie.js";
 import { readChecksum, sctpChecksum, writeChecksum } from "./crc32c.js";
 import { SctpError } from "./errors.js";
-import { type InitInfo, P_HEARTBEAT_INFO, parseInit, writeInit } from "./params.js";
+import { Heartbeat } from "./heartbeat.js";
+import {
+  type ResolvedOptions,
+  resolveOptions,
+  type SctpCloseReason,
+  type SctpEvent,
+  type SctpOptions,
+  type SctpState,
+  type SctpStats,
+  type SendOptions,
+} from "./options.js";
+import { type InitInfo, parseInit, writeInit } from "./params.js";
 import { Receiver } from "./receiver.js";
 import { StreamReset } from "./reconfig.js";
 import { OutMessage, Sender } from "./sender.js";
 
-export type SctpState =
-  | "closed"
-  | "cookie-wait"
-  | "cookie-echoed"
-  | "established"
-  | "shutdown-pending"
-  | "shutdown-sent"
-  | "shutdown-received"
-  | "shutdown-ack-sent";
-
-export type SctpCloseReason =
-  | "peer-abort"
-  | "retransmission-limit"
-  | "dead-peer"
-  | "shutdown"
-  | "user-abort"
-  | "protocol-error";
-
-export type SctpEvent =
-  | { type: "established" }
-  | { type: "message"; streamId: number; ppid: number; data: Uint8Array; unordered: boolean }
-  | { type: "stream-reset"; streamIds: number[] }
-  | { type: "reset-done"; streamIds: number[] }
-  | { type: "reset-failed"; streamIds: number[] }
-  | { type: "sent"; streamId: number; bytes: number }
-  | { type: "closed"; reason: SctpCloseReason; cause?: string };
-
-export interface SctpOptions {
-  random?: Random;
-  localPort?: number;
-  remotePort?: number;
-  /** Largest SCTP packet we send (bytes). Default 1140 (1200-byte datagrams minus DTLS and margin). */
-  mtu?: number;
-  /** Largest message accepted for sending or reassembled on receipt. Default 262144. */
-  maxMessageSize?: number;
-  outboundStreams?: number;
-  inboundStreams?: number;
-  /** Receive window (bytes of out-of-order data held). Default 2 MiB. */
-  receiveWindow?: number;
-  /** Offer I-DATA / I-FORWARD-TSN (RFC 8260). Default true. */
-  iData?: boolean;
-  /** Offer and use zero checksums (RFC 9653, method 1: SCTP over DTLS). Default true. */
-  zeroChecksum?: boolean;
-  rtoInitial?: number;
-  rtoMin?: number;
-  rtoMax?: number;
-  /** Association.Max.Retrans (RFC 9260 15). Default 10. */
-  maxRetransmissions?: number;
-  /** Max.Init.Retransmits. Default 8. */
-  maxInitRetransmits?: number;
-  /** HB.interval in ms. Default 30000. */
-  heartbeatInterval?: number;
-  /** Delayed SACK timer in ms. Default 200. */
-  delayedAckTime?: number;
-  /** Valid.Cookie.Life in ms. Default 60000. */
-  cookieLifetime?: number;
-}
-
-export interface SendOptions {
-  unordered?: boolean;
-  /** Partial reliability: at most this many retransmissions (RFC 3758 "rtx" policy). */
-  maxRetransmits?: number;
-  /** Partial reliability: give up after this many ms (RFC 3758 "timed" policy). */
-  maxLifetime?: number;
-}
-
-export interface SctpStats {
-  packetsSent: number;
-  packetsReceived: number;
-  bytesSent: number;
-  bytesReceived: number;
-  dataChunksReceived: number;
-  duplicateTsns: number;
-  sacksSent: number;
-  dropped: Record<string, number>;
-}
+export type { SctpCloseReason, SctpEvent, SctpOptions, SctpState, SctpStats, SendOptions } from "./options.js";
 
 const ESTABLISHED_LIKE = new Set<SctpState>(["established", "shutdown-pending", "shutdown-received", "shutdown-sent"]);
 
@@ -146,7 +82,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
   zeroChecksumInUse = false;
 
   private readonly random: Random;
-  private readonly opts: Required<Omit<SctpOptions, "random">>;
+  private readonly opts: ResolvedOptions;
   private readonly secret: Uint8Array;
   private readonly localTag: number;
   private peerTag = 0;
@@ -171,10 +107,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
   private t1Chunk: Uint8Array | undefined = undefined;
   private t2: number | undefined = undefined;
   private t2Count = 0;
-  private ackTimer: number | undefined = undefined;
-  private hbTimer: number | undefined = undefined;
-  private hbOutstanding = false;
-  private hbNonce = 0;
+  private readonly heartbeat: Heartbeat;
   private errorCount = 0;
 
   private sackNeeded = false;
@@ -184,25 +117,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
 
   constructor(options: SctpOptions = {}) {
     this.random = options.random ?? cryptoRandom();
-    this.opts = {
-      localPort: options.localPort ?? 5000,
-      remotePort: options.remotePort ?? 5000,
-      mtu: options.mtu ?? 1140,
-      maxMessageSize: options.maxMessageSize ?? 262144,
-      outboundStreams: options.outboundStreams ?? 65535,
-      inboundStreams: options.inboundStreams ?? 65535,
-      receiveWindow: options.receiveWindow ?? 2 * 1024 * 1024,
-      iData: options.iData ?? true,
-      zeroChecksum: options.zeroChecksum ?? true,
-      rtoInitial: options.rtoInitial ?? 1000,
-      rtoMin: options.rtoMin ?? 200,
-      rtoMax: options.rtoMax ?? 60000,
-      maxRetransmissions: options.maxRetransmissions ?? 10,
-      maxInitRetransmits: options.maxInitRetransmits ?? 8,
-      heartbeatInterval: options.heartbeatInterval ?? 30000,
-      delayedAckTime: options.delayedAckTime ?? 200,
-      cookieLifetime: options.cookieLifetime ?? 60000,
-    };
+    this.opts = resolveOptions(options);
     if (this.opts.mtu < 256 || this.opts.mtu > 65535) throw new SctpError("invalid-option", "mtu out of range");
     this.localPort = this.opts.localPort;
     this.remotePort = this.opts.remotePort;
@@ -225,6 +140,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     this.secret = this.random.bytes(32);
     this.localTag = this.nonZeroU32();
     this.myInitialTsn = this.random.u32();
+    this.heartbeat = new Heartbeat(this.opts.heartbeatInterval, this.random);
     this.rto = new RtoEstimator(this.opts.rtoInitial, this.opts.rtoMin, this.opts.rtoMax);
     this.sender = new Sender(this, this.myInitialTsn, this.receiveWindow, this.mtu, this.rto);
     const maxHeld = Math.max(64 * 1024 * 1024, this.receiveWindow + 4 * this.maxMessageSize);
@@ -381,7 +297,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     if (this.state === "closed") return t;
     c(this.t2);
     c(this.rx.ackTimer);
-    c(this.hbTimer);
+    c(this.heartbeat.timer);
     c(this.reset.timer);
     if (this.setupDone) c(this.sender.t3);
     return t;
@@ -404,7 +320,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
         return;
       }
     }
-    if (this.hbTimer !== undefined && this.hbTimer <= now) this.onHeartbeatTimer();
+    if (this.heartbeat.timer !== undefined && this.heartbeat.timer <= now) this.onHeartbeatTimer();
     if ((this.state as SctpState) === "closed") return;
     if (this.reset.timer !== undefined && this.reset.timer <= now) {
       this.reset.timer = undefined;
@@ -442,26 +358,16 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
   }
 
   private onHeartbeatTimer(): void {
-    const now = this.now;
-    if (this.hbOutstanding) {
-      this.hbOutstanding = false;
+    const hb = this.heartbeat;
+    if (hb.takeMissed()) {
       this.rto.backoff();
       if (++this.errorCount > this.opts.maxRetransmissions) {
         this.closeWithAbort("dead-peer", "peer stopped answering heartbeats");
         return;
       }
     }
-    if (this.state !== "established" || this.sender.hasOutstanding()) {
-      this.hbTimer = now + this.opts.heartbeatInterval;
-      return;
-    }
-    const info = new Uint8Array(12);
-    Buffer.from(info.buffer).writeDoubleBE(now, 0);
-    this.hbNonce = this.random.u32();
-    writeU32(info, 8, this.hbNonce);
-    this.control.push(chunk(CT_HEARTBEAT, 0, tlv(P_HEARTBEAT_INFO, info)));
-    this.hbOutstanding = true;
-    this.hbTimer = now + this.rto.rto;
+    const c = hb.fire(this.now, this.rto.rto, this.state === "established" && !this.sender.hasOutstanding());
+    if (c) this.control.push(c);
   }
 
   // ================= receiving =================
@@ -633,19 +539,15 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     }
     if (this.sender.onSack(s, this.now)) {
       this.errorCount = 0;
-      if (this.hbOutstanding) this.hbOutstanding = false;
+      this.heartbeat.peerAlive();
     }
   }
 
   private onHeartbeatAck(value: Uint8Array): void {
-    if (value.length < 16) return;
-    const info = value.subarray(4);
-    if (readU32(info, 8) !== this.hbNonce || !this.hbOutstanding) return;
-    const sent = Buffer.from(info.buffer, info.byteOffset, 8).readDoubleBE(0);
-    this.hbOutstanding = false;
+    const rtt = this.heartbeat.onAck(value, this.now);
+    if (rtt === undefined) return;
     this.errorCount = 0;
-    this.rto.measure(this.now - sent);
-    this.hbTimer = this.now + this.opts.heartbeatInterval;
+    this.rto.measure(rtt);
   }
 
   // ================= set-up =================
@@ -669,23 +571,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     // RFC 9260 5.1 / 5.2.1 / 5.2.2: answer with an INIT ACK carrying a cookie; keep no new state.
     // Our tag and initial TSN are fixed per association, so a collision (both sides sent INIT)
     // answers with the same values our own INIT carried.
-    const cookie = makeCookie(
-      {
-        myTag: this.localTag,
-        peerTag: info.initiateTag,
-        myInitialTsn: this.myInitialTsn,
-        peerInitialTsn: info.initialTsn,
-        peerArwnd: info.arwnd,
-        peerOutboundStreams: info.outboundStreams,
-        peerInboundStreams: info.inboundStreams,
-        peerForwardTsn: info.forwardTsn,
-        peerReconfig: info.reconfig,
-        peerIData: info.iData,
-        peerZeroChecksum: info.zeroChecksum,
-        created: this.now,
-      },
-      this.secret,
-    );
+    const cookie = makeCookie(cookieFromInit(info, this.localTag, this.myInitialTsn, this.now), this.secret);
     const ack = chunk(
       CT_INIT_ACK,
       0,
@@ -735,29 +621,11 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
       this.drop("cookie-mismatch");
       return false;
     }
-    if (!this.setupDone) this.setupFromCookie(c);
+    if (!this.setupDone) this.setup(c.peerTag, c.peerInitialTsn, initInfoFromCookie(c));
     if (this.state === "cookie-wait" || this.state === "cookie-echoed" || this.state === "closed") this.established();
     this.control.push(chunk(CT_COOKIE_ACK, 0, undefined));
     this.crcNext = true;
     return true;
-  }
-
-  private setupFromCookie(c: CookieState): void {
-    const info: InitInfo = {
-      initiateTag: c.peerTag,
-      arwnd: c.peerArwnd,
-      outboundStreams: c.peerOutboundStreams,
-      inboundStreams: c.peerInboundStreams,
-      initialTsn: c.peerInitialTsn,
-      forwardTsn: c.peerForwardTsn,
-      reconfig: c.peerReconfig,
-      iData: c.peerIData,
-      iForwardTsn: c.peerIData,
-      zeroChecksum: c.peerZeroChecksum,
-      cookie: undefined,
-      unrecognized: [],
-    };
-    this.setup(c.peerTag, c.peerInitialTsn, info);
   }
 
   private setup(peerTag: number, peerInitialTsn: number, info: InitInfo): void {
@@ -783,7 +651,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     this.t1 = undefined;
     this.t1Chunk = undefined;
     this.state = "established";
-    this.hbTimer = this.now + this.opts.heartbeatInterval;
+    this.heartbeat.start(this.now);
     this.events.push({ type: "established" });
   }
 
@@ -833,7 +701,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     const wasClosed = this.state === "closed" && this.setupDone;
     this.state = "closed";
     this.setupDone = true; // a closed association never comes back
-    this.t1 = this.t2 = this.rx.ackTimer = this.hbTimer = undefined;
+    this.t1 = this.t2 = this.rx.ackTimer = this.heartbeat.timer = undefined;
     this.sender.t3 = undefined;
     this.reset.timer = undefined;
     this.control.length = 0;

@@ -3,6 +3,7 @@
 // under a per-association secret, with a creation time for the lifetime check of 5.1.5.
 import { createHmac } from "node:crypto";
 import { constantTimeEqual, readU16, readU32, writeU16, writeU32 } from "../bytes/index.js";
+import type { InitInfo } from "./params.js";
 
 export interface CookieState {
   myTag: number;
@@ -59,5 +60,41 @@ export function openCookie(c: Uint8Array, secret: Uint8Array): CookieState | und
     peerIData: (flags & 4) !== 0,
     peerZeroChecksum: (flags & 8) !== 0,
     created: Buffer.from(c.buffer, c.byteOffset, c.byteLength).readDoubleBE(28),
+  };
+}
+
+/** The cookie state for an INIT we answer (our tag and initial TSN, the peer's parameters). */
+export function cookieFromInit(info: InitInfo, myTag: number, myInitialTsn: number, now: number): CookieState {
+  return {
+    myTag,
+    peerTag: info.initiateTag,
+    myInitialTsn,
+    peerInitialTsn: info.initialTsn,
+    peerArwnd: info.arwnd,
+    peerOutboundStreams: info.outboundStreams,
+    peerInboundStreams: info.inboundStreams,
+    peerForwardTsn: info.forwardTsn,
+    peerReconfig: info.reconfig,
+    peerIData: info.iData,
+    peerZeroChecksum: info.zeroChecksum,
+    created: now,
+  };
+}
+
+/** The peer's INIT parameters as recorded in a cookie. */
+export function initInfoFromCookie(c: CookieState): InitInfo {
+  return {
+    initiateTag: c.peerTag,
+    arwnd: c.peerArwnd,
+    outboundStreams: c.peerOutboundStreams,
+    inboundStreams: c.peerInboundStreams,
+    initialTsn: c.peerInitialTsn,
+    forwardTsn: c.peerForwardTsn,
+    reconfig: c.peerReconfig,
+    iData: c.peerIData,
+    iForwardTsn: c.peerIData,
+    zeroChecksum: c.peerZeroChecksum,
+    cookie: undefined,
+    unrecognized: [],
   };
 }

@@ -1,0 +1,106 @@
+// The SCTP association's public types: states, events, close reasons, options with their
+// defaults (protocol parameters of RFC 9260 section 16 unless WebRTC needs otherwise), send
+// options (RFC 3758 policies) and statistics.
+import type { Random } from "../random.js";
+
+export type SctpState =
+  | "closed"
+  | "cookie-wait"
+  | "cookie-echoed"
+  | "established"
+  | "shutdown-pending"
+  | "shutdown-sent"
+  | "shutdown-received"
+  | "shutdown-ack-sent";
+
+export type SctpCloseReason =
+  | "peer-abort"
+  | "retransmission-limit"
+  | "dead-peer"
+  | "shutdown"
+  | "user-abort"
+  | "protocol-error";
+
+export type SctpEvent =
+  | { type: "established" }
+  | { type: "message"; streamId: number; ppid: number; data: Uint8Array; unordered: boolean }
+  | { type: "stream-reset"; streamIds: number[] }
+  | { type: "reset-done"; streamIds: number[] }
+  | { type: "reset-failed"; streamIds: number[] }
+  | { type: "sent"; streamId: number; bytes: number }
+  | { type: "closed"; reason: SctpCloseReason; cause?: string };
+
+export interface SctpOptions {
+  random?: Random;
+  localPort?: number;
+  remotePort?: number;
+  /** Largest SCTP packet we send (bytes). Default 1140 (1200-byte datagrams minus DTLS and margin). */
+  mtu?: number;
+  /** Largest message accepted for sending or reassembled on receipt. Default 262144. */
+  maxMessageSize?: number;
+  outboundStreams?: number;
+  inboundStreams?: number;
+  /** Receive window (bytes of out-of-order data held). Default 2 MiB. */
+  receiveWindow?: number;
+  /** Offer I-DATA / I-FORWARD-TSN (RFC 8260). Default true. */
+  iData?: boolean;
+  /** Offer and use zero checksums (RFC 9653, method 1: SCTP over DTLS). Default true. */
+  zeroChecksum?: boolean;
+  rtoInitial?: number;
+  rtoMin?: number;
+  rtoMax?: number;
+  /** Association.Max.Retrans (RFC 9260 15). Default 10. */
+  maxRetransmissions?: number;
+  /** Max.Init.Retransmits. Default 8. */
+  maxInitRetransmits?: number;
+  /** HB.interval in ms. Default 30000. */
+  heartbeatInterval?: number;
+  /** Delayed SACK timer in ms. Default 200. */
+  delayedAckTime?: number;
+  /** Valid.Cookie.Life in ms. Default 60000. */
+  cookieLifetime?: number;
+}
+
+export interface SendOptions {
+  unordered?: boolean;
+  /** Partial reliability: at most this many retransmissions (RFC 3758 "rtx" policy). */
+  maxRetransmits?: number;
+  /** Partial reliability: give up after this many ms (RFC 3758 "timed" policy). */
+  maxLifetime?: number;
+}
+
+export interface SctpStats {
+  packetsSent: number;
+  packetsReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  dataChunksReceived: number;
+  duplicateTsns: number;
+  sacksSent: number;
+  dropped: Record<string, number>;
+}
+
+export type ResolvedOptions = Required<Omit<SctpOptions, "random">>;
+
+/** Fills in defaults. */
+export function resolveOptions(o: SctpOptions): ResolvedOptions {
+  return {
+    localPort: o.localPort ?? 5000,
+    remotePort: o.remotePort ?? 5000,
+    mtu: o.mtu ?? 1140,
+    maxMessageSize: o.maxMessageSize ?? 262144,
+    outboundStreams: o.outboundStreams ?? 65535,
+    inboundStreams: o.inboundStreams ?? 65535,
+    receiveWindow: o.receiveWindow ?? 2 * 1024 * 1024,
+    iData: o.iData ?? true,
+    zeroChecksum: o.zeroChecksum ?? true,
+    rtoInitial: o.rtoInitial ?? 1000,
+    rtoMin: o.rtoMin ?? 200,
+    rtoMax: o.rtoMax ?? 60000,
+    maxRetransmissions: o.maxRetransmissions ?? 10,
+    maxInitRetransmits: o.maxInitRetransmits ?? 8,
+    heartbeatInterval: o.heartbeatInterval ?? 30000,
+    delayedAckTime: o.delayedAckTime ?? 200,
+    cookieLifetime: o.cookieLifetime ?? 60000,
+  };
+}
