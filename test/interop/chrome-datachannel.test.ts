@@ -1,0 +1,134 @@
+// Interop with headless Chromium's RTCPeerConnection (libwebrtc: usrsctp/dcsctp, BoringSSL DTLS):
+// both offer/answer roles, channels opened from each side, echo of strings and binary 0 B..256 KiB
+// byte-exact, unordered and partially reliable channels, negotiated channels, 50 channels, closing
+// a channel from either side and closing the whole connection from either side; Chromium's own
+// candidates (mDNS .local names without media permission, raw IPs after getUserMedia).
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { test } from "node:test";
+import { type RTCDataChannel, type RTCDataChannelEvent, RTCPeerConnection } from "../../src/index.js";
+import { collect, once, opened, until } from "../webrtc/helpers.js";
+import { BrowserPeer, launchBrowser } from "./browser.js";
+
+const sha = (b: ArrayBuffer | Uint8Array) => createHash("sha256").update(new Uint8Array(b)).digest("hex");
+
+/** Sends messages on a channel whose far end echoes, and checks the echoes byte for byte. */
+async function echo(dc: RTCDataChannel, messages: (string | Uint8Array)[]): Promise<void> {
+  const got = collect(dc, messages.length, 30_000);
+  for (const m of messages) dc.send(m);
+  const back = await got;
+  messages.forEach((m, i) => {
+    if (typeof m === "string") assert.equal(back[i], m, `string ${i} (${m.length} chars)`);
+    else {
+      const b = back[i] as ArrayBuffer;
+      assert.ok(b instanceof ArrayBuffer, `binary ${i} is an ArrayBuffer`);
+      assert.equal(b.byteLength, m.length, `binary ${i} length`);
+      assert.equal(sha(b), sha(m), `binary ${i} bytes`);
+    }
+  });
+}
+
+const SIZES = [0, 1, 1000, 1200, 16384, 65536, 262144];
+const payloads = (): (string | Uint8Array)[] =>
+  SIZES.flatMap((n) => [randomBytes(n) as Uint8Array, "x".repeat(Math.min(n, 262144))]);
+
+test("Chromium interop", { timeout: 120_000 }, async (t) => {
+  const session = await launchBrowser(t);
+  if (!session) return;
+  try {
+    await t.test("Petrel offers; channels from both sides; echo 0 B..256 KiB; close both ways", async () => {
+      const browser = await BrowserPeer.open(session);
+      const pc = new RTCPeerConnection();
+      try {
+        const dc = pc.createDataChannel("echo");
+        await browser.nodeOffers(pc);
+        await opened(dc);
+        await until(() => pc.connectionState === "connected", "connected");
+        await echo(dc, payloads());
+        // A channel opened by the browser.
+        const remote = once<RTCDataChannelEvent<RTCDataChannel>>(pc, "datachannel");
+        await browser.createChannel("from-chrome", { ordered: false, maxRetransmits: 2 });
+        const rc = (await remote).channel;
+        assert.equal(rc.label, "from-chrome");
+        assert.equal(rc.ordered, false);
+        assert.equal(rc.maxRetransmits, 2);
+        await echo(rc, ["hi", new Uint8Array([1, 2, 3])]);
+        // Close from our side: the browser's channel closes.
+        dc.close();
+        await until(() => dc.readyState === "closed", "our channel closed");
+        await browser.page.waitForFunction(() =>
+          (window as unknown as { channels: { label: string; readyState: string }[] }).channels.every(
+            (c) => c.label !== "echo" || c.readyState === "closed",
+          ),
+        );
+        // Close from the browser's side: ours closes.
+        const closed = once(rc, "close");
+        await browser.closeChannel("from-chrome");
+        await closed;
+        // Stats on both sides agree that DTLS is up.
+        const stats = await pc.getStats();
+        const transport = [...stats.values()].find((s) => s.type === "transport")!;
+        assert.equal(transport.dtlsState, "connected");
+        const bStats = await browser.stats();
+        assert.ok(bStats.some((s) => s.type === "transport" && s.dtlsState === "connected"));
+        // Closing our connection closes the browser's.
+        pc.close();
+        await browser.page.waitForFunction(
+          () => (window as unknown as { pc: { connectionState: string } }).pc.connectionState !== "connected",
+          undefined,
+          { timeout: 40_000 },
+        );
+      } finally {
+        pc.close();
+        await browser.page.close();
+      }
+    });
+
+    await t.test("Chromium offers with raw IPs (after getUserMedia); unordered, partial, negotiated", async () => {
+      const browser = await BrowserPeer.open(session, { media: true });
+      const pc = new RTCPeerConnection();
+      try {
+        const remote = once<RTCDataChannelEvent<RTCDataChannel>>(pc, "datachannel");
+        await browser.browserOffers(pc, "chrome-first");
+        const rc = (await remote).channel;
+        await until(() => pc.connectionState === "connected", "connected");
+        await echo(rc, payloads());
+        const un = pc.createDataChannel("unordered", { ordered: false });
+        const pr = pc.createDataChannel("partial", { maxPacketLifeTime: 1000 });
+        const neg = pc.createDataChannel("neg", { negotiated: true, id: 100 });
+        await browser.createChannel("neg", { negotiated: true, id: 100 });
+        await Promise.all([opened(un), opened(pr), opened(neg)]);
+        await echo(
+          un,
+          Array.from({ length: 50 }, (_, i) => `u${i}`),
+        );
+        await echo(pr, [randomBytes(5000), "p"]);
+        await echo(neg, ["negotiated", randomBytes(70000)]);
+        // The browser closes the whole connection: our channels close.
+        const closed = once(rc, "close", 40_000);
+        await browser.closePc();
+        await closed;
+      } finally {
+        pc.close();
+        await browser.page.close();
+      }
+    });
+
+    await t.test("50 channels at once", async () => {
+      const browser = await BrowserPeer.open(session);
+      const pc = new RTCPeerConnection();
+      try {
+        const chans = Array.from({ length: 50 }, (_, i) => pc.createDataChannel(`c${i}`));
+        await browser.nodeOffers(pc);
+        await Promise.all(chans.map((c) => opened(c, 20_000)));
+        assert.equal(new Set(chans.map((c) => c.id)).size, 50);
+        await Promise.all(chans.map((c, i) => echo(c, [`message ${i}`, randomBytes(i * 100)])));
+      } finally {
+        pc.close();
+        await browser.page.close();
+      }
+    });
+  } finally {
+    await session.close();
+  }
+});
