@@ -18,8 +18,19 @@ export { IceAgentError };
 export class IceAgent extends IceCore implements DatagramCore<IceEvent> {
   // ---------------------------------------------------------------- public API
 
+  /** Local ufrag and password (RTCIceTransport.getLocalParameters). */
   get localCredentials(): { ufrag: string; pwd: string } {
     return { ufrag: this.local.ufrag, pwd: this.local.pwd };
+  }
+
+  /** Remote ufrag and password once set (RTCIceTransport.getRemoteParameters). */
+  get remoteCredentials(): { ufrag: string; pwd: string } | undefined {
+    return this.remote ? { ufrag: this.remote.ufrag, pwd: this.remote.pwd } : undefined;
+  }
+
+  /** RTCIceTransport.role. */
+  get role(): "controlling" | "controlled" {
+    return this.controlling ? "controlling" : "controlled";
   }
 
   /** A bound local socket: becomes a host candidate (and, for IPv4, srflx gathering starts). */
@@ -118,7 +129,7 @@ export class IceAgent extends IceCore implements DatagramCore<IceEvent> {
    * ICE restart (RFC 8445 section 9): new local credentials now, new remote ones later with
    * setRemoteCredentials. The selected pair keeps carrying data until a new one is selected.
    */
-  restart(now: number, ufrag?: string, pwd?: string, opts: { controlling?: boolean } = {}): void {
+  restart(now: number, opts: { ufrag?: string; pwd?: string; controlling?: boolean } = {}): void {
     this.tick(now);
     if (this.closed) throw new IceAgentError("ICE_CLOSED", "agent is closed");
     if (this.selected && this.consent.lost) {
@@ -128,7 +139,7 @@ export class IceAgent extends IceCore implements DatagramCore<IceEvent> {
     }
     this.prevLocal = this.selected ? this.local : undefined;
     this.prevRemote = this.selected ? this.remote : undefined;
-    this.local = makeCreds(ufrag ?? randomIceString(this.random, 4), pwd ?? randomIceString(this.random, 24));
+    this.local = makeCreds(opts.ufrag ?? randomIceString(this.random, 4), opts.pwd ?? randomIceString(this.random, 24));
     this.remote = undefined;
     this.generation++;
     for (const [tid, p] of this.txs) {

@@ -193,6 +193,11 @@ export abstract class IceCore {
       this.drop("no-integrity");
       return;
     }
+    // Connectivity checks always carry FINGERPRINT (RFC 8445 7.2.2); handleStun verified it.
+    if (msg.fingerprintOffset < 0) {
+      this.drop("no-fingerprint");
+      return;
+    }
     const username = msg.getString(Attr.Username);
     if (username === undefined) {
       this.drop("no-username");
