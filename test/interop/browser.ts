@@ -32,6 +32,17 @@ window.channelState = (label) => { const c = window.channels.find((x) => x.label
 window.closeChannel = (label) => { for (const c of window.channels) if (c.label === label) c.close(); };
 </script>`;
 
+/** The browser's RTCPeerConnection as seen from page.evaluate callbacks. */
+interface BrowserPc {
+  setRemoteDescription(d: unknown): Promise<void>;
+  setLocalDescription(d?: unknown): Promise<void>;
+  createOffer(): Promise<unknown>;
+  createAnswer(): Promise<unknown>;
+  localDescription: { toJSON(): RTCSessionDescriptionInit };
+  addIceCandidate(c: unknown): Promise<void>;
+  getStats(): Promise<Map<string, Record<string, unknown>>>;
+}
+
 export interface BrowserSession {
   browser: Browser;
   server: Server;
@@ -99,7 +110,7 @@ export class BrowserPeer {
     this.node = node;
     node.addEventListener("icecandidate", (e) => {
       const c = (e as unknown as { candidate: { toJSON(): RTCIceCandidateInit } | null }).candidate;
-      if (c) void this.page.evaluate((x) => (window as unknown as { pc: any }).pc.addIceCandidate(x), c.toJSON());
+      if (c) void this.page.evaluate((x) => (window as unknown as { pc: BrowserPc }).pc.addIceCandidate(x), c.toJSON());
     });
   }
 
@@ -108,7 +119,7 @@ export class BrowserPeer {
     this.attach(node);
     await node.setLocalDescription(await node.createOffer());
     const answer = await this.page.evaluate(async (offer: RTCSessionDescriptionInit) => {
-      const pc = (window as unknown as { pc: any }).pc;
+      const pc = (window as unknown as { pc: BrowserPc }).pc;
       await pc.setRemoteDescription(offer);
       await pc.setLocalDescription(await pc.createAnswer());
       return pc.localDescription.toJSON() as RTCSessionDescriptionInit;
@@ -120,7 +131,7 @@ export class BrowserPeer {
   async browserOffers(node: RTCPeerConnection, label?: string): Promise<void> {
     this.attach(node);
     const offer = await this.page.evaluate(async (l: string | undefined) => {
-      const w = window as unknown as { pc: any; createChannel(l: string): void };
+      const w = window as unknown as { pc: BrowserPc; createChannel(l: string): void };
       if (l) w.createChannel(l);
       await w.pc.setLocalDescription(await w.pc.createOffer());
       return w.pc.localDescription.toJSON() as RTCSessionDescriptionInit;
@@ -128,7 +139,7 @@ export class BrowserPeer {
     await node.setRemoteDescription(offer);
     await node.setLocalDescription(await node.createAnswer());
     await this.page.evaluate(
-      (a: RTCSessionDescriptionInit) => (window as unknown as { pc: any }).pc.setRemoteDescription(a),
+      (a: RTCSessionDescriptionInit) => (window as unknown as { pc: BrowserPc }).pc.setRemoteDescription(a),
       node.localDescription!.toJSON(),
     );
   }
@@ -158,9 +169,9 @@ export class BrowserPeer {
 
   stats(): Promise<Record<string, unknown>[]> {
     return this.page.evaluate(async () => {
-      const r = await (window as unknown as { pc: any }).pc.getStats();
+      const r = await (window as unknown as { pc: BrowserPc }).pc.getStats();
       const out: Record<string, unknown>[] = [];
-      r.forEach((s: Record<string, unknown>) => out.push(s));
+      for (const s of r.values()) out.push(s);
       return out;
     });
   }
