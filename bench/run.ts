@@ -12,7 +12,7 @@
 // figure and prints one "@@RESULT {json}" line.
 import { spawn } from "node:child_process";
 import { readdirSync, rmSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { basename, dirname, join, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { memory } from "./scenarios/memory.js";
@@ -277,6 +277,13 @@ async function runLayers(): Promise<void> {
   }
 }
 
+/** Other work on the machine moves every wall-clock figure: say how busy it was. */
+function loadText(): string {
+  return `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`;
+}
+
 function printProfile(dir: string): void {
   const summary = summarizeProfileDir(dir, PROFILE_TOP);
   if (!summary) {
@@ -306,7 +313,9 @@ async function parent(args: Map<string, string>): Promise<void> {
   }
   const jobs = JOBS.filter((j) => parts.includes(j.part));
   const profileRoot = args.has("profile") ? resolvePath(args.get("profile") || ".tmp/bench-profiles") : undefined;
-  console.log(`Petrel benchmark: node ${process.version}, ${process.platform}-${process.arch}, ${cpus().length} CPUs.`);
+  console.log(
+    `Petrel benchmark: node ${process.version}, ${process.platform}-${process.arch}, ${cpus().length} CPUs, ${loadText()}.`,
+  );
   if (jobs.length > 0) {
     console.log(
       `Stacks: ${stacks.join(", ")}. Two peers in one process on loopback; each figure in a fresh child process.` +
@@ -360,9 +369,11 @@ async function parent(args: Map<string, string>): Promise<void> {
       const row = [job.label, ...stacks.map(cell)];
       if (hasPetrel) {
         const p = value("petrel");
+        const capped = (s: string): boolean => results.get(`${job.label}|${s}`)?.result?.capped === true;
         for (const o of others) {
           const ratio = p / value(o);
-          row.push(Number.isFinite(ratio) ? `${fmt(ratio, ratio < 10 ? 2 : 0)}x` : "-");
+          const mark = capped("petrel") || capped(o) ? "*" : "";
+          row.push(Number.isFinite(ratio) ? `${fmt(ratio, ratio < 10 ? 2 : 0)}x${mark}` : "-");
         }
         const t = `${job.target.op} ${job.target.value.toLocaleString("en-US")} ${job.unit}`;
         row.push(Number.isFinite(p) ? `${t} ${meets(job.target, p) ? "met" : "MISSED"}` : t);
@@ -370,6 +381,7 @@ async function parent(args: Map<string, string>): Promise<void> {
       rows.push(row);
     }
     console.log(`\n${table(rows)}`);
+    console.log(`\nAt the end: ${loadText()}.`);
     console.log(
       "\n* = capped: the stack did not finish within the scenario's time cap; the figure is what it reached." +
         "\nRatios are Petrel's figure divided by the other's: below 1 is better for ms and MB, above 1 for MB/s and msg/s.",
