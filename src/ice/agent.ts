@@ -129,7 +129,7 @@ export class IceAgent extends IceCore implements DatagramCore<IceEvent> {
    * ICE restart (RFC 8445 section 9): new local credentials now, new remote ones later with
    * setRemoteCredentials. The selected pair keeps carrying data until a new one is selected.
    */
-  restart(now: number, opts: { ufrag?: string; pwd?: string; controlling?: boolean } = {}): void {
+  restart(now: number, ufrag?: string, pwd?: string, opts: { controlling?: boolean } = {}): void {
     this.tick(now);
     if (this.closed) throw new IceAgentError("ICE_CLOSED", "agent is closed");
     if (this.selected && this.consent.lost) {
@@ -139,7 +139,7 @@ export class IceAgent extends IceCore implements DatagramCore<IceEvent> {
     }
     this.prevLocal = this.selected ? this.local : undefined;
     this.prevRemote = this.selected ? this.remote : undefined;
-    this.local = makeCreds(opts.ufrag ?? randomIceString(this.random, 4), opts.pwd ?? randomIceString(this.random, 24));
+    this.local = makeCreds(ufrag ?? randomIceString(this.random, 4), pwd ?? randomIceString(this.random, 24));
     this.remote = undefined;
     this.generation++;
     for (const [tid, p] of this.txs) {
