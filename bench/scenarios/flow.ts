@@ -23,7 +23,7 @@ export interface FlowOptions {
   progress?: (r: FlowResult) => void;
 }
 
-const PROGRESS_MS = 250;
+const PROGRESS_MS = 1000;
 
 export interface FlowResult {
   sentBytes: number;

@@ -49,7 +49,7 @@ function cpu(r: FlowResult, work: number, unit: string): string {
   const s = r.cpuMs / 1000;
   const pct = Math.round((100 * r.cpuMs) / Math.max(1, r.elapsedMs));
   const per = s > 0 ? work / s : 0;
-  return `CPU ${s.toFixed(2)} s (${pct}%), ${per.toLocaleString("en-US", { maximumFractionDigits: 1 })} ${unit} per CPU-second`;
+  return `CPU ${s.toFixed(2)} s (${pct}%), ${per.toFixed(1)} ${unit} per CPU-second`;
 }
 
 function messagesPerSecond(r: FlowResult, size: number): ScenarioResult {
