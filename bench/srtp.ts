@@ -1,9 +1,11 @@
 // SRTP micro-benchmark: microseconds per 1,200-byte-payload packet to protect and to unprotect,
 // for each Petrel profile; a naive AES-CM (createCipheriv('aes-128-ctr') + createHmac per packet)
 // for comparison, and werift's SrtpSession when the werift devDependency is installed.
-// Prints a table and the ratios. Run: node dist/bench/srtp.js [--packets=N] [--payload=BYTES]
+// Prints a table and the ratios, then RTP/RTCP parse and serialise costs.
+// Run: node dist/bench/srtp.js [--packets=N] [--payload=BYTES] [--wall]
 import { createCipheriv, createHmac } from "node:crypto";
 import { createRequire } from "node:module";
+import { getRtpExtension, parseRtcp, parseRtp, serializeRtcp, serializeRtp } from "../src/rtp/index.js";
 import {
   SRTP_PROFILES,
   type SrtpProfile,
@@ -183,3 +185,52 @@ console.log(
     rows.find((r) => r.name === "werift AEAD_AES_128_GCM"),
   )}`,
 );
+
+// RTP/RTCP packet handling for scale: parse (a view) and serialise a 1,200-byte video packet with
+// three one-byte extensions, and a compound SR + SDES.
+{
+  const init = {
+    marker: true,
+    payloadType: 96,
+    sequenceNumber: 1,
+    timestamp: 3000,
+    ssrc: 0x1234abcd,
+    extensions: [
+      { id: 2, data: Uint8Array.of(1, 2, 3) },
+      { id: 3, data: Uint8Array.of(0, 42) },
+      { id: 4, data: Uint8Array.of(0x30) },
+    ],
+    payload: new Uint8Array(PAYLOAD).fill(7),
+  };
+  const bytes = serializeRtp(init);
+  let sink = 0;
+  const parse = time(PACKETS, () => {
+    const p = parseRtp(bytes)!;
+    sink += p.sequenceNumber + getRtpExtension(p, 3)!.length;
+  });
+  const write = time(PACKETS, () => {
+    sink += serializeRtp(init).length;
+  });
+  const compound = serializeRtcp([
+    {
+      type: "sr",
+      ssrc: 1,
+      ntpSeconds: 2,
+      ntpFraction: 3,
+      rtpTimestamp: 4,
+      packetCount: 5,
+      octetCount: 6,
+      reports: [
+        { ssrc: 7, fractionLost: 0, packetsLost: 0, highestSequence: 9, jitter: 1, lastSr: 2, delaySinceLastSr: 3 },
+      ],
+    },
+    { type: "sdes", chunks: [{ ssrc: 1, items: [{ type: 1, value: "abcdefghijklmnop" }] }] },
+  ]);
+  const rtcp = time(PACKETS, () => {
+    sink += parseRtcp(compound)!.length;
+  });
+  if (sink === 0) console.log("");
+  console.log(
+    `rtp: parseRtp + getRtpExtension ${parse.toFixed(2)} us, serializeRtp ${write.toFixed(2)} us; parseRtcp SR+SDES ${rtcp.toFixed(2)} us`,
+  );
+}
