@@ -5,9 +5,9 @@ import { readU16, readU32, writeU16, writeU32 } from "../bytes/index.js";
 
 export const PPID_DCEP = 50;
 export const PPID_STRING = 51;
-export const PPID_STRING_PARTIAL = 52;
+export const PPID_BINARY_PARTIAL = 52;
 export const PPID_BINARY = 53;
-export const PPID_BINARY_PARTIAL = 54;
+export const PPID_STRING_PARTIAL = 54;
 export const PPID_STRING_EMPTY = 56;
 export const PPID_BINARY_EMPTY = 57;
 

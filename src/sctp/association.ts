@@ -67,7 +67,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
   readonly localPort: number;
   readonly remotePort: number;
   readonly mtu: number;
-  /** Largest message reassembled on receipt (and the default send limit). */
+  /** Largest message reassembled on receipt. */
   readonly maxMessageSize: number;
   /** Largest message send() accepts; the data channel layer sets it from the peer's a=max-message-size. */
   maxSendMessageSize: number;
@@ -123,7 +123,7 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     this.remotePort = this.opts.remotePort;
     this.mtu = this.opts.mtu;
     this.maxMessageSize = this.opts.maxMessageSize;
-    this.maxSendMessageSize = this.opts.maxMessageSize;
+    this.maxSendMessageSize = this.opts.maxSendMessageSize;
     this.receiveWindow = this.opts.receiveWindow;
     this.outboundStreams = this.opts.outboundStreams;
     this.inboundStreams = this.opts.inboundStreams;

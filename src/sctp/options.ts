@@ -36,8 +36,13 @@ export interface SctpOptions {
   remotePort?: number;
   /** Largest SCTP packet we send (bytes). Default 1140 (1200-byte datagrams minus DTLS and margin). */
   mtu?: number;
-  /** Largest message accepted for sending or reassembled on receipt. Default 262144. */
+  /** Largest message reassembled on receipt (our a=max-message-size). Default 262144. */
   maxMessageSize?: number;
+  /**
+   * Largest message send() accepts (the peer's a=max-message-size, which the data channel layer
+   * also enforces). Default: no limit beyond 2^32 - 1 bytes.
+   */
+  maxSendMessageSize?: number;
   outboundStreams?: number;
   inboundStreams?: number;
   /** Receive window (bytes of out-of-order data held). Default 2 MiB. */
@@ -89,6 +94,7 @@ export function resolveOptions(o: SctpOptions): ResolvedOptions {
     remotePort: o.remotePort ?? 5000,
     mtu: o.mtu ?? 1140,
     maxMessageSize: o.maxMessageSize ?? 262144,
+    maxSendMessageSize: o.maxSendMessageSize ?? 0xffffffff,
     outboundStreams: o.outboundStreams ?? 65535,
     inboundStreams: o.inboundStreams ?? 65535,
     receiveWindow: o.receiveWindow ?? 2 * 1024 * 1024,

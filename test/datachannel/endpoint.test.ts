@@ -300,8 +300,8 @@ test("deprecated partial PPIDs are assembled", () => {
   p.connect();
   const ch = p.a.createChannel("old");
   p.settle();
-  p.a.association.send(0, 54, Buffer.from("abc"), undefined, p.net.now);
-  p.a.association.send(0, 54, Buffer.from("def"), undefined, p.net.now);
+  p.a.association.send(0, 52, Buffer.from("abc"), undefined, p.net.now);
+  p.a.association.send(0, 52, Buffer.from("def"), undefined, p.net.now);
   p.a.association.send(0, 53, Buffer.from("g"), undefined, p.net.now);
   p.settle();
   const m = p.eb.find((e) => e.type === "message");

@@ -154,7 +154,7 @@ test("both sides reset the same stream (data channel close from both ends)", () 
 });
 
 test("API misuse throws errors with stable codes", () => {
-  const p = makePair(10, LINK, { a: { maxMessageSize: 1000 } });
+  const p = makePair(10, LINK, { a: { maxSendMessageSize: 1000 } });
   assert.throws(() => p.a.resetStreams([1], 0), { code: "invalid-state" });
   establish(p);
   assert.throws(() => p.a.send(70000, 53, Uint8Array.of(1), undefined, p.net.now), { code: "invalid-stream" });
