@@ -160,6 +160,57 @@ export class StunBuilder {
     return this;
   }
 
+  /** CHANNEL-NUMBER (RFC 8656 section 18.1). */
+  addChannelNumber(channel: number): this {
+    const o = this.reserve(Attr.ChannelNumber, 4);
+    writeU16(this.buf, o, channel);
+    writeU16(this.buf, o + 2, 0);
+    return this;
+  }
+
+  /** REQUESTED-TRANSPORT (RFC 8656 section 18.7); 17 is UDP. */
+  addRequestedTransport(protocol = 17): this {
+    return this.addU32(Attr.RequestedTransport, (protocol & 0xff) * 0x1000000);
+  }
+
+  /** EVEN-PORT (RFC 8656 section 18.6). */
+  addEvenPort(reserve: boolean): this {
+    const o = this.reserve(Attr.EvenPort, 1);
+    this.buf[o] = reserve ? 0x80 : 0;
+    return this;
+  }
+
+  /** REQUESTED-ADDRESS-FAMILY or ADDITIONAL-ADDRESS-FAMILY (RFC 8656 sections 18.8, 18.11). */
+  addAddressFamily(type: number, family: 4 | 6): this {
+    return this.addU32(type, (family === 4 ? 0x01 : 0x02) * 0x1000000);
+  }
+
+  /** ADDRESS-ERROR-CODE (RFC 8656 section 18.12). */
+  addAddressErrorCode(family: 4 | 6, code: number, reason: string): this {
+    if (code < 300 || code > 699) throw usageError("STUN_BAD_ERROR_CODE", `error code out of range: ${code}`);
+    const r = encoder.encode(reason);
+    const o = this.reserve(Attr.AddressErrorCode, 4 + r.length);
+    const b = this.buf;
+    b[o] = family === 4 ? 0x01 : 0x02;
+    b[o + 1] = 0;
+    b[o + 2] = Math.floor(code / 100);
+    b[o + 3] = code % 100;
+    b.set(r, o + 4);
+    return this;
+  }
+
+  /** ICMP (RFC 8656 section 18.13): 7-bit type, 9-bit code, 32-bit error data. */
+  addIcmp(type: number, code: number, data = 0): this {
+    const o = this.reserve(Attr.Icmp, 8);
+    const b = this.buf;
+    b[o] = 0;
+    b[o + 1] = 0;
+    b[o + 2] = ((type & 0x7f) << 1) | ((code >> 8) & 1);
+    b[o + 3] = code & 0xff;
+    writeU32(b, o + 4, data);
+    return this;
+  }
+
   /** Appends the requested protection attributes and returns the message (a view). */
   finish(opts: StunFinishOptions = {}): Uint8Array {
     if (opts.integrity) {

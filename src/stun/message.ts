@@ -2,7 +2,8 @@
 // section 5), and `parseStun`, which checks the header and walks the attribute TLVs once into a
 // flat index (RFC 8489 section 14) without decoding values. Values are decoded on demand by the
 // accessors (addresses per RFC 8489 14.1-14.2, ERROR-CODE 14.8, UNKNOWN-ATTRIBUTES 14.9,
-// PASSWORD-ALGORITHMS 14.11). Parsing never throws: a malformed message yields a reason.
+// PASSWORD-ALGORITHMS 14.11, and the TURN attributes of RFC 8656 section 18). Parsing never
+// throws: a malformed message yields a reason.
 import { formatIP, type TransportAddress } from "../address.js";
 import { readU16, readU32 } from "../bytes/index.js";
 import {
@@ -194,6 +195,51 @@ export class StunMessage {
       o += 4 + padded;
     }
     return out;
+  }
+
+  /** CHANNEL-NUMBER (RFC 8656 section 18.1): the 16-bit channel. */
+  channelNumber(): number | undefined {
+    const v = this.get(Attr.ChannelNumber);
+    return v && v.length === 4 ? readU16(v, 0) : undefined;
+  }
+
+  /** REQUESTED-TRANSPORT (RFC 8656 section 18.7): the IP protocol number (17 for UDP). */
+  requestedTransport(): number | undefined {
+    const v = this.get(Attr.RequestedTransport);
+    return v && v.length === 4 ? v[0] : undefined;
+  }
+
+  /** EVEN-PORT (RFC 8656 section 18.6): whether the R (reserve next port) bit is set. */
+  evenPort(): { reserve: boolean } | undefined {
+    const v = this.get(Attr.EvenPort);
+    return v && v.length >= 1 ? { reserve: (v[0]! & 0x80) !== 0 } : undefined;
+  }
+
+  /**
+   * REQUESTED-ADDRESS-FAMILY or ADDITIONAL-ADDRESS-FAMILY (RFC 8656 sections 18.8, 18.11):
+   * 4 or 6, undefined when absent or unknown.
+   */
+  addressFamily(type: number = Attr.RequestedAddressFamily): 4 | 6 | undefined {
+    const v = this.get(type);
+    if (v?.length !== 4) return undefined;
+    return v[0] === 0x01 ? 4 : v[0] === 0x02 ? 6 : undefined;
+  }
+
+  /** ADDRESS-ERROR-CODE (RFC 8656 section 18.12): the family it concerns and the error. */
+  addressErrorCode(): (StunErrorCode & { family: 4 | 6 }) | undefined {
+    const v = this.get(Attr.AddressErrorCode);
+    if (!v || v.length < 4 || (v[0] !== 1 && v[0] !== 2)) return undefined;
+    const cls = v[2]! & 7;
+    const num = v[3]!;
+    if (cls < 3 || cls > 6 || num > 99) return undefined;
+    return { family: v[0] === 1 ? 4 : 6, code: cls * 100 + num, reason: utf8.decode(v.subarray(4)) };
+  }
+
+  /** ICMP (RFC 8656 section 18.13): 7-bit type, 9-bit code and the 32-bit error data. */
+  icmp(): { type: number; code: number; data: number } | undefined {
+    const v = this.get(Attr.Icmp);
+    if (v?.length !== 8) return undefined;
+    return { type: v[2]! >> 1, code: ((v[2]! & 1) << 8) | v[3]!, data: readU32(v, 4) };
   }
 
   /** PASSWORD-ALGORITHM (RFC 8489 section 14.12). */

@@ -234,3 +234,34 @@ test("builder grows past its initial capacity and flags misuse", () => {
   b.finish();
   assert.throws(() => b.addFlag(Attr.UseCandidate), { code: "STUN_FINISHED" });
 });
+
+test("typed TURN attributes (RFC 8656 section 18) round-trip", () => {
+  const msg = new StunBuilder(StunMethod.Allocate, StunClass.ErrorResponse, tid)
+    .addChannelNumber(0x4001)
+    .addRequestedTransport()
+    .addEvenPort(true)
+    .addAddressFamily(Attr.RequestedAddressFamily, 6)
+    .addAddressFamily(Attr.AdditionalAddressFamily, 6)
+    .addAddressErrorCode(6, 440, "Address Family not Supported")
+    .addIcmp(3, 4, 1280)
+    .finish({ fingerprint: true });
+  const r = parseStun(msg);
+  assert.ok(r.ok);
+  const m = r.msg;
+  assert.equal(m.channelNumber(), 0x4001);
+  assert.equal(m.requestedTransport(), 17);
+  assert.deepEqual(m.evenPort(), { reserve: true });
+  assert.equal(m.addressFamily(), 6);
+  assert.equal(m.addressFamily(Attr.AdditionalAddressFamily), 6);
+  assert.deepEqual(m.addressErrorCode(), { family: 6, code: 440, reason: "Address Family not Supported" });
+  assert.deepEqual(m.icmp(), { type: 3, code: 4, data: 1280 });
+  assert.equal(toHex(m.get(Attr.RequestedTransport)!), "11000000");
+  assert.equal(toHex(m.get(Attr.ChannelNumber)!), "40010000");
+  assert.equal(toHex(m.get(Attr.Icmp)!), "0000060400000500");
+  assert.equal(m.unknownRequired, undefined);
+  const none = parseStun(new StunBuilder(1, 0, tid).finish());
+  assert.ok(none.ok);
+  assert.equal(none.msg.channelNumber(), undefined);
+  assert.equal(none.msg.icmp(), undefined);
+  assert.equal(none.msg.evenPort(), undefined);
+});

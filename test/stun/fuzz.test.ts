@@ -55,6 +55,12 @@ function exercise(bytes: Uint8Array): number {
   m.passwordAlgorithms();
   m.passwordAlgorithm();
   m.attributes();
+  m.channelNumber();
+  m.requestedTransport();
+  m.evenPort();
+  m.addressFamily();
+  m.addressErrorCode();
+  m.icmp();
   verifyFingerprint(m);
   // HMAC is the slow part; check it on a sample so the test stays fast.
   if ((bytes[bytes.length - 1]! & 15) === 0) {
