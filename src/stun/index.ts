@@ -2,8 +2,16 @@
 // TURN attributes of RFC 8656). Parse with `parseStun` (or test with `isStunMessage`), build with
 // `StunBuilder`, protect and check with the integrity helpers, retransmit with
 // `StunClientTransaction`.
-
-export type { StunFinishOptions, StunReplyOptions } from "./builder.js";
+//
+//   const key = shortTermKey(password);
+//   const req = new StunBuilder(StunMethod.Binding, StunClass.Request, random.bytes(12))
+//     .addString(Attr.Username, "rfrag:lfrag")
+//     .addU32(Attr.Priority, 1853824767)
+//     .finish({ integrity: key, fingerprint: true });
+//   const r = parseStun(datagram);           // { ok: true, msg } | { ok: false, reason }
+//   if (r.ok && verifyFingerprint(r.msg) && verifyIntegrity(r.msg, key)) {
+//     const mapped = r.msg.getAddress(Attr.XorMappedAddress);
+//   }
 export { buildErrorResponse, buildUnknownAttributesResponse, StunBuilder } from "./builder.js";
 export {
   Attr,
