@@ -1,14 +1,13 @@
 // SctpAssociation: one SCTP association over an already secured path (RFC 8261, SCTP over DTLS),
-// as a sans-IO PacketCore. It implements RFC 9260's state machine (section 4), association set-up
-// with a signed cookie and INIT collision handling (5.1, 5.2.1, 5.2.4 case D), packet validation
-// (8.5 verification tags, 6.8 CRC32c or RFC 9653 zero checksum), SACK generation (6.2 delayed
-// acks, gap blocks, duplicates), heartbeats and dead-peer detection (8.1, 8.3), graceful shutdown
-// (9.2) and ABORT (9.1). Sending lives in sender.ts, receiving order in reassembly.ts and
-// TSN bookkeeping in tsn.ts; outgoing/incoming stream reset (RFC 6525) is in reconfig.ts.
-
-import { readU16, readU32, writeU16, writeU32 } from "../bytes/index.js";
+// as a sans-IO PacketCore. This file has its API and inputs: RFC 9260's state machine (section 4),
+// association set-up with a signed cookie and INIT collision handling (5.1, 5.2.1, 5.2.4 case D),
+// packet validation (8.5 verification tags, 6.8 CRC32c or RFC 9653 zero checksum), chunk dispatch,
+// timers (T1, T2, T3 via the sender, heartbeats and dead-peer detection of 8.1 / 8.3), shutdown
+// (9.2) and ABORT (9.1). Shared state and packet assembly: association-base.ts; sending: sender.ts;
+// receiving: receiver.ts, reassembly.ts, tsn.ts; stream reset (RFC 6525): reconfig.ts.
+import { readU16, readU32 } from "../bytes/index.js";
 import type { PacketCore } from "../core.js";
-import { cryptoRandom, type Random } from "../random.js";
+import { AssociationBase, ESTABLISHED_LIKE } from "./association-base.js";
 import {
   CT_ABORT,
   CT_COOKIE_ACK,
@@ -28,144 +27,22 @@ import {
   CT_SHUTDOWN_ACK,
   CT_SHUTDOWN_COMPLETE,
   chunk,
-  concat,
   describeCauses,
   FLAG_T,
   parseSack,
-  protocolViolationCause,
-  type SackInfo,
   tlv,
   userAbortCause,
-  writeForwardTsn,
 } from "./chunks.js";
-import { RtoEstimator } from "./congestion.js";
 import { cookieFromInit, initInfoFromCookie, makeCookie, openCookie } from "./cookie.js";
-import { readChecksum, sctpChecksum, writeChecksum } from "./crc32c.js";
+import { readChecksum, sctpChecksum } from "./crc32c.js";
 import { SctpError } from "./errors.js";
-import { Heartbeat } from "./heartbeat.js";
-import {
-  type ResolvedOptions,
-  resolveOptions,
-  type SctpCloseReason,
-  type SctpEvent,
-  type SctpOptions,
-  type SctpState,
-  type SctpStats,
-  type SendOptions,
-} from "./options.js";
-import { type InitInfo, parseInit, writeInit } from "./params.js";
-import { Receiver } from "./receiver.js";
-import { StreamReset } from "./reconfig.js";
-import { OutMessage, Sender } from "./sender.js";
+import type { SctpEvent, SctpState, SendOptions } from "./options.js";
+import { parseInit, writeInit } from "./params.js";
+import { OutMessage } from "./sender.js";
 
 export type { SctpCloseReason, SctpEvent, SctpOptions, SctpState, SctpStats, SendOptions } from "./options.js";
 
-const ESTABLISHED_LIKE = new Set<SctpState>(["established", "shutdown-pending", "shutdown-received", "shutdown-sent"]);
-
-export class SctpAssociation implements PacketCore<SctpEvent> {
-  state: SctpState = "closed";
-  readonly localPort: number;
-  readonly remotePort: number;
-  readonly mtu: number;
-  /** Largest message reassembled on receipt. */
-  readonly maxMessageSize: number;
-  /** Largest message send() accepts; the data channel layer sets it from the peer's a=max-message-size. */
-  maxSendMessageSize: number;
-  readonly receiveWindow: number;
-  /** Streams usable for sending / receiving after negotiation (before: what we offer). */
-  outboundStreams: number;
-  inboundStreams: number;
-  readonly stats: SctpStats;
-  /** Whether I-DATA was negotiated. */
-  iData = false;
-  /** Whether the peer accepts zero checksums and we use them. */
-  zeroChecksumInUse = false;
-
-  private readonly random: Random;
-  private readonly opts: ResolvedOptions;
-  private readonly secret: Uint8Array;
-  private readonly localTag: number;
-  private peerTag = 0;
-  private readonly myInitialTsn: number;
-  private peerSupportsPr = false;
-  private peerSupportsReconfig = false;
-  private setupDone = false;
-  readonly sender: Sender;
-  private readonly rx: Receiver;
-  readonly reset: StreamReset;
-  private readonly rto: RtoEstimator;
-  private now = 0;
-
-  private readonly events: SctpEvent[] = [];
-  private eventHead = 0;
-  private readonly raw: Uint8Array[] = [];
-  private readonly control: Uint8Array[] = [];
-
-  // Timers (absolute ms, undefined when stopped).
-  private t1: number | undefined = undefined;
-  private t1Count = 0;
-  private t1Chunk: Uint8Array | undefined = undefined;
-  private t2: number | undefined = undefined;
-  private t2Count = 0;
-  private readonly heartbeat: Heartbeat;
-  private errorCount = 0;
-
-  private sackNeeded = false;
-  /** The next bundled packet carries a real CRC32c even with zero checksum negotiated (COOKIE ACK). */
-  private crcNext = false;
-  private readonly sackScratch: SackInfo = { cumTsn: 0, arwnd: 0, gaps: [], dups: 0 };
-
-  constructor(options: SctpOptions = {}) {
-    this.random = options.random ?? cryptoRandom();
-    this.opts = resolveOptions(options);
-    if (this.opts.mtu < 256 || this.opts.mtu > 65535) throw new SctpError("invalid-option", "mtu out of range");
-    this.localPort = this.opts.localPort;
-    this.remotePort = this.opts.remotePort;
-    this.mtu = this.opts.mtu;
-    this.maxMessageSize = this.opts.maxMessageSize;
-    this.maxSendMessageSize = this.opts.maxSendMessageSize;
-    this.receiveWindow = this.opts.receiveWindow;
-    this.outboundStreams = this.opts.outboundStreams;
-    this.inboundStreams = this.opts.inboundStreams;
-    this.stats = {
-      packetsSent: 0,
-      packetsReceived: 0,
-      bytesSent: 0,
-      bytesReceived: 0,
-      dataChunksReceived: 0,
-      duplicateTsns: 0,
-      sacksSent: 0,
-      dropped: {},
-    };
-    this.secret = this.random.bytes(32);
-    this.localTag = this.nonZeroU32();
-    this.myInitialTsn = this.random.u32();
-    this.heartbeat = new Heartbeat(this.opts.heartbeatInterval, this.random);
-    this.rto = new RtoEstimator(this.opts.rtoInitial, this.opts.rtoMin, this.opts.rtoMax);
-    this.sender = new Sender(this, this.myInitialTsn, this.receiveWindow, this.mtu, this.rto);
-    const maxHeld = Math.max(64 * 1024 * 1024, this.receiveWindow + 4 * this.maxMessageSize);
-    this.rx = new Receiver(this, this, this.receiveWindow, this.maxMessageSize, maxHeld, this.opts.delayedAckTime);
-    this.reset = new StreamReset(this.myInitialTsn);
-  }
-
-  private nonZeroU32(): number {
-    for (;;) {
-      const v = this.random.u32();
-      if (v !== 0) return v;
-    }
-  }
-
-  /** Counts a dropped input by reason (stats.dropped). */
-  drop(reason: string): void {
-    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
-  }
-
-  private tick(now: number): void {
-    if (now > this.now) this.now = now;
-  }
-
-  // ================= API =================
-
+export class SctpAssociation extends AssociationBase implements PacketCore<SctpEvent> {
   /** Starts the association (both WebRTC peers do this; an INIT collision is handled). */
   connect(now: number): void {
     this.tick(now);
@@ -264,45 +141,6 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     this.close("user-abort", reason);
   }
 
-  // ================= PacketCore =================
-
-  pollEvent(): SctpEvent | undefined {
-    if (this.eventHead === this.events.length) {
-      if (this.eventHead) {
-        this.events.length = 0;
-        this.eventHead = 0;
-      }
-      return undefined;
-    }
-    const e = this.events[this.eventHead]!;
-    this.events[this.eventHead++] = undefined as unknown as SctpEvent;
-    return e;
-  }
-
-  /** MessageSink: complete messages from reassembly. */
-  onMessage(streamId: number, ppid: number, data: Uint8Array, unordered: boolean): void {
-    this.events.push({ type: "message", streamId, ppid, data, unordered });
-  }
-
-  /** SenderSink: bytes that left the send buffer for the first time. */
-  onSent(streamId: number, bytes: number): void {
-    this.events.push({ type: "sent", streamId, bytes });
-  }
-
-  nextTimeout(): number | undefined {
-    let t = this.t1;
-    const c = (x: number | undefined): void => {
-      if (x !== undefined && (t === undefined || x < t)) t = x;
-    };
-    if (this.state === "closed") return t;
-    c(this.t2);
-    c(this.rx.ackTimer);
-    c(this.heartbeat.timer);
-    c(this.reset.timer);
-    if (this.setupDone) c(this.sender.t3);
-    return t;
-  }
-
   handleTimeout(now: number): void {
     this.tick(now);
     now = this.now;
@@ -369,8 +207,6 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     const c = hb.fire(this.now, this.rto.rto, this.state === "established" && !this.sender.hasOutstanding());
     if (c) this.control.push(c);
   }
-
-  // ================= receiving =================
 
   handleDatagram(p: Uint8Array, now: number): void {
     this.tick(now);
@@ -513,24 +349,6 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     return ESTABLISHED_LIKE.has(this.state) || this.state === "shutdown-ack-sent";
   }
 
-  /** ResetHost: replays a chunk held during a deferred reset. */
-  deliverChunk(
-    idata: boolean,
-    tsn: number,
-    sid: number,
-    flags: number,
-    p: Uint8Array,
-    o: number,
-    payload: Uint8Array,
-  ): void {
-    this.rx.deliverChunk(idata, tsn, sid, flags, p, o, payload);
-  }
-
-  /** ReceiverHost: the peer broke a rule; the association is aborted. */
-  protocolViolation(why: string): void {
-    this.closeWithAbort("protocol-error", why);
-  }
-
   private onSack(value: Uint8Array): void {
     const s = this.sackScratch;
     if (!parseSack(value, s)) {
@@ -549,8 +367,6 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     this.errorCount = 0;
     this.rto.measure(rtt);
   }
-
-  // ================= set-up =================
 
   private onInit(p: Uint8Array, vtag: number): void {
     if (vtag !== 0) {
@@ -628,192 +444,11 @@ export class SctpAssociation implements PacketCore<SctpEvent> {
     return true;
   }
 
-  private setup(peerTag: number, peerInitialTsn: number, info: InitInfo): void {
-    if (this.setupDone) return;
-    this.setupDone = true;
-    this.peerTag = peerTag;
-    this.outboundStreams = Math.min(this.opts.outboundStreams, info.inboundStreams);
-    this.inboundStreams = Math.min(this.opts.inboundStreams, info.outboundStreams);
-    this.iData = this.opts.iData && info.iData;
-    this.peerSupportsPr = info.forwardTsn;
-    this.peerSupportsReconfig = info.reconfig;
-    this.zeroChecksumInUse = this.opts.zeroChecksum && info.zeroChecksum;
-    this.rx.start(peerInitialTsn, this.iData);
-    this.reset.peerReqSn = peerInitialTsn;
-    const s = this.sender;
-    s.iData = this.iData;
-    s.prSupported = this.peerSupportsPr;
-    s.peerRwnd = info.arwnd;
-    s.cc.ssthresh = info.arwnd;
-  }
-
-  private established(): void {
-    this.t1 = undefined;
-    this.t1Chunk = undefined;
-    this.state = "established";
-    this.heartbeat.start(this.now);
-    this.events.push({ type: "established" });
-  }
-
-  /** Whether the peer announced RE-CONFIG (stream reset) support. */
-  get peerSupportsStreamReset(): boolean {
-    return this.peerSupportsReconfig;
-  }
-
-  // ================= shutdown and close =================
-
-  private shutdownChunk(): Uint8Array {
-    const v = new Uint8Array(4);
-    writeU32(v, 0, this.rx.tsns!.cum);
-    return chunk(CT_SHUTDOWN, 0, v);
-  }
-
   private onShutdown(_value: Uint8Array): void {
     if (this.state === "established" || this.state === "shutdown-pending") this.state = "shutdown-received";
     else if (this.state === "shutdown-sent") {
       // Both sides shut down at once (RFC 9260 9.2): answer with SHUTDOWN ACK.
       this.state = "shutdown-received";
     }
-  }
-
-  private maybeShutdown(): void {
-    if (this.state === "shutdown-pending" && this.sender.idle()) {
-      this.state = "shutdown-sent";
-      this.control.push(this.shutdownChunk());
-      this.t2Count = 0;
-      this.t2 = this.now + this.rto.rto;
-    } else if (this.state === "shutdown-received" && this.sender.idle()) {
-      this.state = "shutdown-ack-sent";
-      this.control.push(chunk(CT_SHUTDOWN_ACK, 0, undefined));
-      this.t2Count = 0;
-      this.t2 = this.now + this.rto.rto;
-    }
-  }
-
-  private closeWithAbort(reason: SctpCloseReason, why: string): void {
-    if (this.state === "closed") return;
-    const cause = reason === "protocol-error" ? protocolViolationCause(why) : userAbortCause(why);
-    if (this.setupDone) this.raw.push(this.packet(this.peerTag, [chunk(CT_ABORT, 0, cause)], true));
-    this.close(reason, why);
-  }
-
-  private close(reason: SctpCloseReason, cause: string): void {
-    const wasClosed = this.state === "closed" && this.setupDone;
-    this.state = "closed";
-    this.setupDone = true; // a closed association never comes back
-    this.t1 = this.t2 = this.rx.ackTimer = this.heartbeat.timer = undefined;
-    this.sender.t3 = undefined;
-    this.reset.timer = undefined;
-    this.control.length = 0;
-    if (!wasClosed) this.events.push(cause ? { type: "closed", reason, cause } : { type: "closed", reason });
-  }
-
-  // ================= sending packets =================
-
-  /** Queues a control chunk for the next bundled packet (used by reconfig.ts). */
-  queueControl(c: Uint8Array): void {
-    this.control.push(c);
-  }
-
-  /** Emits an event (used by reconfig.ts). */
-  emit(e: SctpEvent): void {
-    this.events.push(e);
-  }
-
-  get currentRto(): number {
-    return this.rto.rto;
-  }
-  get currentNow(): number {
-    return this.now;
-  }
-  /** Bytes held for reassembly or ordered delivery (incomplete messages, messages waiting for an earlier one). */
-  get heldBytes(): number {
-    return this.rx.reasm.heldBytes;
-  }
-  get cumulativeTsn(): number {
-    return this.rx.tsns?.cum ?? 0;
-  }
-  resetIncoming(sid: number): void {
-    this.rx.reasm.resetStream(sid);
-  }
-
-  private packet(vtag: number, chunks: Uint8Array[], crc: boolean): Uint8Array {
-    const body = concat(chunks);
-    const p = Buffer.allocUnsafe(12 + body.length);
-    writeU16(p, 0, this.localPort);
-    writeU16(p, 2, this.remotePort);
-    writeU32(p, 4, vtag);
-    p.set(body, 12);
-    writeU32(p, 8, 0);
-    if (crc || !this.zeroChecksumInUse) writeChecksum(p, sctpChecksum(p));
-    return p;
-  }
-
-  pollTransmit(): Uint8Array | undefined {
-    if (this.raw.length) {
-      const p = this.raw.shift()!;
-      this.stats.packetsSent++;
-      this.stats.bytesSent += p.length;
-      return p;
-    }
-    if (!this.setupDone || this.state === "closed" || this.state === "cookie-wait") return undefined;
-    const est = ESTABLISHED_LIKE.has(this.state);
-    if (est) this.reset.maybeSend(this);
-    const s = this.sender;
-    const fwd = est && s.fwdTsnNeeded;
-    const wantData = est && s.wantsToSend();
-    if (!this.control.length && !this.rx.sackNeeded && !fwd && !wantData) {
-      if (this.state === "shutdown-pending") this.maybeShutdown();
-      return undefined;
-    }
-    const mtu = this.mtu;
-    const buf = Buffer.allocUnsafe(mtu);
-    writeU16(buf, 0, this.localPort);
-    writeU16(buf, 2, this.remotePort);
-    writeU32(buf, 4, this.peerTag);
-    writeU32(buf, 8, 0);
-    let off = 12;
-    let ci = 0;
-    const control = this.control;
-    while (ci < control.length && off + control[ci]!.length <= mtu) {
-      buf.set(control[ci]!, off);
-      off += control[ci]!.length;
-      ci++;
-    }
-    if (ci === 0 && control.length) {
-      // An oversized control chunk: send it alone.
-      const big = control.shift()!;
-      return this.finish(this.packet(this.peerTag, [big], false));
-    }
-    control.splice(0, ci);
-    // Bundle a SACK when one is due, or when one is pending anyway and data goes out.
-    if (this.rx.tsns && (this.rx.sackNeeded || (wantData && this.rx.ackTimer !== undefined)))
-      off = this.rx.writeSack(buf, off, mtu);
-    if (fwd) {
-      const f = s.forwardTsn();
-      s.fwdTsnNeeded = false;
-      if (f) {
-        if (s.t3 === undefined) s.t3 = this.now + this.rto.rto;
-        const c = writeForwardTsn(f.newCum, f.entries, this.iData);
-        if (off + c.length <= mtu) {
-          buf.set(c, off);
-          off += c.length;
-        } else {
-          this.control.push(c);
-        }
-      }
-    }
-    if (est) off = s.fill(buf, off, mtu, this.now);
-    if (off === 12) return undefined;
-    const p = buf.subarray(0, off);
-    if (!this.zeroChecksumInUse || !est || this.crcNext) writeChecksum(p, sctpChecksum(p));
-    this.crcNext = false;
-    return this.finish(p);
-  }
-
-  private finish(p: Uint8Array): Uint8Array {
-    this.stats.packetsSent++;
-    this.stats.bytesSent += p.length;
-    return p;
   }
 }

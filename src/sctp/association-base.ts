@@ -1,0 +1,375 @@
+// The state and plumbing shared by SctpAssociation (association.ts): fields and options, the event
+// queue, packet assembly with control-chunk bundling, SACK bundling and the zero-checksum rule
+// (RFC 9260 6.8 / RFC 9653 5), negotiation results (RFC 9260 5.1, RFC 8260, RFC 3758, RFC 6525),
+// graceful shutdown sequencing (9.2) and closing. The protocol's input handling is in association.ts.
+import { writeU16, writeU32 } from "../bytes/index.js";
+import { cryptoRandom, type Random } from "../random.js";
+import {
+  CT_ABORT,
+  CT_SHUTDOWN,
+  CT_SHUTDOWN_ACK,
+  chunk,
+  concat,
+  protocolViolationCause,
+  type SackInfo,
+  userAbortCause,
+  writeForwardTsn,
+} from "./chunks.js";
+import { RtoEstimator } from "./congestion.js";
+import { sctpChecksum, writeChecksum } from "./crc32c.js";
+import { SctpError } from "./errors.js";
+import { Heartbeat } from "./heartbeat.js";
+import {
+  type ResolvedOptions,
+  resolveOptions,
+  type SctpCloseReason,
+  type SctpEvent,
+  type SctpOptions,
+  type SctpState,
+  type SctpStats,
+} from "./options.js";
+import type { InitInfo } from "./params.js";
+import { Receiver } from "./receiver.js";
+import { StreamReset } from "./reconfig.js";
+import { Sender } from "./sender.js";
+
+export const ESTABLISHED_LIKE = new Set<SctpState>([
+  "established",
+  "shutdown-pending",
+  "shutdown-received",
+  "shutdown-sent",
+]);
+
+export abstract class AssociationBase {
+  state: SctpState = "closed";
+  readonly localPort: number;
+  readonly remotePort: number;
+  readonly mtu: number;
+  /** Largest message reassembled on receipt. */
+  readonly maxMessageSize: number;
+  /** Largest message send() accepts; the data channel layer sets it from the peer's a=max-message-size. */
+  maxSendMessageSize: number;
+  readonly receiveWindow: number;
+  /** Streams usable for sending / receiving after negotiation (before: what we offer). */
+  outboundStreams: number;
+  inboundStreams: number;
+  readonly stats: SctpStats;
+  /** Whether I-DATA was negotiated. */
+  iData = false;
+  /** Whether the peer accepts zero checksums and we use them. */
+  zeroChecksumInUse = false;
+
+  protected readonly random: Random;
+  protected readonly opts: ResolvedOptions;
+  protected readonly secret: Uint8Array;
+  protected readonly localTag: number;
+  protected peerTag = 0;
+  protected readonly myInitialTsn: number;
+  protected peerSupportsPr = false;
+  protected peerSupportsReconfig = false;
+  protected setupDone = false;
+  readonly sender: Sender;
+  protected readonly rx: Receiver;
+  readonly reset: StreamReset;
+  protected readonly rto: RtoEstimator;
+  protected now = 0;
+
+  protected readonly events: SctpEvent[] = [];
+  protected eventHead = 0;
+  protected readonly raw: Uint8Array[] = [];
+  protected readonly control: Uint8Array[] = [];
+
+  // Timers (absolute ms, undefined when stopped).
+  protected t1: number | undefined = undefined;
+  protected t1Count = 0;
+  protected t1Chunk: Uint8Array | undefined = undefined;
+  protected t2: number | undefined = undefined;
+  protected t2Count = 0;
+  protected readonly heartbeat: Heartbeat;
+  protected errorCount = 0;
+
+  /** The next bundled packet carries a real CRC32c even with zero checksum negotiated (COOKIE ACK). */
+  protected crcNext = false;
+  protected readonly sackScratch: SackInfo = { cumTsn: 0, arwnd: 0, gaps: [], dups: 0 };
+
+  constructor(options: SctpOptions = {}) {
+    this.random = options.random ?? cryptoRandom();
+    this.opts = resolveOptions(options);
+    if (this.opts.mtu < 256 || this.opts.mtu > 65535) throw new SctpError("invalid-option", "mtu out of range");
+    this.localPort = this.opts.localPort;
+    this.remotePort = this.opts.remotePort;
+    this.mtu = this.opts.mtu;
+    this.maxMessageSize = this.opts.maxMessageSize;
+    this.maxSendMessageSize = this.opts.maxSendMessageSize;
+    this.receiveWindow = this.opts.receiveWindow;
+    this.outboundStreams = this.opts.outboundStreams;
+    this.inboundStreams = this.opts.inboundStreams;
+    this.stats = {
+      packetsSent: 0,
+      packetsReceived: 0,
+      bytesSent: 0,
+      bytesReceived: 0,
+      dataChunksReceived: 0,
+      duplicateTsns: 0,
+      sacksSent: 0,
+      dropped: {},
+    };
+    this.secret = this.random.bytes(32);
+    this.localTag = this.nonZeroU32();
+    this.myInitialTsn = this.random.u32();
+    this.heartbeat = new Heartbeat(this.opts.heartbeatInterval, this.random);
+    this.rto = new RtoEstimator(this.opts.rtoInitial, this.opts.rtoMin, this.opts.rtoMax);
+    this.sender = new Sender(this, this.myInitialTsn, this.receiveWindow, this.mtu, this.rto);
+    const maxHeld = Math.max(64 * 1024 * 1024, this.receiveWindow + 4 * this.maxMessageSize);
+    this.rx = new Receiver(this, this, this.receiveWindow, this.maxMessageSize, maxHeld, this.opts.delayedAckTime);
+    this.reset = new StreamReset(this.myInitialTsn);
+  }
+
+  protected nonZeroU32(): number {
+    for (;;) {
+      const v = this.random.u32();
+      if (v !== 0) return v;
+    }
+  }
+
+  /** Counts a dropped input by reason (stats.dropped). */
+  drop(reason: string): void {
+    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+  }
+
+  protected tick(now: number): void {
+    if (now > this.now) this.now = now;
+  }
+
+  pollEvent(): SctpEvent | undefined {
+    if (this.eventHead === this.events.length) {
+      if (this.eventHead) {
+        this.events.length = 0;
+        this.eventHead = 0;
+      }
+      return undefined;
+    }
+    const e = this.events[this.eventHead]!;
+    this.events[this.eventHead++] = undefined as unknown as SctpEvent;
+    return e;
+  }
+
+  /** MessageSink: complete messages from reassembly. */
+  onMessage(streamId: number, ppid: number, data: Uint8Array, unordered: boolean): void {
+    this.events.push({ type: "message", streamId, ppid, data, unordered });
+  }
+
+  /** SenderSink: bytes that left the send buffer for the first time. */
+  onSent(streamId: number, bytes: number): void {
+    this.events.push({ type: "sent", streamId, bytes });
+  }
+
+  nextTimeout(): number | undefined {
+    let t = this.t1;
+    const c = (x: number | undefined): void => {
+      if (x !== undefined && (t === undefined || x < t)) t = x;
+    };
+    if (this.state === "closed") return t;
+    c(this.t2);
+    c(this.rx.ackTimer);
+    c(this.heartbeat.timer);
+    c(this.reset.timer);
+    if (this.setupDone) c(this.sender.t3);
+    return t;
+  }
+
+  /** ResetHost: replays a chunk held during a deferred reset. */
+  deliverChunk(
+    idata: boolean,
+    tsn: number,
+    sid: number,
+    flags: number,
+    p: Uint8Array,
+    o: number,
+    payload: Uint8Array,
+  ): void {
+    this.rx.deliverChunk(idata, tsn, sid, flags, p, o, payload);
+  }
+
+  /** ReceiverHost: the peer broke a rule; the association is aborted. */
+  protocolViolation(why: string): void {
+    this.closeWithAbort("protocol-error", why);
+  }
+
+  protected setup(peerTag: number, peerInitialTsn: number, info: InitInfo): void {
+    if (this.setupDone) return;
+    this.setupDone = true;
+    this.peerTag = peerTag;
+    this.outboundStreams = Math.min(this.opts.outboundStreams, info.inboundStreams);
+    this.inboundStreams = Math.min(this.opts.inboundStreams, info.outboundStreams);
+    this.iData = this.opts.iData && info.iData;
+    this.peerSupportsPr = info.forwardTsn;
+    this.peerSupportsReconfig = info.reconfig;
+    this.zeroChecksumInUse = this.opts.zeroChecksum && info.zeroChecksum;
+    this.rx.start(peerInitialTsn, this.iData);
+    this.reset.peerReqSn = peerInitialTsn;
+    const s = this.sender;
+    s.iData = this.iData;
+    s.prSupported = this.peerSupportsPr;
+    s.peerRwnd = info.arwnd;
+    s.cc.ssthresh = info.arwnd;
+  }
+
+  protected established(): void {
+    this.t1 = undefined;
+    this.t1Chunk = undefined;
+    this.state = "established";
+    this.heartbeat.start(this.now);
+    this.events.push({ type: "established" });
+  }
+
+  /** Whether the peer announced RE-CONFIG (stream reset) support. */
+  get peerSupportsStreamReset(): boolean {
+    return this.peerSupportsReconfig;
+  }
+
+  protected shutdownChunk(): Uint8Array {
+    const v = new Uint8Array(4);
+    writeU32(v, 0, this.rx.tsns!.cum);
+    return chunk(CT_SHUTDOWN, 0, v);
+  }
+
+  protected maybeShutdown(): void {
+    if (this.state === "shutdown-pending" && this.sender.idle()) {
+      this.state = "shutdown-sent";
+      this.control.push(this.shutdownChunk());
+      this.t2Count = 0;
+      this.t2 = this.now + this.rto.rto;
+    } else if (this.state === "shutdown-received" && this.sender.idle()) {
+      this.state = "shutdown-ack-sent";
+      this.control.push(chunk(CT_SHUTDOWN_ACK, 0, undefined));
+      this.t2Count = 0;
+      this.t2 = this.now + this.rto.rto;
+    }
+  }
+
+  protected closeWithAbort(reason: SctpCloseReason, why: string): void {
+    if (this.state === "closed") return;
+    const cause = reason === "protocol-error" ? protocolViolationCause(why) : userAbortCause(why);
+    if (this.setupDone) this.raw.push(this.packet(this.peerTag, [chunk(CT_ABORT, 0, cause)], true));
+    this.close(reason, why);
+  }
+
+  protected close(reason: SctpCloseReason, cause: string): void {
+    const wasClosed = this.state === "closed" && this.setupDone;
+    this.state = "closed";
+    this.setupDone = true; // a closed association never comes back
+    this.t1 = this.t2 = this.rx.ackTimer = this.heartbeat.timer = undefined;
+    this.sender.t3 = undefined;
+    this.reset.timer = undefined;
+    this.control.length = 0;
+    if (!wasClosed) this.events.push(cause ? { type: "closed", reason, cause } : { type: "closed", reason });
+  }
+
+  /** Queues a control chunk for the next bundled packet (used by reconfig.ts). */
+  queueControl(c: Uint8Array): void {
+    this.control.push(c);
+  }
+
+  /** Emits an event (used by reconfig.ts). */
+  emit(e: SctpEvent): void {
+    this.events.push(e);
+  }
+
+  get currentRto(): number {
+    return this.rto.rto;
+  }
+  get currentNow(): number {
+    return this.now;
+  }
+  /** Bytes held for reassembly or ordered delivery (incomplete messages, messages waiting for an earlier one). */
+  get heldBytes(): number {
+    return this.rx.reasm.heldBytes;
+  }
+  get cumulativeTsn(): number {
+    return this.rx.tsns?.cum ?? 0;
+  }
+  resetIncoming(sid: number): void {
+    this.rx.reasm.resetStream(sid);
+  }
+
+  protected packet(vtag: number, chunks: Uint8Array[], crc: boolean): Uint8Array {
+    const body = concat(chunks);
+    const p = Buffer.allocUnsafe(12 + body.length);
+    writeU16(p, 0, this.localPort);
+    writeU16(p, 2, this.remotePort);
+    writeU32(p, 4, vtag);
+    p.set(body, 12);
+    writeU32(p, 8, 0);
+    if (crc || !this.zeroChecksumInUse) writeChecksum(p, sctpChecksum(p));
+    return p;
+  }
+
+  pollTransmit(): Uint8Array | undefined {
+    if (this.raw.length) {
+      const p = this.raw.shift()!;
+      this.stats.packetsSent++;
+      this.stats.bytesSent += p.length;
+      return p;
+    }
+    if (!this.setupDone || this.state === "closed" || this.state === "cookie-wait") return undefined;
+    const est = ESTABLISHED_LIKE.has(this.state);
+    if (est) this.reset.maybeSend(this);
+    const s = this.sender;
+    const fwd = est && s.fwdTsnNeeded;
+    const wantData = est && s.wantsToSend();
+    if (!this.control.length && !this.rx.sackNeeded && !fwd && !wantData) {
+      if (this.state === "shutdown-pending") this.maybeShutdown();
+      return undefined;
+    }
+    const mtu = this.mtu;
+    const buf = Buffer.allocUnsafe(mtu);
+    writeU16(buf, 0, this.localPort);
+    writeU16(buf, 2, this.remotePort);
+    writeU32(buf, 4, this.peerTag);
+    writeU32(buf, 8, 0);
+    let off = 12;
+    let ci = 0;
+    const control = this.control;
+    while (ci < control.length && off + control[ci]!.length <= mtu) {
+      buf.set(control[ci]!, off);
+      off += control[ci]!.length;
+      ci++;
+    }
+    if (ci === 0 && control.length) {
+      // An oversized control chunk: send it alone.
+      const big = control.shift()!;
+      return this.finish(this.packet(this.peerTag, [big], false));
+    }
+    control.splice(0, ci);
+    // Bundle a SACK when one is due, or when one is pending anyway and data goes out.
+    if (this.rx.tsns && (this.rx.sackNeeded || (wantData && this.rx.ackTimer !== undefined)))
+      off = this.rx.writeSack(buf, off, mtu);
+    if (fwd) {
+      const f = s.forwardTsn();
+      s.fwdTsnNeeded = false;
+      if (f) {
+        if (s.t3 === undefined) s.t3 = this.now + this.rto.rto;
+        const c = writeForwardTsn(f.newCum, f.entries, this.iData);
+        if (off + c.length <= mtu) {
+          buf.set(c, off);
+          off += c.length;
+        } else {
+          this.control.push(c);
+        }
+      }
+    }
+    if (est) off = s.fill(buf, off, mtu, this.now);
+    if (off === 12) return undefined;
+    const p = buf.subarray(0, off);
+    if (!this.zeroChecksumInUse || !est || this.crcNext) writeChecksum(p, sctpChecksum(p));
+    this.crcNext = false;
+    return this.finish(p);
+  }
+
+  protected finish(p: Uint8Array): Uint8Array {
+    this.stats.packetsSent++;
+    this.stats.bytesSent += p.length;
+    return p;
+  }
+}
