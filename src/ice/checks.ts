@@ -75,6 +75,7 @@ export abstract class IceCore {
     responsesSent: 0,
     responsesReceived: 0,
     consentRequestsSent: 0,
+    selectedPairChanges: 0,
     packetsSent: 0,
     packetsReceived: 0,
     bytesSent: 0,
@@ -529,6 +530,7 @@ export abstract class IceCore {
     }
     this.consent.start(now);
     this.nominateAt = undefined;
+    this.stats.selectedPairChanges++;
     this.pushEvent({ type: "selected-pair", local: this.localOf(pair), remote: pair.remote.candidate });
   }
 
@@ -607,7 +609,6 @@ export abstract class IceCore {
       const ended = this.remoteEndOfCandidates || this.remoteLite;
       if (
         (ended && this.gatheringState === "complete" && this.checklist.size > 0) ||
-        (ended && this.gatheringState === "complete" && this.remotes.list.length === 0) ||
         now >= this.allFailedSince + this.opts.failTimeout
       ) {
         this.setState("failed");

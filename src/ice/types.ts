@@ -69,6 +69,8 @@ export interface IceAgentStats {
   responsesSent: number;
   responsesReceived: number;
   consentRequestsSent: number;
+  /** RTCIceTransportStats.selectedCandidatePairChanges. */
+  selectedPairChanges: number;
   /** Application datagrams sent / received on the selected or a valid pair. */
   packetsSent: number;
   packetsReceived: number;

@@ -108,6 +108,7 @@ test("ICE restart: data keeps flowing on the old pair until a new pair is select
     assert.equal(b.received.length - before, sent, `seed ${seed}: all data arrived across the restart`);
     const selectedAfter = a.events.filter((e) => e.type === "selected-pair").length;
     assert.equal(selectedAfter, selectedBefore + 1, `seed ${seed}: a new pair was selected`);
+    assert.equal(a.agent.stats.selectedPairChanges, 2, `seed ${seed}`);
     const newLines = a.events.filter((e) => e.type === "candidate" && e.line.includes(a.agent.localCredentials.ufrag));
     assert.ok(newLines.length >= 1, `seed ${seed}: candidates regathered with the new ufrag`);
     // The new generation keeps consent by itself.
