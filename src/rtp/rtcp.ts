@@ -28,7 +28,31 @@ export const RTCP_SDES = 202;
 export const RTCP_BYE = 203;
 export const RTCP_APP = 204;
 
+/** SDES item types (RFC 3550 6.5; RtpStreamId and RepairedRtpStreamId RFC 8852; MID RFC 8843). */
 export const SDES_CNAME = 1;
+export const SDES_NAME = 2;
+export const SDES_TOOL = 6;
+export const SDES_NOTE = 7;
+export const SDES_PRIV = 8;
+export const SDES_RTP_STREAM_ID = 12;
+export const SDES_REPAIRED_RTP_STREAM_ID = 13;
+export const SDES_MID = 15;
+
+/** The middle 32 bits of a 64-bit NTP timestamp (the LSR/DLSR "compact" format, RFC 3550 6.4.1). */
+export function ntpCompact(ntpSeconds: number, ntpFraction: number): number {
+  return (((ntpSeconds & 0xffff) << 16) | (ntpFraction >>> 16)) >>> 0;
+}
+
+/**
+ * Round-trip time in milliseconds from a report block (RFC 3550 6.4.1): arrival time (compact
+ * NTP) minus LSR minus DLSR, or undefined when the block carries no LSR.
+ */
+export function rttFromReport(arrivalCompactNtp: number, block: ReportBlock): number | undefined {
+  if (block.lastSr === 0) return undefined;
+  const rtt = (arrivalCompactNtp - block.lastSr - block.delaySinceLastSr) >>> 0;
+  // A negative result (clock skew) wraps to a huge value: report 0 instead.
+  return rtt > 0x80000000 ? 0 : (rtt * 1000) / 65536;
+}
 
 export interface ReportBlock {
   ssrc: number;

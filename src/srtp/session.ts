@@ -45,7 +45,7 @@ export interface SrtpStats {
   rtpUnprotected: number;
   rtcpProtected: number;
   rtcpUnprotected: number;
-  /** Packets protect refused (too short, or an index before the stream's first). */
+  /** Packets protect refused (not RTP/RTCP, an index before the stream's first, SRTCP index exhausted). */
   protectRejected: number;
   /** Contexts evicted to stay under maxStreams. */
   evicted: number;
@@ -254,8 +254,13 @@ export class SrtpSession {
     const ssrc = ((packet[4]! << 24) | (packet[5]! << 16) | (packet[6]! << 8) | packet[7]!) >>> 0;
     const ctx = this.context(this.sendRtcp, ssrc, false);
     // The counter starts at zero and is incremented before use, so the first packet carries 1
-    // (as libsrtp does; RFC 3711 3.4 only requires a start at zero and +1 per packet).
-    const index = (ctx.rtcpIndex + 1) & 0x7fffffff;
+    // (as libsrtp does; RFC 3711 3.4 only requires a start at zero and +1 per packet). It must
+    // not wrap under one key (RFC 3711 9.2): at 2^31 - 1 the session refuses to protect more.
+    if (ctx.rtcpIndex >= 0x7fffffff) {
+      this.stats.protectRejected++;
+      return undefined;
+    }
+    const index = ctx.rtcpIndex + 1;
     ctx.rtcpIndex = index;
     this.stats.rtcpProtected++;
     return this.transform.protectRtcp(packet, ssrc, index);

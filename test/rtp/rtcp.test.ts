@@ -11,8 +11,10 @@ import {
   type GenericNack,
   nackItemsFromLost,
   nackLostSequences,
+  ntpCompact,
   parseRtcp,
   type RtcpPacket,
+  rttFromReport,
   serializeRtcp,
   type TransportFeedback,
   TWCC_TICK_US,
@@ -301,4 +303,21 @@ test("malformed RTCP is rejected", () => {
     code: "ERR_RTCP_APP",
   });
   assert.throws(() => serializeRtcp([{ type: "bye", ssrcs: new Array(32).fill(1) }]), { code: "ERR_RTCP_COUNT" });
+});
+
+test("compact NTP and round-trip time from a report block (RFC 3550 6.4.1)", () => {
+  assert.equal(ntpCompact(0xe8a1b2c3, 0x40000000), 0xb2c34000);
+  const block = {
+    ssrc: 1,
+    fractionLost: 0,
+    packetsLost: 0,
+    highestSequence: 0,
+    jitter: 0,
+    lastSr: 0xb2c34000,
+    delaySinceLastSr: 0x8000,
+  };
+  // Arrival 1 s after the SR was sent; the receiver held it for 0.5 s: RTT 0.5 s.
+  assert.equal(rttFromReport(0xb2c34000 + 0x10000, block), 500);
+  assert.equal(rttFromReport(0xb2c34000, block), 0, "clock skew gives 0, not a wrapped value");
+  assert.equal(rttFromReport(123, { ...block, lastSr: 0 }), undefined);
 });

@@ -340,3 +340,17 @@ test("SRTCP packets sent without encryption (E = 0) authenticate and pass throug
     });
   }
 });
+
+test("SRTCP refuses to protect past index 2^31 - 1 (no keystream reuse, RFC 3711 9.2)", () => {
+  const { tx, rx } = pair("AES_CM_128_HMAC_SHA1_80", 30);
+  const first = tx.protectRtcp(rtcp(77, 1, 0))!;
+  assert.ok(rx.unprotectRtcp(first).ok);
+  // Jump the sender's counter to the end of the index space (internal state, for the test only).
+  const contexts = (tx as unknown as { sendRtcp: Map<number, { rtcpIndex: number }> }).sendRtcp;
+  contexts.get(77)!.rtcpIndex = 0x7ffffffe;
+  const last = tx.protectRtcp(rtcp(77, 1, 0))!;
+  assert.equal(last[last.length - 14]! & 0x7f, 0x7f);
+  assert.ok(rx.unprotectRtcp(last).ok);
+  assert.equal(tx.protectRtcp(rtcp(77, 1, 0)), undefined);
+  assert.equal(tx.stats.protectRejected, 1);
+});
