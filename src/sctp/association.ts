@@ -234,6 +234,10 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
       return;
     }
     if (this.state === "closed" && first !== CT_COOKIE_ECHO) {
+      // Out of the blue (RFC 9260 8.4 item 5): a SHUTDOWN ACK gets a SHUTDOWN COMPLETE with the T bit,
+      // so a peer whose SHUTDOWN COMPLETE from us was lost can close too.
+      if (first === CT_SHUTDOWN_ACK)
+        this.raw.push(this.packet(vtag, [chunk(CT_SHUTDOWN_COMPLETE, FLAG_T, undefined)], true));
       this.drop("no-association");
       return;
     }
@@ -444,7 +448,16 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
     return true;
   }
 
-  private onShutdown(_value: Uint8Array): void {
+  private onShutdown(value: Uint8Array): void {
+    // The Cumulative TSN Ack of a SHUTDOWN acknowledges our data like a SACK would (RFC 9260 9.2).
+    if (value.length >= 4 && this.setupDone) {
+      const s = this.sackScratch;
+      s.cumTsn = readU32(value, 0);
+      s.arwnd = this.sender.peerRwnd;
+      s.gaps.length = 0;
+      s.dups = 0;
+      this.sender.onSack(s, this.now);
+    }
     if (this.state === "established" || this.state === "shutdown-pending") this.state = "shutdown-received";
     else if (this.state === "shutdown-sent") {
       // Both sides shut down at once (RFC 9260 9.2): answer with SHUTDOWN ACK.

@@ -228,3 +228,25 @@ test("garbage and mutated packets never throw", () => {
   assert.ok((p.b.stats.dropped.checksum ?? 0) > 0);
   assert.ok(p.b.stats.dataChunksReceived > 100, "mutated DATA chunks reached the receiver");
 });
+
+test("a lost SHUTDOWN COMPLETE: the out-of-the-blue SHUTDOWN ACK is answered and both close cleanly", () => {
+  // a sends SHUTDOWN; b answers SHUTDOWN ACK; a's SHUTDOWN COMPLETE is lost once.
+  const f = filteredPair(
+    16,
+    once((p) => firstChunk(p) === 14),
+    () => false,
+  );
+  f.a.connect(f.net.now);
+  f.kick();
+  f.net.run({ until: () => f.a.state === "established" && f.b.state === "established", maxSteps: 1000 });
+  f.a.send(0, 53, new Uint8Array(5000), undefined, f.net.now);
+  f.a.shutdown(f.net.now);
+  f.kick();
+  f.net.run({ until: () => f.a.state === "closed" && f.b.state === "closed", maxSteps: 10000 });
+  assert.equal(f.fa.dropped, 1);
+  const ca = f.eventsA.find((e) => e.type === "closed");
+  const cb = f.eventsB.find((e) => e.type === "closed");
+  assert.ok(ca?.type === "closed" && ca.reason === "shutdown");
+  assert.ok(cb?.type === "closed" && cb.reason === "shutdown", JSON.stringify(cb));
+  assert.ok(f.eventsB.some((e) => e.type === "message"));
+});
