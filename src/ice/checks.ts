@@ -592,12 +592,14 @@ export abstract class IceCore {
         this.setState("disconnected");
         return;
       }
+      // Once completed, later triggered checks (a peer re-checking a pair) do not undo it.
       const done =
         this.selected.generation === this.generation &&
-        this.remoteEndOfCandidates &&
-        this.gatheringState === "complete" &&
-        !this.checklist.hasWork(false) &&
-        this.remotes.pendingMdns === 0;
+        (this.state === "completed" ||
+          (this.remoteEndOfCandidates &&
+            this.gatheringState === "complete" &&
+            !this.checklist.hasWork(false) &&
+            this.remotes.pendingMdns === 0));
       this.setState(done ? "completed" : "connected");
       return;
     }

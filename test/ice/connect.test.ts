@@ -125,3 +125,24 @@ test("checks that arrive before the remote credentials are answered and used lat
     assert.equal(a.agent.getSelectedPair()!.remote.type, "prflx", `seed ${seed}`);
   }
 });
+
+test("duplicated and reordered datagrams: connects once, no spurious state changes", () => {
+  for (const seed of SEEDS) {
+    const net = new Network({
+      seed,
+      defaultLink: { latency: 10, jitter: 20, duplicate: 0.3, reorder: 0.3, reorderDelay: 40 },
+    });
+    const { a, b, start } = makePair(net, seed, { ips: ["10.0.0.1", "10.1.0.1"] }, { ips: ["10.0.0.2", "10.1.0.2"] });
+    start();
+    net.run({ until: () => connected(a.state) && connected(b.state), maxSteps: 100_000, untilTime: 10_000 });
+    assert.ok(connected(a.state) && connected(b.state), `seed ${seed}`);
+    net.advance(20_000, 1_000_000);
+    assert.deepEqual(a.states, ["checking", "connected", "completed"], `seed ${seed}: ${a.states}`);
+    assert.equal(a.agent.stats.selectedPairChanges, 1, `seed ${seed}`);
+    assert.equal(b.agent.stats.selectedPairChanges, 1, `seed ${seed}`);
+    const sa = a.agent.getSelectedPair()!;
+    const sb = b.agent.getSelectedPair()!;
+    assert.equal(sa.local.address, sb.remote.address, `seed ${seed}: both ends agree`);
+    assert.equal(sa.remote.address, sb.local.address, `seed ${seed}: both ends agree`);
+  }
+});
