@@ -1,6 +1,7 @@
 // Benchmark scenarios "throughput" (MB/s of `param`-byte messages) and "small" (100-byte messages
 // per second): one fresh connected pair, one reliable ordered channel, a fixed time per run with
 // the standard bufferedAmount flow control (bench/scenarios/flow.ts), measured at the receiver.
+import { readFileSync } from "node:fs";
 import { openPair } from "../stacks/w3c.js";
 import { type FlowResult, runFlow } from "./flow.js";
 import type { ScenarioContext, ScenarioResult } from "./types.js";
@@ -9,8 +10,33 @@ const SEND_MS = 3_000;
 const DRAIN_MS = 2_000;
 const MAX_BYTES = 200_000_000;
 
+/**
+ * Datagrams the kernel dropped because a UDP socket's receive buffer was full (Linux, IPv4 + IPv6,
+ * machine-wide), or undefined where /proc is not there. Both peers share one thread here, so a
+ * sender's burst can overrun the receiving socket before the receiver runs; each drop costs the
+ * stack a retransmission and a congestion-window cut.
+ */
+function udpReceiveBufferDrops(): number | undefined {
+  try {
+    let total = 0;
+    const v4 = readFileSync("/proc/net/snmp", "utf8").split("\n");
+    const head = v4.findIndex((l) => l.startsWith("Udp:"));
+    if (head >= 0 && v4[head + 1]?.startsWith("Udp:")) {
+      const names = v4[head].split(/\s+/);
+      const values = v4[head + 1].split(/\s+/);
+      total += Number(values[names.indexOf("RcvbufErrors")]) || 0;
+    }
+    const v6 = /Udp6RcvbufErrors\s+(\d+)/.exec(readFileSync("/proc/net/snmp6", "utf8"));
+    if (v6) total += Number(v6[1]);
+    return total;
+  } catch {
+    return undefined;
+  }
+}
+
 async function flow(ctx: ScenarioContext, figure: (r: FlowResult) => ScenarioResult): Promise<ScenarioResult> {
   const pair = await openPair(ctx.stack, ctx.name, 10_000);
+  const drops0 = udpReceiveBufferDrops();
   const durationMs = Math.max(500, Math.min(SEND_MS, ctx.budgetMs - DRAIN_MS));
   const r = await runFlow(pair, {
     size: ctx.param,
@@ -19,9 +45,14 @@ async function flow(ctx: ScenarioContext, figure: (r: FlowResult) => ScenarioRes
     drainMs: DRAIN_MS,
     progress: (p) => ctx.partial({ ...figure(p), capped: true }),
   });
+  const drops1 = udpReceiveBufferDrops();
   // No close: the child process reports and exits (a stack's close must not hold the figure).
   void pair;
-  return figure(r);
+  const result = figure(r);
+  if (drops0 !== undefined && drops1 !== undefined) {
+    result.detail += `, UDP receive-buffer drops ${drops1 - drops0} (machine-wide)`;
+  }
+  return result;
 }
 
 export function throughput(ctx: ScenarioContext): Promise<ScenarioResult> {
