@@ -173,17 +173,19 @@ export class DtlsConnection extends EventEmitter {
           this.emit("message", Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength));
           break;
         case "closed":
+          // Like net.Socket: 'close' comes on a later tick, so close(); on('close') works.
           this.end();
-          this.emit("close");
+          process.nextTick(() => this.emit("close"));
           break;
-        case "failed":
+        case "failed": {
           this.end();
-          this.emit(
-            "error",
-            Object.assign(new Error(`DTLS failed: ${e.reason}`), { code: "DTLS_FAILED", alert: e.alert }),
-          );
-          this.emit("close");
+          const err = Object.assign(new Error(`DTLS failed: ${e.reason}`), { code: "DTLS_FAILED", alert: e.alert });
+          process.nextTick(() => {
+            this.emit("error", err);
+            this.emit("close");
+          });
           break;
+        }
       }
     }
     if (this.ended) return;
@@ -238,7 +240,10 @@ export function connect(opts: DtlsConnectOptions, onConnect?: () => void): DtlsC
   return conn;
 }
 
-/** A DTLS server on one UDP socket. Events: 'connection' (DtlsConnection), 'listening', 'close', 'error'. */
+/**
+ * A DTLS server on one UDP socket. Events: 'connection' (DtlsConnection, after its handshake),
+ * 'clientError' (err, conn) for handshakes that fail, 'listening', 'close', 'error'.
+ */
 export class DtlsServer extends EventEmitter {
   private readonly socket: Socket;
   private readonly opts: DtlsServerOptions;
@@ -310,7 +315,15 @@ export class DtlsServer extends EventEmitter {
       this.connections.delete(key);
     });
     this.connections.set(key, conn);
-    conn.once("connect", () => this.emit("connection", conn));
+    // Until the handshake completes, failures belong to the server ('clientError', like tls.Server).
+    const early = (err: Error): void => {
+      this.emit("clientError", err, conn);
+    };
+    conn.on("error", early);
+    conn.once("connect", () => {
+      conn.off("error", early);
+      this.emit("connection", conn);
+    });
     conn.start();
     conn.input(msg);
   }
