@@ -7,6 +7,7 @@
 // at a time through BigInt64Array views (slab.ts) when both sides are aligned.
 // See ARCHITECTURE.md "Crypto" and bench/srtp.ts.
 import { type Cipher, createCipheriv } from "node:crypto";
+import { SrtpError } from "./profiles.js";
 
 const MAX_BLOCKS = 0x10000; // the 16-bit block counter: 1 MiB of keystream per packet at most
 /** Whether typed arrays are little-endian here (the counter words are built as native words). */
@@ -66,7 +67,7 @@ export class AesCmKeystream {
     this.counterWords = new Int32Array(0);
     this.batches = new Map();
     this.batching = batching;
-    this.grow(BATCH_PACKETS * (BATCH_MAX_STRIDE >>> 4));
+    this.grow(batching ? BATCH_PACKETS * (BATCH_MAX_STRIDE >>> 4) : 96);
   }
 
   /** Makes the counter scratch hold at least `blocks` blocks. */
@@ -125,7 +126,7 @@ export class AesCmKeystream {
     const n = end - start;
     if (n <= 0) return;
     const blocks = (n + 15) >>> 4;
-    if (blocks > MAX_BLOCKS) throw new RangeError("SRTP payload longer than the AES-CM counter space");
+    if (blocks > MAX_BLOCKS) throw new SrtpError("ERR_SRTP_TOO_LONG", "payload longer than the AES-CM counter space");
     if (this.batching && n <= BATCH_MAX_STRIDE) {
       const index = roc * 0x10000 + seq;
       let b = this.batches.get(ssrc);

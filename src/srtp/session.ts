@@ -34,7 +34,11 @@ export interface SrtpSessionOptions {
   replayWindow?: number;
   /** SRTCP replay window (default 128). */
   rtcpReplayWindow?: number;
-  /** Most SSRC contexts kept per direction; the least recently used is evicted (default 512). */
+  /**
+   * Most SSRC contexts per direction (default 512). Receiving contexts beyond it evict the least
+   * recently used; sending contexts are never evicted (that would reuse keystream): protect
+   * refuses a new SSRC at the cap until removeStream() frees one.
+   */
   maxStreams?: number;
   /** Create receiving contexts for SSRCs never seen (default true). */
   acceptUnknownSsrc?: boolean;
@@ -45,9 +49,12 @@ export interface SrtpStats {
   rtpUnprotected: number;
   rtcpProtected: number;
   rtcpUnprotected: number;
-  /** Packets protect refused (not RTP/RTCP, an index before the stream's first, SRTCP index exhausted). */
+  /**
+   * Packets protect refused: not RTP/RTCP, an index before the stream's first, SRTCP index
+   * exhausted, or a new SSRC beyond maxStreams.
+   */
   protectRejected: number;
-  /** Contexts evicted to stay under maxStreams. */
+  /** Receiving contexts evicted to stay under maxStreams. */
   evicted: number;
   dropped: Record<UnprotectFailure, number>;
 }
@@ -188,7 +195,11 @@ export class SrtpSession {
     }
     const ssrc = ((packet[8]! << 24) | (packet[9]! << 16) | (packet[10]! << 8) | packet[11]!) >>> 0;
     const seq = (packet[2]! << 8) | packet[3]!;
-    const ctx = this.context(this.sendRtp, ssrc, false);
+    const ctx = this.sendContext(this.sendRtp, ssrc);
+    if (ctx === undefined) {
+      this.stats.protectRejected++;
+      return undefined;
+    }
     let roc = ctx.roc;
     if (ctx.highestSeq < 0) {
       ctx.highestSeq = seq;
@@ -252,7 +263,11 @@ export class SrtpSession {
       return undefined;
     }
     const ssrc = ((packet[4]! << 24) | (packet[5]! << 16) | (packet[6]! << 8) | packet[7]!) >>> 0;
-    const ctx = this.context(this.sendRtcp, ssrc, false);
+    const ctx = this.sendContext(this.sendRtcp, ssrc);
+    if (ctx === undefined) {
+      this.stats.protectRejected++;
+      return undefined;
+    }
     // The counter starts at zero and is incremented before use, so the first packet carries 1
     // (as libsrtp does; RFC 3711 3.4 only requires a start at zero and +1 per packet). It must
     // not wrap under one key (RFC 3711 9.2): at 2^31 - 1 the session refuses to protect more.
@@ -308,6 +323,16 @@ export class SrtpSession {
     }
     ctx.lastUsed = ++this.tick;
     return ctx;
+  }
+
+  /**
+   * A sending context, or undefined at the cap. Sending contexts are never evicted: a context
+   * created again would restart its ROC or SRTCP index and reuse keystream (RFC 3711 9.1).
+   */
+  private sendContext(map: Map<number, StreamContext>, ssrc: number): StreamContext | undefined {
+    const ctx = map.get(ssrc);
+    if (ctx === undefined && map.size >= this.maxStreams) return undefined;
+    return this.context(map, ssrc, false);
   }
 
   private evictOldest(map: Map<number, StreamContext>): void {

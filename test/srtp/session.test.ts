@@ -218,8 +218,10 @@ test("unprotect never throws on random and mutated input", () => {
 
 test("contexts are per SSRC, created on demand, capped with LRU eviction; unknown SSRCs can be refused", () => {
   const { tx, rx } = pair("AES_CM_128_HMAC_SHA1_80", 12, { maxStreams: 4 });
+  // Receiving: ten SSRCs (from a sender without the cap) leave the four most recent contexts.
+  const uncapped = pair("AES_CM_128_HMAC_SHA1_80", 12, { maxStreams: 100 }).tx;
   for (let ssrc = 1; ssrc <= 10; ssrc++)
-    assert.ok(rx.unprotectRtp(tx.protectRtp(rtp(5, ssrc, new Uint8Array(20)))!).ok);
+    assert.ok(rx.unprotectRtp(uncapped.protectRtp(rtp(5, ssrc, new Uint8Array(20)))!).ok);
   assert.equal(rx.streamCount, 4);
   assert.equal(rx.stats.evicted, 6);
   assert.equal(rx.receiveRoc(10), 0);
@@ -230,6 +232,13 @@ test("contexts are per SSRC, created on demand, capped with LRU eviction; unknow
   fw.set(forged);
   assert.deepEqual(rx.unprotectRtp(fw), { ok: false, reason: "auth" });
   assert.equal(rx.receiveRoc(99), undefined);
+  // Sending contexts are never evicted (a new one would reuse keystream): new SSRCs are refused.
+  for (let ssrc = 1; ssrc <= 4; ssrc++) assert.ok(tx.protectRtp(rtp(5, ssrc, new Uint8Array(20))));
+  assert.equal(tx.protectRtp(rtp(6, 5, new Uint8Array(20))), undefined);
+  assert.equal(tx.stats.protectRejected, 1);
+  assert.ok(tx.protectRtp(rtp(6, 4, new Uint8Array(20))), "known SSRCs still work");
+  tx.removeStream(1);
+  assert.ok(tx.protectRtp(rtp(6, 5, new Uint8Array(20))), "room after removeStream");
 
   const strict = new SrtpSession({
     profile: "AES_CM_128_HMAC_SHA1_80",
