@@ -25,7 +25,7 @@ import { findStack, STACKS } from "./stacks/index.js";
 const SCENARIOS: Record<string, Scenario> = { setup, throughput, small, memory };
 const PARTS = ["setup", "throughput", "small", "memory", "layers"] as const;
 const DEFAULT_PARTS = ["setup", "throughput", "small", "memory"];
-const ALIASES: Record<string, string> = { ndc: "node-datachannel", wrtc: "node-datachannel" };
+const ALIASES: Record<string, string> = { ndc: "node-datachannel" };
 
 interface Target {
   op: "<" | ">=";
@@ -394,6 +394,8 @@ async function parent(args: Map<string, string>): Promise<void> {
     const data = jobs.map((j) => ({
       figure: j.label,
       unit: j.unit,
+      better: j.better,
+      petrelTarget: `${j.target.op} ${j.target.value}`,
       results: Object.fromEntries(stacks.map((s) => [s, results.get(`${j.label}|${s}`)])),
     }));
     writeFileSync(jsonPath, `${JSON.stringify(data, null, 2)}\n`);
