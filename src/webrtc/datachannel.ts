@@ -200,6 +200,10 @@ export class RTCDataChannel extends EventTarget {
     this._readyState = "open";
     this.dispatchEvent(new Event("open"));
   }
+  /** @internal After the datachannel event: announce an in-band opened channel as open (webrtc-pc 6.2). */
+  _announceOpen(): void {
+    if (this._readyState === "open") this.dispatchEvent(new Event("open"));
+  }
   /** @internal */
   _message(data: Uint8Array, binary: boolean): void {
     if (this._readyState !== "open" && this._readyState !== "closing") return;

@@ -767,6 +767,7 @@ export class RTCPeerConnection extends EventTarget {
         this.channels.set(ev.handle, ch);
         this.channelsOpened++;
         this.dispatchEvent(new RTCDataChannelEvent("datachannel", { channel: ch }));
+        ch._announceOpen();
         return;
       }
       case "channel-id":
@@ -861,7 +862,8 @@ export class RTCPeerConnection extends EventTarget {
     this.queue.length = 0;
   }
 
-  getStats(_selector?: unknown): Promise<RTCStatsReport> {
+  /** getStats(selector?): declared without named parameters (length 0), as libraries probe that. */
+  getStats(..._selector: unknown[]): Promise<RTCStatsReport> {
     return Promise.resolve(
       buildStats({
         peer: this.peer,
