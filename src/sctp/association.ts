@@ -238,6 +238,16 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
       // so a peer whose SHUTDOWN COMPLETE from us was lost can close too.
       if (first === CT_SHUTDOWN_ACK)
         this.raw.push(this.packet(vtag, [chunk(CT_SHUTDOWN_COMPLETE, FLAG_T, undefined)], true));
+      // Item 8: anything else but ABORT / SHUTDOWN COMPLETE / COOKIE ACK / ERROR gets an ABORT (T bit),
+      // so a peer that still thinks the association is up learns at once that it is gone.
+      else if (
+        this.setupDone &&
+        first !== CT_ABORT &&
+        first !== CT_SHUTDOWN_COMPLETE &&
+        first !== CT_COOKIE_ACK &&
+        first !== CT_ERROR
+      )
+        this.raw.push(this.packet(vtag, [chunk(CT_ABORT, FLAG_T, undefined)], true));
       this.drop("no-association");
       return;
     }

@@ -135,6 +135,27 @@ test("shutdown delivers queued data first, then both sides close", () => {
   assert.ok(cb?.type === "closed" && cb.reason === "shutdown");
 });
 
+test("a peer that closed answers with ABORT, so the other side learns at once", () => {
+  const p = makePair(17, LINK, { a: { maxRetransmissions: 2, rtoMax: 1000 } });
+  establish(p);
+  // a gives up on b (its packets to b are lost)...
+  p.net.setLink("10.0.0.1", "10.0.0.2", { ...LINK, loss: 1 });
+  p.a.send(0, 53, Uint8Array.of(1), undefined, p.net.now);
+  p.kick();
+  p.net.run({ until: () => p.a.state === "closed", untilTime: 60000, maxSteps: 10000 });
+  assert.equal(p.a.state, "closed");
+  assert.equal(p.b.state, "established");
+  // ...b still thinks it is up and sends: a answers with an ABORT (T bit) and b closes at once.
+  p.net.setLink("10.0.0.1", "10.0.0.2", LINK);
+  const t = p.net.now;
+  p.b.send(0, 53, Uint8Array.of(2), undefined, p.net.now);
+  p.kick();
+  p.net.run({ until: () => p.b.state === "closed", untilTime: p.net.now + 1000, maxSteps: 1000 });
+  const cb = p.eventsB.find((e) => e.type === "closed");
+  assert.ok(cb?.type === "closed" && cb.reason === "peer-abort", JSON.stringify(cb));
+  assert.ok(p.net.now - t <= 30, "one round trip");
+});
+
 test("abort reaches the peer with its reason", () => {
   const p = makePair(9, LINK);
   establish(p);
@@ -249,4 +270,30 @@ test("a lost SHUTDOWN COMPLETE: the out-of-the-blue SHUTDOWN ACK is answered and
   assert.ok(ca?.type === "closed" && ca.reason === "shutdown");
   assert.ok(cb?.type === "closed" && cb.reason === "shutdown", JSON.stringify(cb));
   assert.ok(f.eventsB.some((e) => e.type === "message"));
+});
+
+test("set-up and a transfer survive 40% loss in both directions (collision, retransmitted INIT/COOKIE)", () => {
+  for (let seed = 20; seed < 30; seed++) {
+    const opts = { rtoMax: 4000, maxInitRetransmits: 20 };
+    const p = makePair(seed, { ...LINK, loss: 0.4 }, { a: opts, b: opts });
+    p.a.connect(p.net.now);
+    if (seed & 1) p.b.connect(p.net.now);
+    p.kick();
+    p.net.run({
+      until: () => p.a.state === "established" && p.b.state === "established",
+      untilTime: 120000,
+      maxSteps: 100000,
+    });
+    assert.equal(p.a.state, "established", `seed ${seed}`);
+    assert.equal(p.b.state, "established", `seed ${seed}`);
+    for (let i = 0; i < 20; i++) p.a.send(1, 53, Uint8Array.of(i), undefined, p.net.now);
+    p.kick();
+    p.net.run({
+      until: () => p.eventsB.filter((e) => e.type === "message").length === 20,
+      untilTime: p.net.now + 300000,
+      maxSteps: 100000,
+    });
+    const got = p.eventsB.flatMap((e) => (e.type === "message" ? [e.data[0]!] : []));
+    assert.deepEqual(got, [...Array(20).keys()], `seed ${seed}`);
+  }
 });
