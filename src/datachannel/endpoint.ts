@@ -138,6 +138,8 @@ export class DataChannelEndpoint implements PacketCore<DataChannelEvent> {
   private readonly events: DataChannelEvent[] = [];
   private eventHead = 0;
   private now = 0;
+  /** Inputs dropped at this layer, by reason (the association counts its own in association.stats). */
+  readonly dropped: Record<string, number> = {};
 
   constructor(opts: DataChannelEndpointOptions = {}) {
     this.localMaxMessageSize = opts.maxMessageSize ?? 262144;
@@ -330,6 +332,11 @@ export class DataChannelEndpoint implements PacketCore<DataChannelEvent> {
     if (c) c.threshold = Math.max(0, n);
   }
 
+  /** Counters of this layer and of the SCTP association under it. */
+  get stats(): { channels: number; dropped: Record<string, number>; sctp: SctpAssociation["stats"] } {
+    return { channels: this.channels.size, dropped: { ...this.dropped }, sctp: this.association.stats };
+  }
+
   /** Handles of channels not yet closed. */
   openChannels(): number[] {
     const out: number[] = [];
@@ -465,13 +472,20 @@ export class DataChannelEndpoint implements PacketCore<DataChannelEvent> {
       this.events.push({ type: "buffered-amount-low", channel: c.key, id: c.id });
   }
 
+  private drop(reason: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+  }
+
   private onMessage(id: number, ppid: number, data: Uint8Array): void {
     if (ppid === PPID_DCEP) {
       this.onDcep(id, data);
       return;
     }
     const c = this.byId.get(id);
-    if (!c || c.state === "closed" || c.state === "connecting") return;
+    if (!c || c.state === "closed" || c.state === "connecting") {
+      this.drop("no-channel");
+      return;
+    }
     // A message on an in-band channel we opened implies the peer has seen the OPEN (RFC 8832 6).
     c.acked = true;
     switch (ppid) {
@@ -494,6 +508,7 @@ export class DataChannelEndpoint implements PacketCore<DataChannelEvent> {
       case PPID_BINARY_PARTIAL:
         // Deprecated partial messages: kept until the final part (PPID 51 / 53), within the size limit.
         if (c.partialBytes + data.length > this.localMaxMessageSize) {
+          this.drop("partial-too-large");
           c.partial = undefined;
           c.partialBytes = 0;
           return;
@@ -503,6 +518,7 @@ export class DataChannelEndpoint implements PacketCore<DataChannelEvent> {
         c.partialBytes += data.length;
         return;
       default:
+        this.drop("unknown-ppid");
         return;
     }
   }
@@ -528,12 +544,18 @@ export class DataChannelEndpoint implements PacketCore<DataChannelEvent> {
       if (c) c.acked = true;
       return;
     }
-    if (data[0] !== DCEP_OPEN) return;
+    if (data[0] !== DCEP_OPEN) {
+      this.drop("dcep-unknown");
+      return;
+    }
     const o = decodeOpen(data);
-    if (!o) return;
-    const existing = this.byId.get(id);
-    if (existing) {
+    if (!o) {
+      this.drop("dcep-malformed");
+      return;
+    }
+    if (this.byId.has(id)) {
       // A stream already in use (a collision or a misbehaving peer): ignore the OPEN.
+      this.drop("dcep-stream-in-use");
       return;
     }
     const c = new Channel(
