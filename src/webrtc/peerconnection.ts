@@ -832,8 +832,11 @@ export class RTCPeerConnection extends EventTarget {
     else if (ice === "disconnected") s = "disconnected";
     else if (ice === "new" && (dtls === "new" || dtls === "closed")) s = "new";
     else if (ice === "new" || ice === "checking" || dtls === "new" || dtls === "connecting") s = "connecting";
-    else if ((ice === "connected" || ice === "completed") && dtls === "connected") s = "connected";
-    else if (ice === "closed" && dtls === "closed") s = "new";
+    else if (
+      (ice === "connected" || ice === "completed" || ice === "closed") &&
+      (dtls === "connected" || dtls === "closed")
+    )
+      s = "connected";
     else s = "connecting";
     if (s === this._connectionState) return;
     this._connectionState = s;

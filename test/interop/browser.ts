@@ -51,7 +51,10 @@ export interface BrowserSession {
 }
 
 /** Launches Chromium (skips the test without it) and serves the interop page. */
-export async function launchBrowser(t: TestContext, extraArgs: string[] = []): Promise<BrowserSession | undefined> {
+export async function launchBrowser(
+  t: TestContext,
+  opts: { mediaPermission?: boolean; args?: string[] } = {},
+): Promise<BrowserSession | undefined> {
   const path = requireTool(t, "chromium", CHROMIUM_PATHS);
   if (!path) return undefined;
   const server = createServer((_req, res) => {
@@ -62,7 +65,15 @@ export async function launchBrowser(t: TestContext, extraArgs: string[] = []): P
   const url = `http://localhost:${(server.address() as AddressInfo).port}/`;
   const browser = await chromium.launch({
     executablePath: path,
-    args: [...CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", ...extraArgs],
+    // Fake media UI grants camera/microphone, and with that permission Chromium gathers raw host
+    // IPs; without it, host candidates are hidden behind random mDNS names (.local).
+    args: [
+      ...CHROMIUM_ARGS,
+      ...(opts.mediaPermission === false
+        ? []
+        : ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]),
+      ...(opts.args ?? []),
+    ],
   });
   return {
     browser,

@@ -88,7 +88,13 @@ async function scenario(seed: number, link: LinkConfig): Promise<void> {
   const opened = () =>
     a.events.some((e) => e.type === "channel-open" && e.handle === handle) &&
     b.events.some((e) => e.type === "channel-remote");
-  net.run({ until: () => (step(), opened()), untilTime: net.now + 30_000 });
+  net.run({
+    until: () => {
+      step();
+      return opened();
+    },
+    untilTime: net.now + 30_000,
+  });
   assert.ok(opened(), `seed ${seed}: channel did not open (ice ${a.peer.iceState}, dtls ${a.peer.dtlsState})`);
   const remote = b.events.find((e) => e.type === "channel-remote");
   assert.ok(remote && remote.type === "channel-remote", `seed ${seed}: no remote channel`);
@@ -122,7 +128,10 @@ async function scenario(seed: number, link: LinkConfig): Promise<void> {
   // Closing from the receiver closes the sender's channel too.
   b.peer.closeChannel(remote.handle, net.now);
   net.drain(b.peer);
-  const closed = () => (poll(a), a.events.some((e) => e.type === "channel-closed" && e.handle === handle));
+  const closed = () => {
+    poll(a);
+    return a.events.some((e) => e.type === "channel-closed" && e.handle === handle);
+  };
   net.run({ until: closed, untilTime: net.now + 30_000 });
   assert.ok(closed(), `seed ${seed}: channel close did not reach the creator`);
   a.peer.close(net.now);
