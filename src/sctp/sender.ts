@@ -446,9 +446,10 @@ export class Sender {
         this.popMessage(s);
         if (this.current === s) this.current = undefined;
       }
-      if (partlySent && !this.iData) {
-        // DATA: a placeholder end fragment with its own TSN, so that the FORWARD TSN passes the
-        // whole message and the receiver can tell the fragments it holds are abandoned.
+      if (partlySent) {
+        // A placeholder end fragment with its own TSN, never sent, so that a FORWARD TSN must pass
+        // the whole message (and, with I-DATA, name it) even when every fragment that did go out
+        // is acknowledged: the receiver then drops the fragments it holds.
         const c = this.pool.pop() ?? new OutChunk();
         c.tsn = this.nextTsn;
         this.nextTsn = (this.nextTsn + 1) >>> 0;
