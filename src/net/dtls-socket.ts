@@ -48,6 +48,36 @@ export type DtlsServerOptions = DtlsSocketOptions & {
   maxConnections?: number;
 };
 
+/**
+ * A dgram socket plus a count of sends in flight, so that closing waits for the last datagrams
+ * (close_notify) to leave instead of cancelling them.
+ */
+class UdpOut {
+  readonly socket: Socket;
+  private pending = 0;
+  private onFlushed: (() => void) | undefined;
+  constructor(socket: Socket) {
+    this.socket = socket;
+  }
+  send(d: Uint8Array, port: number, address: string): void {
+    this.pending++;
+    this.socket.send(d, port, address, () => {
+      // Send errors (e.g. ICMP unreachable) surface as retransmission timeouts; nothing to do here.
+      if (--this.pending === 0 && this.onFlushed) this.flushed();
+    });
+  }
+  /** Closes the socket once every queued send has completed. */
+  close(cb?: () => void): void {
+    this.onFlushed = () => this.socket.close(cb);
+    if (this.pending === 0) this.flushed();
+  }
+  private flushed(): void {
+    const f = this.onFlushed;
+    this.onFlushed = undefined;
+    f?.();
+  }
+}
+
 function parseFingerprints(v: DtlsSocketOptions["remoteFingerprint"]): Fingerprint[] | undefined {
   if (v === undefined) return undefined;
   if (typeof v === "string") {
@@ -63,7 +93,7 @@ export class DtlsConnection extends EventEmitter {
   readonly remoteAddress: string;
   readonly remotePort: number;
   /** @internal */ readonly endpoint: DtlsEndpoint;
-  private readonly socket: Socket;
+  private readonly out: UdpOut;
   private readonly verify: ((cert: Uint8Array) => boolean) | undefined;
   private readonly acceptAny: boolean;
   private timer: NodeJS.Timeout | undefined;
@@ -73,7 +103,7 @@ export class DtlsConnection extends EventEmitter {
 
   /** @internal Use connect() or createServer(). */
   constructor(
-    socket: Socket,
+    out: UdpOut,
     remoteAddress: string,
     remotePort: number,
     endpoint: DtlsEndpoint,
@@ -81,7 +111,7 @@ export class DtlsConnection extends EventEmitter {
     onEnd?: () => void,
   ) {
     super();
-    this.socket = socket;
+    this.out = out;
     this.remoteAddress = remoteAddress;
     this.remotePort = remotePort;
     this.endpoint = endpoint;
@@ -153,9 +183,7 @@ export class DtlsConnection extends EventEmitter {
   drain(): void {
     const ep = this.endpoint;
     for (let d = ep.pollTransmit(); d; d = ep.pollTransmit()) {
-      this.socket.send(d, this.remotePort, this.remoteAddress, () => {
-        // Send errors (e.g. ICMP unreachable) surface as timeouts; nothing to do per datagram.
-      });
+      this.out.send(d, this.remotePort, this.remoteAddress);
     }
     for (let e = ep.pollEvent(); e; e = ep.pollEvent()) {
       switch (e.type) {
@@ -230,7 +258,8 @@ export function connect(opts: DtlsConnectOptions, onConnect?: () => void): DtlsC
   const family = isIP(opts.host) === 6 ? "udp6" : "udp4";
   const socket = createSocket(family);
   const endpoint = new DtlsEndpoint(endpointOptions("client", opts, certificate));
-  const conn = new DtlsConnection(socket, opts.host, opts.port, endpoint, opts, () => socket.close());
+  const out = new UdpOut(socket);
+  const conn = new DtlsConnection(out, opts.host, opts.port, endpoint, opts, () => out.close());
   if (onConnect) conn.once("connect", onConnect);
   socket.on("message", (msg, rinfo) => {
     if (rinfo.port === opts.port && rinfo.address === opts.host) conn.input(msg);
@@ -246,6 +275,7 @@ export function connect(opts: DtlsConnectOptions, onConnect?: () => void): DtlsC
  */
 export class DtlsServer extends EventEmitter {
   private readonly socket: Socket;
+  private readonly out: UdpOut;
   private readonly opts: DtlsServerOptions;
   private readonly certificate: DtlsCertificate;
   private readonly cookieSecret: Uint8Array;
@@ -258,6 +288,7 @@ export class DtlsServer extends EventEmitter {
     this.certificate = opts.certificate ?? generateCertificate();
     this.cookieSecret = cryptoRandom().bytes(32);
     this.socket = createSocket(family);
+    this.out = new UdpOut(this.socket);
     this.socket.on("message", (msg, rinfo) => this.onMessage(msg, rinfo));
     this.socket.on("error", (err) => this.emit("error", err));
   }
@@ -284,7 +315,7 @@ export class DtlsServer extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     for (const c of [...this.connections.values()]) c.close();
-    this.socket.close(() => {
+    this.out.close(() => {
       this.emit("close");
       cb?.();
     });
@@ -302,7 +333,7 @@ export class DtlsServer extends EventEmitter {
     const cookies = this.opts.cookies ?? true;
     if (cookies) {
       const verdict = statelessServerResponse(msg, this.cookieSecret, clientId);
-      if (verdict.action === "reply") this.socket.send(verdict.datagram, rinfo.port, rinfo.address);
+      if (verdict.action === "reply") this.out.send(verdict.datagram, rinfo.port, rinfo.address);
       if (verdict.action !== "accept") return;
     }
     const endpoint = new DtlsEndpoint({
@@ -311,7 +342,7 @@ export class DtlsServer extends EventEmitter {
       cookieSecret: this.cookieSecret,
       clientId,
     });
-    const conn = new DtlsConnection(this.socket, rinfo.address, rinfo.port, endpoint, this.opts, () => {
+    const conn = new DtlsConnection(this.out, rinfo.address, rinfo.port, endpoint, this.opts, () => {
       this.connections.delete(key);
     });
     this.connections.set(key, conn);
