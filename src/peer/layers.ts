@@ -79,7 +79,8 @@ export interface DcLayer {
   /** Creates a local channel and returns the layer's channel key. Throws a coded error. */
   createChannel(config: ChannelConfig, now: number): number;
   channelId(channel: number): number | null;
-  send(channel: number, data: Uint8Array, binary: boolean, now: number): void;
+  /** A string is a text message, bytes a binary one. */
+  send(channel: number, data: Uint8Array | string, now: number): void;
   closeChannel(channel: number, now: number): void;
   bufferedAmount(channel: number): number;
   setBufferedAmountLowThreshold(channel: number, bytes: number): void;

@@ -258,13 +258,15 @@ export class Peer implements DatagramCore<PeerEvent> {
     return ch ? ch.config.id : null;
   }
 
-  send(handle: number, data: Uint8Array, binary: boolean, now: number): void {
+  /** Sends a text message (string) or a binary one (bytes, kept by the layer until acknowledged). */
+  send(handle: number, data: Uint8Array | string, now: number): void {
     const ch = this.channels.get(handle);
     if (ch?.state !== "open") throw new PeerError("ERR_NOT_OPEN", "the data channel is not open");
-    if (data.length > this.maxMessageSize) {
-      throw new PeerError("ERR_MESSAGE_TOO_BIG", `message of ${data.length} bytes exceeds ${this.maxMessageSize}`);
+    const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
+    if (size > this.maxMessageSize) {
+      throw new PeerError("ERR_MESSAGE_TOO_BIG", `message of ${size} bytes exceeds ${this.maxMessageSize}`);
     }
-    this.dc.send(ch.key, data, binary, now);
+    this.dc.send(ch.key, data, now);
     this.pump(now);
   }
 

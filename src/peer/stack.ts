@@ -1,18 +1,21 @@
 // Binds the Peer core to the real layers: src/ice's IceAgent, src/dtls's DtlsEndpoint and
-// src/datachannel's DataChannelEndpoint, each behind the narrow interface of src/peer/layers.ts.
+// src/datachannel's DataChannelEndpoint (which owns src/sctp's SctpAssociation), each behind the
+// narrow interface of src/peer/layers.ts.
 // The ICE agent is created when its role is known (JSEP: the offerer controls, RFC 8445 6.1.1),
 // which is before gathering starts (setLocalDescription).
 import type { KeyObject } from "node:crypto";
 import type { TransportAddress } from "../address.js";
 import { parseIP } from "../address.js";
 import type { Transmit } from "../core.js";
+import { DataChannelEndpoint } from "../datachannel/index.js";
 import { DtlsEndpoint } from "../dtls/index.js";
 import { formatCandidate, parseCandidate } from "../ice/candidate.js";
 import { IceAgent } from "../ice/index.js";
 import type { Random } from "../random.js";
 import { generateIceCredentials } from "../sdp/index.js";
-import { createDataChannelLayer } from "./dc-layer.js";
-import type { DtlsLayer, DtlsLayerEvent, IceLayer, IceLayerEvent } from "./layers.js";
+import { PeerError } from "./errors.js";
+import type { ChannelConfig } from "./events.js";
+import type { DcLayer, DcLayerEvent, DtlsLayer, DtlsLayerEvent, IceLayer, IceLayerEvent } from "./layers.js";
 import { Peer } from "./peer.js";
 
 export interface PeerCoreOptions {
@@ -35,7 +38,6 @@ class IceAdapter implements IceLayer {
   private readonly random: Random;
   private readonly stunServers: TransportAddress[];
   private readonly iceOpts: PeerCoreOptions["ice"];
-  private readonly pending: IceLayerEvent[] = [];
 
   constructor(o: PeerCoreOptions) {
     const c = generateIceCredentials(o.random);
@@ -107,8 +109,6 @@ class IceAdapter implements IceLayer {
     return this.agent?.pollTransmit();
   }
   pollEvent(): IceLayerEvent | undefined {
-    const p = this.pending.shift();
-    if (p) return p;
     const ev = this.agent?.pollEvent();
     if (!ev) return undefined;
     switch (ev.type) {
@@ -209,9 +209,155 @@ class DtlsAdapter implements DtlsLayer {
   }
 }
 
+const PRIORITY: Record<ChannelConfig["priority"], number> = { "very-low": 128, low: 256, medium: 512, high: 1024 };
+
+function priorityName(p: number): ChannelConfig["priority"] {
+  return p <= 128 ? "very-low" : p <= 256 ? "low" : p <= 512 ? "medium" : "high";
+}
+
+/** src/datachannel's DataChannelEndpoint (DCEP, RFC 8831/8832, over its SctpAssociation). */
+class DataChannelAdapter implements DcLayer {
+  readonly endpoint: DataChannelEndpoint;
+  /** An error event's text, kept for the closed event that follows it. */
+  private readonly errors = new Map<number, string>();
+  constructor(random: Random) {
+    this.endpoint = new DataChannelEndpoint({ maxMessageSize: 262144, sctp: { random } });
+  }
+  setDtlsRole(role: "client" | "server"): void {
+    if (this.endpoint.dtlsRole === undefined) this.endpoint.setDtlsRole(role);
+  }
+  connect(now: number): void {
+    this.endpoint.connect(now);
+  }
+  createChannel(config: ChannelConfig, now: number): number {
+    try {
+      return this.endpoint.createChannel(
+        config.label,
+        {
+          ordered: config.ordered,
+          protocol: config.protocol,
+          negotiated: config.negotiated,
+          priority: PRIORITY[config.priority],
+          ...(config.maxRetransmits !== null ? { maxRetransmits: config.maxRetransmits } : {}),
+          ...(config.maxPacketLifeTime !== null ? { maxPacketLifeTime: config.maxPacketLifeTime } : {}),
+          ...(config.negotiated && config.id !== null ? { id: config.id } : {}),
+        },
+        now,
+      );
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "id-in-use") throw new PeerError("ERR_ID_IN_USE", (err as Error).message);
+      if (code === "invalid-state") throw new PeerError("ERR_CLOSED", (err as Error).message);
+      throw new PeerError("ERR_INVALID_ARGUMENT", (err as Error).message);
+    }
+  }
+  channelId(channel: number): number | null {
+    return this.endpoint.info(channel)?.id ?? null;
+  }
+  send(channel: number, data: Uint8Array | string, now: number): void {
+    try {
+      this.endpoint.send(channel, data, now);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "message-too-large") throw new PeerError("ERR_MESSAGE_TOO_BIG", (err as Error).message);
+      throw new PeerError("ERR_NOT_OPEN", (err as Error).message);
+    }
+  }
+  closeChannel(channel: number, now: number): void {
+    this.endpoint.close(channel, now);
+  }
+  bufferedAmount(channel: number): number {
+    return this.endpoint.bufferedAmount(channel);
+  }
+  setBufferedAmountLowThreshold(channel: number, bytes: number): void {
+    this.endpoint.setBufferedAmountLowThreshold(channel, bytes);
+  }
+  setRemoteMaxMessageSize(bytes: number): void {
+    this.endpoint.setRemoteMaxMessageSize(bytes === Number.POSITIVE_INFINITY ? 0 : bytes);
+  }
+  get maxMessageSize(): number {
+    return this.endpoint.maxMessageSize;
+  }
+  shutdown(now: number): void {
+    this.endpoint.shutdown(now);
+  }
+  abort(reason: string): void {
+    this.endpoint.abort(reason);
+  }
+  handleDatagram(data: Uint8Array, now: number): void {
+    this.endpoint.handleDatagram(data, now);
+  }
+  handleTimeout(now: number): void {
+    this.endpoint.handleTimeout(now);
+  }
+  pollTransmit(): Uint8Array | undefined {
+    return this.endpoint.pollTransmit();
+  }
+  nextTimeout(): number | undefined {
+    return this.endpoint.nextTimeout();
+  }
+  stats(): Record<string, unknown> {
+    return { ...this.endpoint.stats };
+  }
+  pollEvent(): DcLayerEvent | undefined {
+    const ev = this.endpoint.pollEvent();
+    if (!ev) return undefined;
+    switch (ev.type) {
+      case "connected": {
+        const a = this.endpoint.association;
+        return {
+          type: "established",
+          maxMessageSize: this.endpoint.maxMessageSize,
+          maxChannels: Math.min(a.outboundStreams, a.inboundStreams),
+        };
+      }
+      case "channel-open-request":
+        return {
+          type: "remote-channel",
+          channel: ev.channel,
+          config: {
+            label: ev.label,
+            protocol: ev.protocol,
+            ordered: ev.ordered,
+            maxRetransmits: ev.maxRetransmits ?? null,
+            maxPacketLifeTime: ev.maxPacketLifeTime ?? null,
+            negotiated: false,
+            id: ev.id,
+            priority: priorityName(ev.priority),
+          },
+        };
+      case "open":
+        return { type: "open", channel: ev.channel, id: ev.id };
+      case "message":
+        return { type: "message", channel: ev.channel, data: ev.data, binary: ev.binary };
+      case "buffered-amount-low":
+        return { type: "buffered-amount-low", channel: ev.channel };
+      case "closing":
+        return { type: "closing", channel: ev.channel };
+      case "error":
+        this.errors.set(ev.channel, `${ev.code}: ${ev.message}`);
+        return { type: "other" };
+      case "closed": {
+        const error = this.errors.get(ev.channel);
+        this.errors.delete(ev.channel);
+        return error === undefined
+          ? { type: "closed", channel: ev.channel }
+          : { type: "closed", channel: ev.channel, error };
+      }
+      case "disconnected":
+        return {
+          type: "association-closed",
+          reason: ev.cause ? `sctp-${ev.reason}: ${ev.cause}` : `sctp-${ev.reason}`,
+        };
+      default:
+        return { type: "other" };
+    }
+  }
+}
+
 export function createPeerCore(o: PeerCoreOptions): Peer {
   const ice = new IceAdapter(o);
-  const dc = createDataChannelLayer({ random: o.random });
+  const dc = new DataChannelAdapter(o.random);
   return new Peer({
     ice,
     dc,

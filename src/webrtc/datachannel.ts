@@ -21,14 +21,14 @@ export interface RTCDataChannelInit {
 
 /** What a channel handle needs from its connection. */
 export interface ChannelHost {
-  channelSend(handle: number, data: Uint8Array, binary: boolean): void;
+  /** A string goes as a text message, bytes as a binary one. */
+  channelSend(handle: number, data: Uint8Array | string): void;
   channelClose(handle: number): void;
   channelBufferedAmount(handle: number): number;
   channelSetThreshold(handle: number, bytes: number): void;
   maxMessageSize(): number;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const token = Symbol("RTCDataChannel");
 
@@ -54,7 +54,7 @@ export class RTCDataChannel extends EventTarget {
   private _binaryType: BinaryType;
   private _threshold: number;
   /** Sends waiting behind a Blob being read, so that order is kept (bytes counted in bufferedAmount). */
-  private pending: { data: Uint8Array | Blob; binary: boolean }[] | undefined;
+  private pending: { data: string | Uint8Array | Blob; size: number }[] | undefined;
   private pendingBytes: number;
   /** @internal Counters for getStats (RTCDataChannelStats). */
   readonly counters: { messagesSent: number; bytesSent: number; messagesReceived: number; bytesReceived: number };
@@ -119,30 +119,34 @@ export class RTCDataChannel extends EventTarget {
     if (this._readyState !== "open") {
       throw domError("InvalidStateError", `RTCDataChannel.readyState is '${this._readyState}', not 'open'`);
     }
-    let bytes: Uint8Array | Blob;
-    let binary = true;
+    // Strings go down as strings (encoded once, by the data channel layer); bytes are copied here,
+    // since the layer keeps them until acknowledged and the caller may reuse its buffer.
+    let item: string | Uint8Array | Blob;
+    let size: number;
     if (typeof data === "string") {
-      bytes = encoder.encode(data);
-      binary = false;
+      item = data;
+      size = Buffer.byteLength(data);
     } else if (data instanceof ArrayBuffer) {
-      bytes = new Uint8Array(data.slice(0));
+      item = new Uint8Array(data.slice(0));
+      size = item.length;
     } else if (ArrayBuffer.isView(data)) {
-      bytes = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+      item = new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+      size = item.length;
     } else if (typeof Blob !== "undefined" && data instanceof Blob) {
-      bytes = data;
+      item = data;
+      size = data.size;
     } else {
-      bytes = encoder.encode(String(data));
-      binary = false;
+      item = String(data);
+      size = Buffer.byteLength(item);
     }
-    const size = bytes instanceof Uint8Array ? bytes.length : bytes.size;
     if (size > this.host.maxMessageSize()) {
       throw new TypeError(`Message of ${size} bytes is larger than maxMessageSize ${this.host.maxMessageSize()}`);
     }
-    if (this.pending || !(bytes instanceof Uint8Array)) {
-      this.enqueue(bytes, binary);
+    if (this.pending || item instanceof Blob) {
+      this.enqueue(item, size);
       return;
     }
-    this.sendNow(bytes, binary);
+    this.sendNow(item, size);
   }
 
   close(): void {
@@ -151,11 +155,11 @@ export class RTCDataChannel extends EventTarget {
     this.host.channelClose(this.handle);
   }
 
-  private sendNow(bytes: Uint8Array, binary: boolean): void {
+  private sendNow(data: string | Uint8Array, size: number): void {
     try {
-      this.host.channelSend(this.handle, bytes, binary);
+      this.host.channelSend(this.handle, data);
       this.counters.messagesSent++;
-      this.counters.bytesSent += bytes.length;
+      this.counters.bytesSent += size;
     } catch (err) {
       // The core may already know the channel closed while the close task is still queued: a
       // browser drops the message silently then. Any other failure is the caller's.
@@ -165,14 +169,13 @@ export class RTCDataChannel extends EventTarget {
     }
   }
 
-  private enqueue(data: Uint8Array | Blob, binary: boolean): void {
-    const size = data instanceof Uint8Array ? data.length : data.size;
+  private enqueue(data: string | Uint8Array | Blob, size: number): void {
     this.pendingBytes += size;
     if (this.pending) {
-      this.pending.push({ data, binary });
+      this.pending.push({ data, size });
       return;
     }
-    this.pending = [{ data, binary }];
+    this.pending = [{ data, size }];
     void this.flushPending();
   }
 
@@ -180,10 +183,10 @@ export class RTCDataChannel extends EventTarget {
     const queue = this.pending!;
     while (queue.length > 0) {
       const item = queue[0]!;
-      const bytes = item.data instanceof Uint8Array ? item.data : new Uint8Array(await item.data.arrayBuffer());
+      const data = item.data instanceof Blob ? new Uint8Array(await item.data.arrayBuffer()) : item.data;
       queue.shift();
-      this.pendingBytes -= bytes.length;
-      if (this._readyState === "open") this.sendNow(bytes, item.binary);
+      this.pendingBytes -= item.size;
+      if (this._readyState === "open") this.sendNow(data, item.size);
     }
     this.pending = undefined;
   }

@@ -603,8 +603,8 @@ export class RTCPeerConnection extends EventTarget {
   }
 
   /** @internal ChannelHost */
-  channelSend(handle: number, data: Uint8Array, binary: boolean): void {
-    this.peer.send(handle, data, binary, monotonicNow());
+  channelSend(handle: number, data: Uint8Array | string): void {
+    this.peer.send(handle, data, monotonicNow());
     this.driver?.kick();
   }
   /** @internal */

@@ -106,7 +106,7 @@ async function scenario(seed: number, link: LinkConfig): Promise<void> {
   for (let i = 0; i < n; i++) {
     const m = rnd.bytes(1 + rnd.int(20_000));
     sent.update(m);
-    a.peer.send(handle, m, true, net.now);
+    a.peer.send(handle, m, net.now);
   }
   net.drain(a.peer);
   const got = createHash("sha256");
