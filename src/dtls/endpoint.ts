@@ -75,7 +75,7 @@ export interface DtlsEndpointOptions {
   clientId?: Uint8Array;
   /** Initial retransmission timeout in ms (default 400; doubles up to 60 s, RFC 6347 4.2.4.1). */
   retransmitTimeout?: number;
-  /** Retransmissions of one flight before the handshake fails (default 7). */
+  /** Retransmissions of one flight before the handshake fails (default 6: about 51 s at 400 ms). */
   maxRetransmits?: number;
 }
 
@@ -173,7 +173,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
     this.fingerprintVerified = false;
     this.hs = undefined;
     this.reassembler = new Reassembler(0);
-    this.timer = new FlightTimer(opts.retransmitTimeout ?? 400, opts.maxRetransmits ?? 7);
+    this.timer = new FlightTimer(opts.retransmitTimeout ?? 400, opts.maxRetransmits ?? 6);
     this.flight = undefined;
     this.lastFlightAt = Number.NEGATIVE_INFINITY;
     this.retransmitRequested = false;

@@ -60,7 +60,7 @@ export function packFlight(items: readonly FlightItem[], mtu: number, sealer: Re
         space = mtu - fixed;
       }
       if (space <= 0 && remaining > 0) throw new Error(`MTU ${mtu} too small for a handshake fragment`);
-      const n = Math.min(space, remaining);
+      const n = Math.max(0, Math.min(space, remaining));
       const frag = new Uint8Array(HANDSHAKE_HEADER_LENGTH + n);
       // Message header fields come from the unfragmented header of `msg`.
       writeFragmentHeader(frag, 0, msg[0]!, total, (msg[4]! << 8) | msg[5]!, off, n);

@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DtlsEndpoint, type DtlsEvent } from "../../src/dtls/endpoint.js";
+import { buildMessage, HT_CLIENT_HELLO } from "../../src/dtls/messages.js";
+import { CONTENT_ALERT, CONTENT_HANDSHAKE } from "../../src/dtls/record.js";
 import { SeededRandom } from "../../src/random.js";
 import { ecdsaCert, makePair, SEEDS } from "./helpers.js";
 
@@ -199,4 +201,22 @@ test("handshake gives up after the retransmissions when the peer is gone", () =>
   }
   assert.equal(client.state, "failed");
   assert.deepEqual(sent, [0, 100, 300, 700]); // 100, then doubling (RFC 6347 4.2.4.1)
+});
+
+test("renegotiation is refused with a no_renegotiation warning; the connection stays up", () => {
+  const p = makePair(16);
+  assert.ok(p.handshake());
+  // A new ClientHello inside the established connection (epoch 1, next message_seq).
+  const hello = buildMessage(HT_CLIENT_HELLO, 6, new Uint8Array(40)); // after ClientHello 1 .. Finished 5
+  p.server.handleDatagram(p.client.sealRecord(CONTENT_HANDSHAKE, 1, hello), p.net.now);
+  const out = p.server.pollTransmit();
+  assert.ok(out, "server answers");
+  assert.equal(out[0], CONTENT_ALERT);
+  p.client.handleDatagram(out, p.net.now);
+  assert.equal(p.server.state, "connected");
+  assert.equal(p.client.state, "connected");
+  p.client.send(new TextEncoder().encode("still here"));
+  p.kick();
+  p.net.run({ maxSteps: 1000 });
+  assert.deepEqual(collectData(p.serverEvents), ["still here"]);
 });
