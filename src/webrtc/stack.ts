@@ -32,11 +32,16 @@ export function createPeer(o: CreatePeerOptions): Peer {
   });
 }
 
+/** SO_RCVBUF/SO_SNDBUF asked for (the OS caps it at net.core.rmem_max / wmem_max). */
+const SOCKET_BUFFER = 4 * 1024 * 1024;
+
 /** Runs a Peer over real UDP (one socket per interface address, one timer). */
 export function defaultDriverFactory(ctx: DriverContext): PeerDriver {
   const addresses = listInterfaceAddresses({ loopback: ctx.includeLoopback ?? true });
   const driver = new UdpDriver<PeerEvent>(ctx.peer, {
     addresses,
+    // Bursts of a fast sender outrun a 208 KiB default receive buffer (drops, then SCTP recovery).
+    bufferSize: SOCKET_BUFFER,
     onBound: (bound, now) => ctx.peer.addLocalAddress(bound.address, now),
     onEvent: (ev) => ctx.onEvent(ev),
     onFailed: (err) => ctx.onFailure(err),
