@@ -146,7 +146,10 @@ export class WebmReader implements ContainerReader<WebmHeader, WebmFrame> {
     this.out.push({ type: "error", error: { reason, offset: this.queue.consumed } });
   }
   private end(): void {
-    if (!this.headerSent) return this.fail(this.stats.truncated ? "truncated" : "no-tracks");
+    if (!this.headerSent) {
+      this.fail(this.stats.truncated ? "truncated" : "no-tracks");
+      return;
+    }
     this.phase = "done";
     this.out.push({ type: "end" });
   }
@@ -389,13 +392,10 @@ export class WebmReader implements ContainerReader<WebmHeader, WebmFrame> {
     });
   }
   /** Parses a Block or SimpleBlock body (RFC 9559 10.1, 10.2) and its lacing (10.3). */
-  private block(b: Uint8Array, simple: boolean, blockDuration: number | undefined, referenced: boolean): void {
+  private block(b: Uint8Array, simple: boolean, blockDuration: number | undefined, referenced: boolean): boolean {
     const [track, tl] = readSize(b, 0);
     const t = tl > 0 ? this.trackMap.get(track) : undefined;
-    if (!t || b.length < tl + 3) {
-      this.stats.droppedBlocks++;
-      return;
-    }
+    if (!t || b.length < tl + 3) return this.drop();
     const rel = ((b[tl]! << 24) | (b[tl + 1]! << 16)) >> 16;
     const flags = b[tl + 2]!;
     const keyframe = t.kind !== "video" || (simple ? (flags & 0x80) !== 0 : !referenced);
@@ -466,9 +466,11 @@ export class WebmReader implements ContainerReader<WebmHeader, WebmFrame> {
       this.out.push({ type: "frame", frame });
       ts += duration ?? 0;
     }
+    return true;
   }
-  private drop(): void {
+  private drop(): false {
     this.stats.droppedBlocks++;
+    return false;
   }
 }
 
