@@ -226,3 +226,44 @@ describe("two peers over loopback UDP", () => {
     b.close();
   });
 });
+
+describe("ICE restart over loopback UDP", () => {
+  test("restartIce renegotiates new credentials and the channel keeps working", async () => {
+    const { a, b, dc, rdc } = await pair();
+    try {
+      const oldUfrag = /a=ice-ufrag:(\S+)/.exec(a.currentLocalDescription!.sdp)![1];
+      const reselected = once(a.sctp!.transport.iceTransport, "selectedcandidatepairchange");
+      const needed = once(a, "negotiationneeded");
+      a.restartIce();
+      await needed;
+      await a.setLocalDescription();
+      const newUfrag = /a=ice-ufrag:(\S+)/.exec(a.localDescription!.sdp)![1];
+      assert.notEqual(newUfrag, oldUfrag);
+      await b.setRemoteDescription(a.localDescription!);
+      await b.setLocalDescription();
+      await a.setRemoteDescription(b.localDescription!);
+      assert.equal(a.signalingState, "stable");
+      assert.notEqual(
+        /a=ice-ufrag:(\S+)/.exec(b.currentLocalDescription!.sdp)![1],
+        /a=ice-ufrag:(\S+)/.exec(b.currentRemoteDescription!.sdp)![1],
+      );
+      const got = collect(rdc, 20);
+      for (let i = 0; i < 20; i++) dc.send(`after restart ${i}`);
+      assert.equal((await got).length, 20);
+      await until(
+        () => a.iceConnectionState === "connected" || a.iceConnectionState === "completed",
+        "ICE connected after restart",
+      );
+      // The new generation's checks succeed and select a pair again.
+      await reselected;
+      assert.equal(
+        a.sctp!.transport.iceTransport.getRemoteParameters()?.usernameFragment,
+        /a=ice-ufrag:(\S+)/.exec(b.currentLocalDescription!.sdp)![1],
+      );
+      assert.equal(a.connectionState, "connected");
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
