@@ -19,6 +19,8 @@ export interface IceLayer {
   readonly localUfrag: string;
   readonly localPwd: string;
   controlling: boolean;
+  /** STUN servers (IP addresses) for srflx gathering; takes effect if gathering has not started. */
+  addStunServers(servers: TransportAddress[]): void;
   addLocalAddress(addr: TransportAddress, now: number): void;
   /** Called once every local address has been added (host gathering is done once srflx ends). */
   localAddressesDone(now: number): void;

@@ -52,6 +52,10 @@ class IceAdapter implements IceLayer {
     }
   }
 
+  addStunServers(servers: TransportAddress[]): void {
+    if (!this.agent) this.stunServers.push(...servers);
+  }
+
   private get a(): IceAgent {
     if (!this.agent) {
       this.agent = new IceAgent({

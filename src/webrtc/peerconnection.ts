@@ -3,6 +3,8 @@
 // icecandidate events), the aggregate states (4.3.2-4.3.4), negotiationneeded (4.7.3), close
 // (4.4.1.9), createDataChannel (6.1) and the W3C events, queued as tasks in a browser's order and
 // never fired from inside a core. State lives in the Peer core; this object is the user's handle.
+import { lookup } from "node:dns/promises";
+import { parseIP, type TransportAddress } from "../address.js";
 import { monotonicNow } from "../clock.js";
 import type { DtlsState, GatheringState, IceState, PeerEvent, SctpState } from "../peer/events.js";
 import type { Peer } from "../peer/peer.js";
@@ -12,6 +14,7 @@ import { RTCIceCandidate, type RTCIceCandidateInit } from "./candidate.js";
 import { generateCertificate, generateCertificateNow, type RTCCertificate } from "./certificate.js";
 import {
   copyConfiguration,
+  type IceServerUrl,
   parseIceServers,
   type ResolvedConfiguration,
   type RTCConfiguration,
@@ -147,6 +150,9 @@ export class RTCPeerConnection extends EventTarget {
       iceTransportPolicy: this.config.iceTransportPolicy,
       now: monotonicNow(),
     });
+    this.stunReady = resolveStunHosts(parseIceServers(this.config.iceServers)).then((addrs) => {
+      if (addrs.length > 0 && !this.isClosed) this.peer.ice.addStunServers(addrs);
+    });
     const t = createTransports({
       iceRole: () =>
         this.iceControlling === undefined ? "unknown" : this.iceControlling ? "controlling" : "controlled",
@@ -172,6 +178,8 @@ export class RTCPeerConnection extends EventTarget {
   }
 
   private readonly sctpHandle: RTCSctpTransport;
+  /** STUN server names resolved (DNS) before the ICE agent starts gathering. */
+  private readonly stunReady: Promise<void>;
 
   static generateCertificate(keygenAlgorithm: unknown): Promise<RTCCertificate> {
     return generateCertificate(keygenAlgorithm);
@@ -361,7 +369,10 @@ export class RTCPeerConnection extends EventTarget {
         return Promise.reject(new TypeError(`Invalid RTCSdpType ${String(description.type)}`));
       }
     }
-    return this.chain(() => this.applyLocal(description));
+    return this.chain(async () => {
+      await this.stunReady;
+      this.applyLocal(description);
+    });
   }
 
   private applyLocal(description: RTCSessionDescriptionInit | undefined): void {
@@ -436,7 +447,10 @@ export class RTCPeerConnection extends EventTarget {
     if (!description || typeof description !== "object" || !isSdpType(description.type)) {
       return Promise.reject(new TypeError(`Invalid RTCSdpType ${String(description?.type)}`));
     }
-    return this.chain(() => this.applyRemote(description));
+    return this.chain(async () => {
+      await this.stunReady;
+      this.applyRemote(description);
+    });
   }
 
   private applyRemote(description: RTCSessionDescriptionInit): void {
@@ -881,6 +895,24 @@ export class RTCPeerConnection extends EventTarget {
       }),
     );
   }
+}
+
+/** IP addresses of the stun: servers whose host is a name (IP literals are passed on directly). */
+async function resolveStunHosts(urls: IceServerUrl[]): Promise<TransportAddress[]> {
+  const out: TransportAddress[] = [];
+  await Promise.all(
+    urls
+      .filter((u) => u.scheme === "stun" && !parseIP(u.host))
+      .map(async (u) => {
+        try {
+          const r = await lookup(u.host, { family: 4 });
+          out.push({ address: r.address, port: u.port });
+        } catch {
+          // an unresolvable server gives no srflx candidate, as in browsers
+        }
+      }),
+  );
+  return out;
 }
 
 defineEventHandlers(RTCPeerConnection.prototype, [

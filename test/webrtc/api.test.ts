@@ -110,6 +110,14 @@ describe("configuration", () => {
     );
     pc({ iceServers: [{ urls: ["stun:a.example", "turn:b.example"], username: "u", credential: "p" }] }).close();
   });
+  test("STUN server names are resolved before gathering", async () => {
+    const a = pc({ iceServers: [{ urls: ["stun:localhost:3479", "stun:192.0.2.7"] }] });
+    a.createDataChannel("x");
+    await a.setLocalDescription();
+    const ice = a.peer.ice as unknown as { stun: { address: string; port: number }[] };
+    assert.deepEqual(ice.stun, [{ address: "127.0.0.1", port: 3479 }]);
+    a.close();
+  });
   test("enums and ranges throw TypeError; negotiate is not supported", () => {
     assert.throws(() => pc({ bundlePolicy: "nope" as never }), TypeError);
     assert.throws(() => pc({ iceTransportPolicy: "none" as never }), TypeError);

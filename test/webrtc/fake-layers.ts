@@ -29,6 +29,10 @@ export class FakeIce implements IceLayer {
     this.localUfrag = c.ufrag;
     this.localPwd = c.pwd;
   }
+  stun: TransportAddress[] = [];
+  addStunServers(servers: TransportAddress[]): void {
+    this.stun.push(...servers);
+  }
   addLocalAddress(_addr: TransportAddress, _now: number): void {}
   localAddressesDone(_now: number): void {}
   setRemoteCredentials(ufrag: string, pwd: string): void {
