@@ -4,9 +4,8 @@
 // RFC 8842 5), alerts and close_notify (RFC 5246 7.2), application data and the exporter (RFC 5705,
 // RFC 5764 4.2). The handshake logic lives in client.ts / server.ts.
 import type { PacketCore } from "../core.js";
-import { cryptoRandom, type Random } from "../random.js";
+import { cryptoRandom } from "../random.js";
 import { ALERT_FATAL, ALERT_WARNING, AlertDescription, alertName } from "./alert.js";
-import type { DtlsCertificate } from "./certificate.js";
 import { ClientHandshake } from "./client.js";
 import { checkCookie, helloVerifyRequest } from "./cookie.js";
 import { DtlsError } from "./errors.js";
@@ -14,6 +13,7 @@ import { checkFingerprints, type Fingerprint } from "./fingerprint.js";
 import { type FlightItem, FlightTimer, packFlight, type RecordSealer } from "./flight.js";
 import type { Handshake, HandshakeConfig, HandshakeHost } from "./handshake.js";
 import { HT_CLIENT_HELLO, HT_HELLO_REQUEST, readFragment } from "./messages.js";
+import type { DtlsEndpointOptions, DtlsEvent, DtlsRole, DtlsState, DtlsStats } from "./options.js";
 import { type AeadKeys, exportKeyingMaterial } from "./prf.js";
 import { Reassembler } from "./reassembly.js";
 import {
@@ -30,6 +30,9 @@ import {
   ReplayWindow,
   readRecordHeader,
 } from "./record.js";
+
+export type { DtlsEndpointOptions, DtlsEvent, DtlsRole, DtlsState, DtlsStats } from "./options.js";
+
 import { ServerHandshake } from "./server.js";
 import {
   CIPHER_SUITES,
@@ -41,65 +44,12 @@ import {
   suiteByName,
 } from "./suites.js";
 
-export type DtlsRole = "client" | "server";
-export type DtlsState = "new" | "connecting" | "connected" | "closed" | "failed";
-
-export type DtlsEvent =
-  | { type: "state"; state: DtlsState }
-  | { type: "connected"; srtpProfile?: number }
-  | { type: "data"; data: Uint8Array }
-  | { type: "closed" }
-  | { type: "failed"; reason: string; alert?: number }
-  /** The peer's certificate arrived while no remote fingerprints are set: call setRemoteFingerprints or abort. */
-  | { type: "peerCertificate"; der: Uint8Array };
-
-export interface DtlsEndpointOptions {
-  role: DtlsRole;
-  certificate: DtlsCertificate;
-  /** The peer's fingerprints (SDP a=fingerprint); may also be set later with setRemoteFingerprints. */
-  remoteFingerprints?: Fingerprint[];
-  random?: Random;
-  /** Largest datagram we send (default 1200). */
-  mtu?: number;
-  /** use_srtp profiles in preference order (default GCM then AES-CM); [] to omit use_srtp. */
-  srtpProfiles?: readonly number[];
-  /** Cipher suites by id or name, in preference order (default: all supported). */
-  cipherSuites?: readonly (number | string)[];
-  /** ECDHE groups in preference order (default X25519, P-256). */
-  groups?: readonly number[];
-  /** Server: answer ClientHellos without a valid cookie with a HelloVerifyRequest (default true). */
-  cookies?: boolean;
-  /** Server: HMAC key for cookies (default: 32 random bytes). */
-  cookieSecret?: Uint8Array;
-  /** Server: bytes identifying the client (e.g. its address) bound into the cookie. */
-  clientId?: Uint8Array;
-  /** Initial retransmission timeout in ms (default 400; doubles up to 60 s, RFC 6347 4.2.4.1). */
-  retransmitTimeout?: number;
-  /** Retransmissions of one flight before the handshake fails (default 6: about 51 s at 400 ms). */
-  maxRetransmits?: number;
-}
-
-export interface DtlsStats {
-  datagramsSent: number;
-  datagramsReceived: number;
-  recordsSent: number;
-  recordsReceived: number;
-  retransmissions: number;
-  helloVerifyRequests: number;
-  dropped: {
-    replay: number;
-    badMac: number;
-    garbage: number;
-    epoch: number;
-    state: number;
-    handshake: number;
-  };
-}
-
 /** Largest number of queued outgoing datagrams before send() refuses more. */
 const MAX_TX_QUEUE = 8192;
 /** Application records that arrived before `connected` (early data, pending fingerprint). */
 const MAX_EARLY_DATA = 64;
+/** Protected records that arrive before their keys (e.g. Finished overtaking ClientKeyExchange). */
+const MAX_EARLY_RECORDS = 8;
 
 const EXPORTER_FORBIDDEN = new Set([
   "client finished",
@@ -142,6 +92,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
   private events: DtlsEvent[];
   private eventHead: number;
   private early: Uint8Array[];
+  private earlyRecords: Uint8Array[];
 
   constructor(opts: DtlsEndpointOptions) {
     if (opts.role !== "client" && opts.role !== "server")
@@ -191,6 +142,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
     this.events = [];
     this.eventHead = 0;
     this.early = [];
+    this.earlyRecords = [];
     this.state = "new";
     this.stats = {
       datagramsSent: 0,
@@ -318,6 +270,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
       this.handleRecord(data, start, h);
       if (this.finished) return;
     }
+    if (this.readCipher && this.earlyRecords.length > 0) this.replayEarlyRecords();
     if (this.retransmitRequested) this.retransmitOnRequest();
   }
 
@@ -380,7 +333,9 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
     }
     const cipher = this.readCipher;
     if (h.epoch !== 1 || !cipher) {
-      this.stats.dropped.epoch++;
+      if (h.epoch === 1 && this.hs && this.earlyRecords.length < MAX_EARLY_RECORDS) {
+        this.earlyRecords.push(data.slice(o, o + RECORD_HEADER_LENGTH + h.length));
+      } else this.stats.dropped.epoch++;
       return;
     }
     if (this.replay.isReplay(h.sequence)) {
@@ -397,6 +352,18 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
     else if (type === CONTENT_HANDSHAKE) this.handleHandshakeRecord(plain, 1, h.sequence);
     else if (type === CONTENT_ALERT) this.handleAlert(plain);
     else this.stats.dropped.garbage++;
+  }
+
+  /** Processes records of epoch 1 that arrived before the keys did. */
+  private replayEarlyRecords(): void {
+    const records = this.earlyRecords;
+    this.earlyRecords = [];
+    const h = this.header;
+    for (const r of records) {
+      if (!readRecordHeader(r, 0, r.length, h)) continue;
+      this.handleRecord(r, 0, h);
+      if (this.finished) return;
+    }
   }
 
   private handleApplicationData(plain: Uint8Array): void {

@@ -24,16 +24,10 @@ export {
   generateCertificate,
 } from "./certificate.js";
 export { statelessServerResponse } from "./cookie.js";
-export {
-  DtlsEndpoint,
-  type DtlsEndpointOptions,
-  type DtlsEvent,
-  type DtlsRole,
-  type DtlsState,
-  type DtlsStats,
-} from "./endpoint.js";
+export { DtlsEndpoint } from "./endpoint.js";
 export { DtlsError, type DtlsErrorCode } from "./errors.js";
 export { checkFingerprints, type Fingerprint, fingerprint } from "./fingerprint.js";
+export type { DtlsEndpointOptions, DtlsEvent, DtlsRole, DtlsState, DtlsStats } from "./options.js";
 export {
   CIPHER_SUITES,
   type CipherSuite,

@@ -220,3 +220,35 @@ test("renegotiation is refused with a no_renegotiation warning; the connection s
   p.net.run({ maxSteps: 1000 });
   assert.deepEqual(collectData(p.serverEvents), ["still here"]);
 });
+
+test("client flight 5 delivered in reverse order (Finished before ClientKeyExchange) completes without retransmission", () => {
+  const mk = (role: "client" | "server", i: number, fpOf: number): DtlsEndpoint =>
+    new DtlsEndpoint({
+      role,
+      certificate: ecdsaCert(i),
+      remoteFingerprints: ecdsaCert(fpOf).fingerprints(),
+      random: new SeededRandom(40 + i),
+      mtu: 250,
+    });
+  const client = mk("client", 0, 1);
+  const server = mk("server", 1, 0);
+  server.start(0);
+  client.start(0);
+  const drain = (e: DtlsEndpoint): Uint8Array[] => {
+    const out: Uint8Array[] = [];
+    for (let d = e.pollTransmit(); d; d = e.pollTransmit()) out.push(d);
+    return out;
+  };
+  for (let round = 0; round < 2; round++) {
+    for (const d of drain(client)) server.handleDatagram(d, 1);
+    for (const d of drain(server)) client.handleDatagram(d, 1);
+  }
+  // Now the client has sent flight 5 (in several datagrams at this MTU): deliver it backwards.
+  const flight5 = drain(client);
+  assert.ok(flight5.length >= 3, `flight 5 in ${flight5.length} datagrams`);
+  for (const d of flight5.reverse()) server.handleDatagram(d, 2);
+  assert.equal(server.state, "connected");
+  for (const d of drain(server)) client.handleDatagram(d, 3);
+  assert.equal(client.state, "connected");
+  assert.equal(client.stats.retransmissions + server.stats.retransmissions, 0);
+});
