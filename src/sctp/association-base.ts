@@ -119,7 +119,7 @@ export abstract class AssociationBase {
     this.myInitialTsn = this.random.u32();
     this.heartbeat = new Heartbeat(this.opts.heartbeatInterval, this.random);
     this.rto = new RtoEstimator(this.opts.rtoInitial, this.opts.rtoMin, this.opts.rtoMax);
-    this.sender = new Sender(this, this.myInitialTsn, this.receiveWindow, this.mtu, this.rto);
+    this.sender = new Sender(this, this.myInitialTsn, this.receiveWindow, this.mtu, this.rto, this.opts.maxBurst);
     const maxHeld = Math.max(64 * 1024 * 1024, this.receiveWindow + 4 * this.maxMessageSize);
     this.rx = new Receiver(this, this, this.receiveWindow, this.maxMessageSize, maxHeld, this.opts.delayedAckTime);
     this.reset = new StreamReset(this.myInitialTsn);

@@ -73,6 +73,7 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
   /** Queues a message. Throws SctpError on misuse (closed, bad stream, too large). */
   send(streamId: number, ppid: number, data: Uint8Array, options: SendOptions | undefined, now: number): void {
     this.tick(now);
+    this.sender.refreshBurst();
     if (
       this.state === "closed"
         ? this.setupDone
@@ -143,6 +144,7 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
 
   handleTimeout(now: number): void {
     this.tick(now);
+    this.sender.refreshBurst();
     now = this.now;
     if (this.t1 !== undefined && this.t1 <= now) this.onT1();
     if (this.state === "closed") return;

@@ -60,6 +60,11 @@ export interface SctpOptions {
   maxInitRetransmits?: number;
   /** HB.interval in ms. Default 30000. */
   heartbeatInterval?: number;
+  /**
+   * Max.Burst (RFC 9260 6.1 D): packets of new data sent per SACK (credit adds up over a batch of
+   * inputs). Default 4; 0 disables it.
+   */
+  maxBurst?: number;
   /** Delayed SACK timer in ms. Default 200. */
   delayedAckTime?: number;
   /** Valid.Cookie.Life in ms. Default 60000. */
@@ -107,6 +112,7 @@ export function resolveOptions(o: SctpOptions): ResolvedOptions {
     maxInitRetransmits: o.maxInitRetransmits ?? 8,
     heartbeatInterval: o.heartbeatInterval ?? 30000,
     delayedAckTime: o.delayedAckTime ?? 200,
+    maxBurst: o.maxBurst ?? 4,
     cookieLifetime: o.cookieLifetime ?? 60000,
   };
 }

@@ -78,6 +78,8 @@ export interface SenderStats {
   fastRetransmissions: number;
   t3Expiries: number;
   abandonedMessages: number;
+  /** Duplicate TSNs the peer reported in SACKs (spurious retransmissions or duplicated packets). */
+  peerDuplicates: number;
 }
 
 export class Sender {
@@ -99,9 +101,15 @@ export class Sender {
     fastRetransmissions: 0,
     t3Expiries: 0,
     abandonedMessages: 0,
+    peerDuplicates: 0,
   };
   /** Payload bytes queued on all streams and not yet sent once. */
   totalBuffered = 0;
+  /**
+   * Packets of new data that may still go out before the next SACK or other input (Max.Burst,
+   * RFC 9260 6.1 D: "strictly limiting the number of packets emitted by the output routine").
+   */
+  private burst: number;
 
   private readonly streams = new Map<number, OutStream>();
   private ring: OutStream[] = [];
@@ -122,7 +130,10 @@ export class Sender {
     peerRwnd: number,
     readonly mtu: number,
     rto: RtoEstimator,
+    /** Max.Burst in packets; 0 disables the limit. */
+    readonly maxBurst = 4,
   ) {
+    this.burst = maxBurst > 0 ? maxBurst : Number.POSITIVE_INFINITY;
     this.cumAck = (initialTsn - 1) >>> 0;
     this.nextTsn = initialTsn;
     this.advancedAckPoint = this.cumAck;
@@ -185,10 +196,20 @@ export class Sender {
     return this.outHead < this.out.length;
   }
 
+  /** A SACK arrived: it clocks out up to Max.Burst more packets (credit accumulates within a batch). */
+  grantBurst(): void {
+    if (this.maxBurst > 0) this.burst = Math.min(this.burst + this.maxBurst, this.maxBurst * 16);
+  }
+
+  /** Any other input (an API call, a timer): at least Max.Burst packets may go out. */
+  refreshBurst(): void {
+    if (this.maxBurst > 0 && this.burst < this.maxBurst) this.burst = this.maxBurst;
+  }
+
   /** Whether fill() could put anything in a packet now. */
   wantsToSend(): boolean {
     if (this.rtxHead < this.rtx.length) return true;
-    if (this.ringHead === this.ring.length) return false;
+    if (this.ringHead === this.ring.length || this.burst <= 0) return false;
     return this.flightSize < this.cc.cwnd && (this.flightSize === 0 || this.flightSize < this.peerRwnd);
   }
 
@@ -234,7 +255,8 @@ export class Sender {
     }
     // New data.
     const maxFrag = this.mtu - 12 - hdr;
-    while (off + hdr < limit) {
+    const before = off;
+    while (off + hdr < limit && this.burst > 0) {
       if (this.flightSize >= cc.cwnd) break;
       const s = this.nextStream(now);
       if (!s) break;
@@ -251,6 +273,7 @@ export class Sender {
       if (this.flightSize > 0 && this.flightSize + n > this.peerRwnd) break;
       off = this.newChunk(buf, off, s, m, n, now);
     }
+    if (off !== before) this.burst--;
     this.flushSent();
     return off;
   }
@@ -503,6 +526,8 @@ export class Sender {
    * error counter then).
    */
   onSack(sack: SackInfo, now: number): boolean {
+    this.grantBurst();
+    this.stats.peerDuplicates += sack.dups;
     const cum = sack.cumTsn;
     if (tsnLt(cum, this.cumAck)) return false; // stale (RFC 9260 6.2.1 D i)
     if (tsnLe(this.nextTsn, cum)) return false; // acks something never sent: ignore
