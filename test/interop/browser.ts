@@ -92,6 +92,8 @@ export class BrowserPeer {
   private node: RTCPeerConnection | undefined;
   /** Candidates the browser gathered (for tests about mDNS names). */
   readonly candidates: string[] = [];
+  /** Browser candidates our addIceCandidate refused (every real one must be accepted). */
+  readonly addErrors: string[] = [];
   private constructor(page: Page) {
     this.page = page;
   }
@@ -103,7 +105,9 @@ export class BrowserPeer {
     await page.exposeFunction("nodeCandidate", (c: RTCIceCandidateInit | null) => {
       if (c?.candidate) peer.candidates.push(c.candidate);
       const node = peer.node;
-      if (node && c?.candidate) void node.addIceCandidate(c).catch(() => {});
+      if (node && c?.candidate) {
+        void node.addIceCandidate(c).catch((e: Error) => peer.addErrors.push(`${c.candidate}: ${e.message}`));
+      }
     });
     await page.goto(session.url);
     if (opts.media) {

@@ -92,6 +92,11 @@ test("Chromium interop", { timeout: 120_000 }, async (t) => {
         await browser.browserOffers(pc, "chrome-first");
         const rc = (await remote).channel;
         await until(() => pc.connectionState === "connected", "connected");
+        assert.ok(
+          browser.candidates.some((c) => / typ host/.test(c) && !c.includes(".local")),
+          `raw host IPs: ${browser.candidates.join(" | ")}`,
+        );
+        assert.deepEqual(browser.addErrors, [], "every Chromium candidate (TCP and IPv6 too) is accepted");
         await echo(rc, payloads());
         const un = pc.createDataChannel("unordered", { ordered: false });
         const pr = pc.createDataChannel("partial", { maxPacketLifeTime: 1000 });

@@ -24,6 +24,7 @@ test("Chromium with mDNS host candidates", { timeout: 90_000 }, async (t) => {
             browser.candidates.every((c) => c.includes(".local ") || !/ typ host/.test(c)),
           `Chromium's host candidates are mDNS names: ${browser.candidates.join(" | ")}`,
         );
+        assert.deepEqual(browser.addErrors, [], "every Chromium candidate is accepted");
         const got = collect(dc, 2);
         dc.send("over mDNS-hidden candidates");
         dc.send(new Uint8Array(40_000).fill(7));
