@@ -182,7 +182,7 @@ export class ClientHandshake extends Handshake {
     const srtp = findExtension(sh.extensions, EXT_USE_SRTP);
     if (srtp) {
       const parsed = parseUseSrtp(srtp);
-      if (!parsed || parsed.profiles.length !== 1 || !this.config.srtpProfiles.includes(parsed.profiles[0]!)) {
+      if (parsed?.profiles.length !== 1 || !this.config.srtpProfiles.includes(parsed.profiles[0]!)) {
         return this.failWith("server chose an SRTP profile we did not offer", AlertDescription.illegal_parameter);
       }
       this.srtpProfile = parsed.profiles[0];

@@ -157,8 +157,13 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
 
   // ---- Public API ----
 
-  /** Client: sends the ClientHello. Server: starts accepting a handshake. */
+  /**
+   * Client: sends the ClientHello. Server: marks the endpoint connecting (it also accepts a
+   * ClientHello before start(), and start() after that is a no-op).
+   */
   start(now: number): void {
+    // A server may already be handshaking: a ClientHello can arrive before the driver calls start().
+    if (this.role === "server" && this.state === "connecting") return;
     if (this.state !== "new") throw new DtlsError("INVALID_STATE", `start() in state ${this.state}`);
     this.tick(now);
     this.setState("connecting");

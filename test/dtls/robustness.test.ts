@@ -252,3 +252,29 @@ test("client flight 5 delivered in reverse order (Finished before ClientKeyExcha
   assert.equal(client.state, "connected");
   assert.equal(client.stats.retransmissions + server.stats.retransmissions, 0);
 });
+
+test("server: a ClientHello before start() is answered; start() afterwards is harmless", () => {
+  const p = makePair(17, { server: { cookies: false } });
+  // makePair started both; make a fresh server that is not started.
+  const server = new DtlsEndpoint({
+    role: "server",
+    certificate: ecdsaCert(1),
+    remoteFingerprints: ecdsaCert(0).fingerprints(),
+    random: new SeededRandom(3),
+    cookies: false,
+  });
+  const client = new DtlsEndpoint({
+    role: "client",
+    certificate: ecdsaCert(0),
+    remoteFingerprints: ecdsaCert(1).fingerprints(),
+    random: new SeededRandom(4),
+  });
+  client.start(0);
+  server.handleDatagram(client.pollTransmit()!, 1);
+  assert.equal(server.state, "connecting");
+  assert.ok(server.pollTransmit(), "flight 4 sent");
+  server.start(2);
+  assert.equal(server.state, "connecting");
+  assert.throws(() => client.start(3), { code: "INVALID_STATE" });
+  assert.ok(p.handshake());
+});
