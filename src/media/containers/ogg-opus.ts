@@ -243,13 +243,15 @@ export class OggOpusReader implements ContainerReader<OggOpusHeader, EncodedFram
     const durations = pkts.map(opusPacketSamples);
     let sum = 0;
     for (const d of durations) sum += d;
-    let t = this.nextStart;
-    if (t < 0) {
-      // First audio page: its packets end at the page granule (RFC 7845 section 4).
-      t = page.granule >= 0 ? Math.max(0, page.granule - sum) : 0;
-      if ((page.flags & OGG_FLAG_EOS) !== 0) t = 0;
-    }
+    // A page's completed packets end at its granule position (RFC 7845 section 4), which also
+    // re-anchors the timeline after a lost page. The EOS page may end early (end trimming), so
+    // its packets continue from the previous page instead.
     const eos = (page.flags & OGG_FLAG_EOS) !== 0 && page.granule >= 0;
+    let t = this.nextStart;
+    if (eos) {
+      if (t < 0) t = 0;
+    } else if (page.granule >= 0) t = Math.max(0, page.granule - sum);
+    else if (t < 0) t = 0;
     for (let i = 0; i < pkts.length; i++) {
       let d = durations[i]!;
       if (eos && i === pkts.length - 1) d = Math.max(0, Math.min(d, page.granule - t));
