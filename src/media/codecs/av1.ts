@@ -151,8 +151,17 @@ export class Av1Payloader implements CodecPayloader {
       let off = 0;
       while (off < e.length) {
         const space = maxPayloadSize - used;
-        let take = Math.min(e.length - off, space - 1);
+        const left = e.length - off;
+        let take = Math.min(left, space - 1);
         while (take > 0 && sizeLeb128(take) + take > space) take--;
+        if (take < left && pieces.length < 3 && Math.min(left, space) > take) {
+          // As the packet's last element (W = 1-3) it needs no length field: fill the packet.
+          const bare = Math.min(left, space);
+          pieces.push(e.subarray(off, off + bare));
+          off += bare;
+          close(off < e.length);
+          continue;
+        }
         if (take <= 0) {
           close(false);
           continue;
