@@ -265,7 +265,7 @@ export class WebmReader implements ContainerReader<WebmHeader, WebmFrame> {
       return true;
     }
     let cap = 0;
-    if (id === ID.SimpleBlock || id === ID.BlockGroup) cap = this.maxFrameSize + 4096;
+    if (id === ID.SimpleBlock || id === ID.BlockGroup) cap = this.maxFrameSize + 64;
     else if (id === ID.Info || id === ID.Tracks) cap = MAX_HEADER_ELEMENT;
     else if (id === ID.Timestamp) cap = 8;
     else if (id === ID.Cues) cap = MAX_CUES;
