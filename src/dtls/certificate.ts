@@ -177,6 +177,15 @@ export function certificateFromPem(keyPem: string, certPem: string): GeneratedCe
   return certificateFrom(privateKey, new Uint8Array(x.raw), Date.parse(x.validTo));
 }
 
+/** The public key of a peer's DER certificate; undefined when the certificate or its key is malformed. */
+export function readPeerPublicKey(der: Uint8Array): KeyObject | undefined {
+  try {
+    return new X509Certificate(der).publicKey;
+  } catch {
+    return undefined; // node:crypto reports malformed DER (certificate or SPKI) only by throwing
+  }
+}
+
 /** Parses a peer's DER certificate; undefined when it is not a valid X.509 certificate. */
 export function readCertificate(der: Uint8Array): X509Certificate | undefined {
   try {

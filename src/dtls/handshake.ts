@@ -7,7 +7,7 @@ import { createHash, type KeyObject } from "node:crypto";
 import { constantTimeEqual } from "../bytes/index.js";
 import type { Random } from "../random.js";
 import { AlertDescription } from "./alert.js";
-import { type DtlsCertificate, readCertificate } from "./certificate.js";
+import { type DtlsCertificate, readPeerPublicKey } from "./certificate.js";
 import type { FlightItem } from "./flight.js";
 import type { KeyShare } from "./keyexchange.js";
 import { buildMessage, HT_FINISHED, parseCertificateList } from "./messages.js";
@@ -110,12 +110,11 @@ export abstract class Handshake {
       return false;
     }
     const der = Uint8Array.from(list[0]!);
-    const cert = readCertificate(der);
-    if (!cert) {
+    const key = readPeerPublicKey(der);
+    if (!key) {
       this.failWith("peer certificate is not valid X.509", AlertDescription.bad_certificate);
       return false;
     }
-    const key = cert.publicKey;
     if (!keyKind(key)) {
       this.failWith(
         `unsupported certificate key type ${key.asymmetricKeyType}`,
