@@ -234,7 +234,7 @@ export class RTCPeerConnection extends EventTarget {
 
   private localSdpWith(d: Desc): string {
     if (this.localCandidates.length === 0 && !this.localGatheringDone) return d.sdp;
-    return withCandidates(d.sdp, this.localCandidates, this.localGatheringDone);
+    return withCandidates(d.sdp, this.localCandidates, this.localGatheringDone, this.dataMidValue);
   }
 
   private describeRemote(d: Desc | null): RTCSessionDescription | null {
@@ -736,7 +736,7 @@ export class RTCPeerConnection extends EventTarget {
         const c = new RTCIceCandidate({
           candidate: ev.candidate,
           sdpMid: this.dataMidValue,
-          sdpMLineIndex: 0,
+          sdpMLineIndex: this.dataMLineIndex(),
           usernameFragment: ev.ufrag,
         });
         this.dispatchEvent(new RTCPeerConnectionIceEvent("icecandidate", { candidate: c }));
@@ -823,6 +823,13 @@ export class RTCPeerConnection extends EventTarget {
       case "mdns-query":
         return;
     }
+  }
+
+  /** The m-line index of the data section: its place in the remote offer's sections, else 0 (ours). */
+  private dataMLineIndex(): number {
+    const remote = (this.currentRemote ?? this.pendingRemote)?.remote;
+    const i = remote ? remote.mids.indexOf(this.dataMidValue) : -1;
+    return Math.max(i, 0);
   }
 
   /** The SCTP transport once a data section has been negotiated (webrtc-pc 6.1.1), else null. */

@@ -142,15 +142,28 @@ export class BrowserPeer {
     await node.setRemoteDescription(answer);
   }
 
-  /** The browser offers (with a channel it creates first, if `label`), Node answers. */
-  async browserOffers(node: RTCPeerConnection, label?: string): Promise<void> {
+  /**
+   * The browser offers (with a channel it creates first, if `label`; with audio and video
+   * transceivers before it, if `media`), Node answers.
+   */
+  async browserOffers(node: RTCPeerConnection, label?: string, media = false): Promise<void> {
     this.attach(node);
-    const offer = await this.page.evaluate(async (l: string | undefined) => {
-      const w = window as unknown as { pc: BrowserPc; createChannel(l: string): void };
-      if (l) w.createChannel(l);
-      await w.pc.setLocalDescription(await w.pc.createOffer());
-      return w.pc.localDescription.toJSON() as RTCSessionDescriptionInit;
-    }, label);
+    const offer = await this.page.evaluate(
+      async ([l, m]: [string | undefined, boolean]) => {
+        const w = window as unknown as {
+          pc: BrowserPc & { addTransceiver(kind: string): unknown };
+          createChannel(l: string): void;
+        };
+        if (m) {
+          w.pc.addTransceiver("audio");
+          w.pc.addTransceiver("video");
+        }
+        if (l) w.createChannel(l);
+        await w.pc.setLocalDescription(await w.pc.createOffer());
+        return w.pc.localDescription.toJSON() as RTCSessionDescriptionInit;
+      },
+      [label, media] as [string | undefined, boolean],
+    );
     await node.setRemoteDescription(offer);
     await node.setLocalDescription(await node.createAnswer());
     await this.page.evaluate(

@@ -119,6 +119,34 @@ test("Chromium interop", { timeout: 120_000 }, async (t) => {
       }
     });
 
+    await t.test("Chromium offers audio, video and data: media rejected, data works", async () => {
+      const browser = await BrowserPeer.open(session);
+      const pc = new RTCPeerConnection();
+      try {
+        const remote = once<RTCDataChannelEvent<RTCDataChannel>>(pc, "datachannel");
+        const ours: { sdpMid: string | null; sdpMLineIndex: number | null }[] = [];
+        pc.addEventListener("icecandidate", (e) => {
+          const c = (e as unknown as { candidate: { sdpMid: string | null; sdpMLineIndex: number | null } | null })
+            .candidate;
+          if (c) ours.push({ sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex });
+        });
+        await browser.browserOffers(pc, "after-media", true);
+        const answer = pc.localDescription!.sdp;
+        assert.match(answer, /m=audio 0 /, "audio rejected with port 0");
+        assert.match(answer, /m=video 0 /, "video rejected with port 0");
+        const rc = (await remote).channel;
+        await until(() => pc.connectionState === "connected", "connected");
+        assert.deepEqual(browser.addErrors, []);
+        await echo(rc, ["with media sections rejected", randomBytes(20000)]);
+        // Our trickled candidates name the data section by its mid and its m-line index (2).
+        assert.ok(ours.length > 0);
+        for (const c of ours) assert.deepEqual(c, { sdpMid: "2", sdpMLineIndex: 2 });
+      } finally {
+        pc.close();
+        await browser.page.close();
+      }
+    });
+
     await t.test("50 channels at once", async () => {
       const browser = await BrowserPeer.open(session);
       const pc = new RTCPeerConnection();
