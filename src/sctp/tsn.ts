@@ -19,7 +19,6 @@ export function tsnAdd(a: number, n: number): number {
 
 /** How far past the cumulative TSN a DATA chunk may be and still be kept. */
 export const MAX_TSN_AHEAD = 65535;
-const RING = 65536;
 /** Out-of-order ranges kept at most; a TSN that would open one more is dropped (and resent). */
 export const MAX_RANGES = 256;
 export const MAX_DUPS = 32;
@@ -33,10 +32,11 @@ export class ReceivedTsns {
   cum: number;
   /** Sorted disjoint ranges above cum+1, flattened [start, end, ...] (absolute TSNs). */
   readonly ranges: number[] = [];
+  /** Payload bytes held in each range (parallel to ranges: one entry per range). */
+  private readonly rangeBytes: number[] = [];
   readonly dups: number[] = [];
   /** Payload bytes of TSNs held above cum (they shrink the advertised window). */
   aheadBytes = 0;
-  private readonly lens = new Uint32Array(RING);
 
   constructor(initialTsn: number) {
     this.cum = (initialTsn - 1) >>> 0;
@@ -71,6 +71,7 @@ export class ReceivedTsns {
     }
     if (d > MAX_TSN_AHEAD) return ADD_TOO_FAR;
     const r = this.ranges;
+    const rb = this.rangeBytes;
     if (d === 1) {
       this.cum = tsn;
       if (r.length && r[0] === (tsn + 1) >>> 0) this.absorbFirstRange();
@@ -86,16 +87,23 @@ export class ReceivedTsns {
     }
     const joinsPrev = i >= 0 && r[i + 1] === (tsn - 1) >>> 0;
     const joinsNext = i + 2 < r.length && r[i + 2] === (tsn + 1) >>> 0;
+    const k = i >> 1; // index of range i in rangeBytes
     if (joinsPrev && joinsNext) {
       r[i + 1] = r[i + 3]!;
       r.splice(i + 2, 2);
-    } else if (joinsPrev) r[i + 1] = tsn;
-    else if (joinsNext) r[i + 2] = tsn;
-    else {
+      rb[k] = rb[k]! + bytes + rb[k + 1]!;
+      rb.splice(k + 1, 1);
+    } else if (joinsPrev) {
+      r[i + 1] = tsn;
+      rb[k] = rb[k]! + bytes;
+    } else if (joinsNext) {
+      r[i + 2] = tsn;
+      rb[k + 1] = rb[k + 1]! + bytes;
+    } else {
       if (r.length >= MAX_RANGES * 2) return ADD_TOO_FAR;
       r.splice(i + 2, 0, tsn, tsn);
+      rb.splice(k + 1, 0, bytes);
     }
-    this.lens[tsn & (RING - 1)] = bytes;
     this.aheadBytes += bytes;
     return ADD_NEW;
   }
@@ -104,30 +112,26 @@ export class ReceivedTsns {
   forward(newCum: number): boolean {
     if (tsnLe(newCum, this.cum)) return false;
     const r = this.ranges;
-    // Release held bytes of received TSNs at or below newCum, and drop the ranges they were in.
-    while (r.length && tsnLe(r[0]!, newCum)) {
-      const end = tsnLt(r[1]!, newCum) ? r[1]! : newCum;
-      for (let t = r[0]!; ; t = (t + 1) >>> 0) {
-        this.aheadBytes -= this.lens[t & (RING - 1)]!;
-        if (t === end) break;
-      }
-      if (end === r[1]) r.splice(0, 2);
-      else r[0] = (end + 1) >>> 0;
+    const rb = this.rangeBytes;
+    // Ranges that start at or below newCum are released whole: one that reaches past newCum
+    // continues the new cumulative TSN, so all of it is in sequence now.
+    let end = newCum;
+    while (r.length && tsnLe(r[0]!, (end + 1) >>> 0)) {
+      if (tsnLt(end, r[1]!)) end = r[1]!;
+      this.aheadBytes -= rb[0]!;
+      r.splice(0, 2);
+      rb.splice(0, 1);
     }
-    this.cum = newCum;
-    if (r.length && r[0] === (newCum + 1) >>> 0) this.absorbFirstRange();
+    this.cum = end;
     return true;
   }
 
   private absorbFirstRange(): void {
     const r = this.ranges;
-    const end = r[1]!;
-    for (let t = r[0]!; ; t = (t + 1) >>> 0) {
-      this.aheadBytes -= this.lens[t & (RING - 1)]!;
-      if (t === end) break;
-    }
-    this.cum = end;
+    this.aheadBytes -= this.rangeBytes[0]!;
+    this.cum = r[1]!;
     r.splice(0, 2);
+    this.rangeBytes.splice(0, 1);
   }
 
   private dup(tsn: number): void {
