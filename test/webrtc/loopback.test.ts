@@ -267,3 +267,38 @@ describe("ICE restart over loopback UDP", () => {
     }
   });
 });
+
+describe("DTLS authentication over loopback UDP", () => {
+  test("a fingerprint that does not match the peer's certificate fails the connection", async () => {
+    const a = new RTCPeerConnection();
+    const b = new RTCPeerConnection();
+    try {
+      const dc = a.createDataChannel("x");
+      const seen: string[] = [];
+      for (const type of ["open", "error", "close"]) dc.addEventListener(type, () => seen.push(type));
+      a.onicecandidate = (e) => {
+        if (e.candidate) void b.addIceCandidate(e.candidate).catch(() => {});
+      };
+      b.onicecandidate = (e) => {
+        if (e.candidate) void a.addIceCandidate(e.candidate).catch(() => {});
+      };
+      await a.setLocalDescription();
+      await b.setRemoteDescription(a.localDescription!);
+      await b.setLocalDescription();
+      // a is told a different certificate fingerprint for b (one hex digit changed).
+      const forged = b.localDescription!.sdp.replace(
+        /(a=fingerprint:sha-256 )([0-9A-F])/,
+        (_m, p: string, d: string) => `${p}${d === "0" ? "1" : "0"}`,
+      );
+      assert.notEqual(forged, b.localDescription!.sdp);
+      await a.setRemoteDescription({ type: "answer", sdp: forged });
+      await until(() => a.connectionState === "failed", "a failed");
+      assert.equal(a.sctp?.transport.state, "failed");
+      await until(() => dc.readyState === "closed", "the channel closed");
+      assert.deepEqual(seen, ["error", "close"], "it never opened; it failed and closed");
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
