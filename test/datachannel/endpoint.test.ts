@@ -323,3 +323,45 @@ test("the association closing closes every channel", () => {
   const d = p.eb.find((e) => e.type === "disconnected");
   assert.ok(d?.type === "disconnected" && d.reason === "peer-abort");
 });
+
+test("stream counts from INIT limit channel ids", () => {
+  const net = new Network({ seed: 12, defaultLink: LINK });
+  const a = new DataChannelEndpoint({ dtlsRole: "client", sctp: { random: new SeededRandom(1) } });
+  const b = new DataChannelEndpoint({
+    dtlsRole: "server",
+    sctp: { random: new SeededRandom(2), outboundStreams: 8, inboundStreams: 8 },
+  });
+  const ea: DataChannelEvent[] = [];
+  const { kick } = connectPair(net, a, b, { link: LINK, onEventA: (e) => ea.push(e) });
+  const tooHigh = a.createChannel("neg", { negotiated: true, id: 10 });
+  a.connect(0);
+  b.connect(0);
+  kick();
+  net.run({ until: () => ea.some((e) => e.type === "connected"), maxSteps: 1000 });
+  assert.equal(a.association.outboundStreams, 8);
+  const err = ea.find((e) => e.type === "error");
+  assert.ok(err?.type === "error" && err.channel === tooHigh && err.code === "invalid-id");
+  assert.equal(a.state(tooHigh), undefined);
+  // In-band channels take the free even ids below 8, then there are none left.
+  const keys = [0, 1, 2, 3, 4].map((i) => a.createChannel(`c${i}`));
+  assert.deepEqual(
+    keys.slice(0, 4).map((k) => a.info(k)?.id),
+    [0, 2, 4, 6],
+  );
+  assert.equal(a.state(keys[4]!), undefined, "no fifth even id below 8");
+  for (let e = a.pollEvent(); e; e = a.pollEvent()) ea.push(e);
+  assert.ok(ea.some((e) => e.type === "error" && e.code === "no-stream-id"));
+});
+
+test("a peer without RE-CONFIG: closing still ends the channel locally", () => {
+  const p = dcPair(13);
+  p.connect();
+  const ch = p.a.createChannel("c");
+  p.settle();
+  // Pretend the peer never announced stream reconfiguration.
+  (p.a.association as unknown as { peerSupportsReconfig: boolean }).peerSupportsReconfig = false;
+  p.a.close(ch);
+  p.settle();
+  assert.equal(p.a.state(ch), undefined);
+  assert.ok(p.ea.some((e) => e.type === "closed" && e.channel === ch));
+});
