@@ -28,7 +28,10 @@ export interface IvfHeader {
   /** Seconds per pts tick = timebaseNum / timebaseDen. */
   timebaseNum: number;
   timebaseDen: number;
-  /** As written in the header (0 or stale in live captures). */
+  /**
+   * Header bytes 24-27: the frame count for libvpx, the length in timebase ticks for ffmpeg (equal
+   * when the timebase is one frame). 0 or stale in live captures.
+   */
   frameCount: number;
 }
 
@@ -169,7 +172,9 @@ export interface IvfWriterOptions {
 
 /**
  * Writes IVF to a sink. Timestamps (90 kHz) are rebased so the first frame has pts 0. On a
- * seekable sink close() patches the frame count into the header; a live stream leaves it 0.
+ * seekable sink close() patches header bytes 24-27 with the length in timebase ticks, as ffmpeg
+ * writes and reads it (frame count x mean frame interval: the frame count when the timebase is
+ * one frame, as libvpx expects); a live stream leaves it 0.
  */
 export class IvfWriter {
   private readonly out: OrderedSink;
@@ -245,7 +250,9 @@ export class IvfWriter {
     this.start();
     if (this.out.seekable) {
       const c = new Uint8Array(4);
-      writeU32LE(c, 0, this.frameCount);
+      const n = this.frameCount;
+      const length = n > 1 ? Math.round((n * this.lastPts) / (n - 1)) : n;
+      writeU32LE(c, 0, Math.min(length, 0xffffffff));
       this.out.writeAt(24, c);
     }
     await this.out.close();

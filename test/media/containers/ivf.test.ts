@@ -34,7 +34,7 @@ describe("IVF", () => {
     });
   }
 
-  it("round-trips frames through the writer (seekable sink patches the frame count)", async () => {
+  it("round-trips frames through the writer (seekable sink patches the length)", async () => {
     const sink = new MemorySink();
     const w = new IvfWriter(sink, { codec: "VP8", width: 320, height: 240 });
     const frames = Array.from({ length: 20 }, (_, i) => ({
@@ -47,7 +47,7 @@ describe("IVF", () => {
     assert.ok(sink.closed);
     const r = collect<IvfHeader, IvfFrame>(new IvfReader(), sink.bytes(), 7);
     assert.equal(r.error, undefined);
-    assert.equal(r.header?.frameCount, 20);
+    assert.equal(r.header?.frameCount, 20 * 3000, "20 frames of 3000 ticks");
     assert.equal(r.header?.timebaseDen, 90000);
     assert.equal(r.frames.length, 20);
     for (let i = 0; i < 20; i++) {
