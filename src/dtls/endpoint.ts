@@ -194,6 +194,12 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
     return this.hs !== undefined || this.reassembler.bufferedBytes > 0;
   }
 
+  /** The ClientHello random of this association (once known). */
+  get clientRandom(): Uint8Array | undefined {
+    const hs = this.hs;
+    return hs && (this.role === "client" || hs.suite) ? hs.clientRandom : undefined;
+  }
+
   getRemoteCertificate(): Uint8Array | undefined {
     return this.hs?.peerCertificate;
   }

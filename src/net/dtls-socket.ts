@@ -5,6 +5,7 @@
 // A server answers ClientHellos statelessly with HelloVerifyRequests (RFC 6347 4.2.1) and creates
 // a connection only for a valid cookie.
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { lookup } from "node:dns";
 import { EventEmitter } from "node:events";
 import { isIP } from "node:net";
 import { monotonicNow } from "../clock.js";
@@ -50,25 +51,31 @@ export type DtlsServerOptions = DtlsSocketOptions & {
 
 /**
  * A dgram socket plus a count of sends in flight, so that closing waits for the last datagrams
- * (close_notify) to leave instead of cancelling them.
+ * (close_notify) to leave instead of cancelling them. The socket may be attached later (after a
+ * DNS lookup); nothing is sent before that.
  */
 class UdpOut {
-  readonly socket: Socket;
+  socket: Socket | undefined;
   private pending = 0;
   private onFlushed: (() => void) | undefined;
-  constructor(socket: Socket) {
+  constructor(socket?: Socket) {
     this.socket = socket;
   }
   send(d: Uint8Array, port: number, address: string): void {
+    const socket = this.socket;
+    if (!socket) return;
     this.pending++;
-    this.socket.send(d, port, address, () => {
+    socket.send(d, port, address, () => {
       // Send errors (e.g. ICMP unreachable) surface as retransmission timeouts; nothing to do here.
       if (--this.pending === 0 && this.onFlushed) this.flushed();
     });
   }
   /** Closes the socket once every queued send has completed. */
   close(cb?: () => void): void {
-    this.onFlushed = () => this.socket.close(cb);
+    this.onFlushed = () => {
+      if (this.socket) this.socket.close(cb);
+      else cb?.();
+    };
     if (this.pending === 0) this.flushed();
   }
   private flushed(): void {
@@ -90,7 +97,8 @@ function parseFingerprints(v: DtlsSocketOptions["remoteFingerprint"]): Fingerpri
 
 /** One DTLS association over UDP. Events: 'connect', 'message' (Buffer), 'close', 'error'. */
 export class DtlsConnection extends EventEmitter {
-  readonly remoteAddress: string;
+  /** The peer's IP address (resolved, when connect() was given a host name). */
+  remoteAddress: string;
   readonly remotePort: number;
   /** @internal */ readonly endpoint: DtlsEndpoint;
   private readonly out: UdpOut;
@@ -255,17 +263,28 @@ function endpointOptions(
 /** Connects to a DTLS server; `onConnect` is added as a 'connect' listener. */
 export function connect(opts: DtlsConnectOptions, onConnect?: () => void): DtlsConnection {
   const certificate = opts.certificate ?? generateCertificate();
-  const family = isIP(opts.host) === 6 ? "udp6" : "udp4";
-  const socket = createSocket(family);
   const endpoint = new DtlsEndpoint(endpointOptions("client", opts, certificate));
-  const out = new UdpOut(socket);
+  const out = new UdpOut();
   const conn = new DtlsConnection(out, opts.host, opts.port, endpoint, opts, () => out.close());
   if (onConnect) conn.once("connect", onConnect);
-  socket.on("message", (msg, rinfo) => {
-    if (rinfo.port === opts.port && rinfo.address === opts.host) conn.input(msg);
-  });
-  socket.on("error", (err) => conn.emit("error", err));
-  socket.bind(opts.localPort ?? 0, opts.localAddress, () => conn.start());
+  const open = (address: string): void => {
+    if (conn.state !== "new") return; // closed before the lookup finished
+    conn.remoteAddress = address;
+    const socket = createSocket(isIP(address) === 6 ? "udp6" : "udp4");
+    out.socket = socket;
+    socket.on("message", (msg, rinfo) => {
+      if (rinfo.port === opts.port && rinfo.address === address) conn.input(msg);
+    });
+    socket.on("error", (err) => conn.emit("error", err));
+    socket.bind(opts.localPort ?? 0, opts.localAddress, () => conn.start());
+  };
+  if (isIP(opts.host)) open(opts.host);
+  else {
+    lookup(opts.host, (err, address) => {
+      if (err) conn.emit("error", err);
+      else open(address);
+    });
+  }
   return conn;
 }
 
@@ -321,16 +340,32 @@ export class DtlsServer extends EventEmitter {
     });
   }
 
+  /** An unprotected ClientHello first fragment whose random differs from the association's. */
+  private isNewClientHello(msg: Buffer, conn: DtlsConnection): boolean {
+    if (msg.length < 13 + 12 + 34 || msg[0] !== 22 || msg[3] !== 0 || msg[4] !== 0 || msg[13] !== 1) return false;
+    const random = conn.endpoint.clientRandom;
+    return random === undefined || !msg.subarray(27, 59).equals(random);
+  }
+
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
     const key = `${rinfo.address}|${rinfo.port}`;
-    const existing = this.connections.get(key);
-    if (existing) {
-      existing.input(msg);
-      return;
-    }
-    if (this.closed || this.connections.size >= (this.opts.maxConnections ?? 1024)) return;
     const clientId = Buffer.from(key);
     const cookies = this.opts.cookies ?? true;
+    const existing = this.connections.get(key);
+    if (existing) {
+      if (!(cookies && existing.state === "connected" && this.isNewClientHello(msg, existing))) {
+        existing.input(msg);
+        return;
+      }
+      // RFC 6347 4.2.8: a fresh ClientHello from the address of an established association (the
+      // client restarted). Answer with a cookie; once the client proves reachability, replace it.
+      const verdict = statelessServerResponse(msg, this.cookieSecret, clientId);
+      if (verdict.action === "reply") this.out.send(verdict.datagram, rinfo.port, rinfo.address);
+      if (verdict.action !== "accept") return;
+      existing.close();
+      this.connections.delete(key);
+    }
+    if (this.closed || this.connections.size >= (this.opts.maxConnections ?? 1024)) return;
     if (cookies) {
       const verdict = statelessServerResponse(msg, this.cookieSecret, clientId);
       if (verdict.action === "reply") this.out.send(verdict.datagram, rinfo.port, rinfo.address);

@@ -2,9 +2,11 @@
 // server with fingerprints, a verify() callback, rejectUnauthorized: false, a refused certificate
 // reported as the server's 'clientError', several clients on one server, close both ways.
 import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
 import { once } from "node:events";
+import { performance } from "node:perf_hooks";
 import { test } from "node:test";
-import { connect, createServer, type DtlsConnection, type DtlsServer } from "../../src/dtls/index.js";
+import { connect, createServer, type DtlsConnection, DtlsEndpoint, type DtlsServer } from "../../src/dtls/index.js";
 import { ecdsaCert } from "./helpers.js";
 
 async function listen(server: DtlsServer): Promise<number> {
@@ -90,5 +92,58 @@ test("one server, several clients at once, each its own connection", { timeout: 
   );
   assert.deepEqual(replies, ["client 0", "client 1", "client 2", "client 3"]);
   for (const c of clients) c.close();
+  await new Promise<void>((r) => server.close(r));
+});
+
+test("connect() resolves a host name", { timeout: 10_000 }, async () => {
+  const server = createServer({ certificate: ecdsaCert(1), rejectUnauthorized: false });
+  const port = await listen(server);
+  const conn = connect({ host: "localhost", port, certificate: ecdsaCert(0), remoteFingerprint: fp(1) });
+  await once(conn, "connect");
+  assert.equal(conn.remoteAddress, "127.0.0.1");
+  conn.close();
+  await new Promise<void>((r) => server.close(r));
+});
+
+test("a client that restarts on the same port replaces its old association (RFC 6347 4.2.8)", {
+  timeout: 10_000,
+}, async () => {
+  const conns: DtlsConnection[] = [];
+  const server = createServer({ certificate: ecdsaCert(1), rejectUnauthorized: false }, (c) => {
+    conns.push(c);
+    c.on("message", (m: Buffer) => c.send(m));
+  });
+  const port = await listen(server);
+  // First client: a bare endpoint on a socket we drop without close_notify (a crash).
+  const sock = createSocket("udp4");
+  await new Promise<void>((r) => sock.bind(0, "127.0.0.1", r));
+  const localPort = sock.address().port;
+  const ep = new DtlsEndpoint({
+    role: "client",
+    certificate: ecdsaCert(0),
+    remoteFingerprints: ecdsaCert(1).fingerprints(),
+  });
+  const flush = (): void => {
+    for (let d = ep.pollTransmit(); d; d = ep.pollTransmit()) sock.send(d, port, "127.0.0.1");
+  };
+  sock.on("message", (m) => {
+    ep.handleDatagram(m, performance.now());
+    flush();
+  });
+  ep.start(performance.now());
+  flush();
+  while (conns.length === 0) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(ep.state, "connected");
+  const oldClosed = once(conns[0]!, "close");
+  await new Promise<void>((r) => sock.close(r));
+  // Second client from the same address and port.
+  const conn = connect({ host: "127.0.0.1", port, localPort, certificate: ecdsaCert(2), remoteFingerprint: fp(1) });
+  await once(conn, "connect");
+  await oldClosed;
+  const reply = once(conn, "message");
+  conn.send("new life");
+  assert.equal(((await reply) as [Buffer])[0].toString(), "new life");
+  assert.equal(conns.length, 2);
+  conn.close();
   await new Promise<void>((r) => server.close(r));
 });
