@@ -349,3 +349,50 @@ test("openssl s_client with a certificate we do not expect is refused by the Pet
     await new Promise<void>((r) => server.close(r));
   }
 });
+
+test("small MTUs both ways: our 300-byte fragments reassembled by openssl, openssl's by us", {
+  timeout: 20_000,
+}, async (t) => {
+  const openssl = requireTool(t, "openssl", OPENSSL_PATHS);
+  if (!openssl) return;
+  makeCerts(openssl);
+  const port = await freePort();
+  const srv = new OpenSsl(openssl, [
+    "s_server",
+    "-dtls1_2",
+    "-accept",
+    `127.0.0.1:${port}`,
+    "-cert",
+    certs.rsa.cert,
+    "-key",
+    certs.rsa.key,
+    "-verify",
+    "1",
+    "-mtu",
+    "300",
+    ...EXPORT_ARGS,
+    "-naccept",
+    "1",
+  ]);
+  try {
+    await srv.waitFor(/ACCEPT/);
+    const conn = connect({
+      host: "127.0.0.1",
+      port,
+      certificate: ourRsa ?? (ourRsa = generateCertificate({ keyType: "rsa" })),
+      remoteFingerprint: certs.rsa.fingerprint,
+      mtu: 300,
+      retransmitTimeout: 200,
+    });
+    await once(conn, "connect");
+    const [, theirs] = await srv.waitFor(KEYING);
+    assert.equal(conn.exportKeyingMaterial(60, "EXTRACTOR-dtls_srtp").toString("hex").toUpperCase(), theirs);
+    assert.ok(conn.endpoint.stats.datagramsSent >= 6, "our RSA certificate flight was fragmented");
+    const got = nextMessage(conn);
+    srv.write("small mtu\n");
+    assert.equal(await got, "small mtu\n");
+    conn.close();
+  } finally {
+    srv.stop();
+  }
+});
