@@ -246,7 +246,9 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
   /** RFC 5705 keying material; for DTLS-SRTP use label "EXTRACTOR-dtls_srtp" and no context. */
   exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
     const hs = this.hs;
-    if (!hs?.master || !this.handshakeDone) throw new DtlsError("EXPORTER_UNAVAILABLE", "handshake not complete");
+    if (!hs?.master || !this.handshakeDone || !this.fingerprintVerified) {
+      throw new DtlsError("EXPORTER_UNAVAILABLE", "handshake not complete or peer not verified");
+    }
     if (EXPORTER_FORBIDDEN.has(label)) throw new DtlsError("INVALID_ARGUMENT", `reserved exporter label ${label}`);
     if (!Number.isInteger(length) || length <= 0 || length > 65535) {
       throw new DtlsError("INVALID_ARGUMENT", "length must be 1..65535");

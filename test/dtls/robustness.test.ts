@@ -84,6 +84,9 @@ test("fingerprints set after the certificate arrived: connected only once verifi
   p.kick();
   p.net.run({ maxSteps: 1000 });
   assert.deepEqual(collectData(p.clientEvents), []);
+  assert.throws(() => p.client.exportKeyingMaterial("EXTRACTOR-dtls_srtp", undefined, 60), {
+    code: "EXPORTER_UNAVAILABLE",
+  });
   p.client.setRemoteFingerprints([
     { algorithm: "SHA-256", value: ecdsaCert(1).fingerprints()[0]!.value.toLowerCase() },
   ]);
