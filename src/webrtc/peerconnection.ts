@@ -668,8 +668,20 @@ export class RTCPeerConnection extends EventTarget {
 
   // ---- the driver and events from the core --------------------------------------------------
 
+  private relayOnlyGathered = false;
+
   private startGathering(): void {
     if (this.driver || this.isClosed) return;
+    if (this.config.iceTransportPolicy === "relay") {
+      // Only relay candidates may be used and TURN is not implemented: gather nothing, as a
+      // browser with no usable TURN server does (ICE cannot connect).
+      if (!this.relayOnlyGathered) {
+        this.relayOnlyGathered = true;
+        this.enqueue({ type: "gathering-state", state: "gathering" });
+        this.enqueue({ type: "gathering-state", state: "complete" });
+      }
+      return;
+    }
     this.driver = this.driverFactory({
       peer: this.peer,
       onEvent: (ev) => this.enqueue(ev),

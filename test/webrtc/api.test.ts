@@ -118,6 +118,23 @@ describe("configuration", () => {
     assert.deepEqual(ice.stun, [{ address: "127.0.0.1", port: 3479 }]);
     a.close();
   });
+  test("iceTransportPolicy relay without TURN gathers nothing and completes", async () => {
+    const a = createPeerConnectionWith(
+      { iceTransportPolicy: "relay" },
+      { ...fakeInternals, driverFactory: () => assert.fail("no sockets with relay only") },
+    );
+    a.createDataChannel("x");
+    const candidates: unknown[] = [];
+    a.onicecandidate = (e) => candidates.push(e.candidate);
+    const complete = new Promise((r) =>
+      a.addEventListener("icegatheringstatechange", () => a.iceGatheringState === "complete" && r(0)),
+    );
+    await a.setLocalDescription();
+    await complete;
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(candidates, [null]);
+    a.close();
+  });
   test("enums and ranges throw TypeError; negotiate is not supported", () => {
     assert.throws(() => pc({ bundlePolicy: "nope" as never }), TypeError);
     assert.throws(() => pc({ iceTransportPolicy: "none" as never }), TypeError);
