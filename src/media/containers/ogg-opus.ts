@@ -305,6 +305,7 @@ export class OggOpusWriter {
   private pageSamples: number;
   private continued: boolean;
   packetCount: number;
+  private endTrim: number;
   constructor(sink: ByteSink, opts: OggOpusWriterOptions = {}) {
     const channels = opts.head?.channels ?? opts.channels ?? 2;
     if (!(channels >= 1 && channels <= 255)) throw new ContainerError("bad-channels", "channels must be 1..255");
@@ -334,6 +335,7 @@ export class OggOpusWriter {
     this.pageSamples = 0;
     this.continued = false;
     this.packetCount = 0;
+    this.endTrim = 0;
   }
   private flushPage(flags: number): void {
     const n = this.segments.length;
@@ -385,10 +387,12 @@ export class OggOpusWriter {
     this.flushPage(0);
   }
   private writePacket(data: Uint8Array, samples: number): void {
+    // A full page goes out when the next packet comes (or at close), so the last packet is
+    // always on the EOS page where end trimming can apply.
+    if (this.pageSamples >= this.maxPageSamples || this.segments.length >= 255) this.flushPage(0);
     this.granule += samples;
     this.addPacket(data, this.granule);
     this.pageSamples += samples;
-    if (this.pageSamples >= this.maxPageSamples || this.segments.length >= 255) this.flushPage(0);
   }
   async writeFrame(frame: EncodedFrame): Promise<void> {
     if (this.closed) throw new ContainerError("closed", "writer is closed");
@@ -407,6 +411,8 @@ export class OggOpusWriter {
       }
     }
     this.writePacket(frame.data, samples);
+    // A last packet shorter than its TOC says (end trimming, RFC 7845 4) lowers the EOS granule.
+    this.endTrim = frame.duration !== undefined && frame.duration < samples ? samples - frame.duration : 0;
     this.packetCount++;
     await this.out.flush();
   }
@@ -415,7 +421,8 @@ export class OggOpusWriter {
     if (this.closed) return;
     this.closed = true;
     this.start();
-    this.pageGranule = this.granule;
+    // Trimming applies only when the last packet is on the EOS page itself.
+    this.pageGranule = this.segments.length > 0 ? this.granule - this.endTrim : this.granule;
     this.flushPage(OGG_FLAG_EOS);
     await this.out.close();
   }
