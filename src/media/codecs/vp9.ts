@@ -3,7 +3,8 @@
 // indices in flexible mode), the scalability structure (4.2.1: N_S, Y, G, resolutions, picture
 // group), the VP9 uncompressed header fields a payloader needs (VP9 bitstream spec 6.2: frame
 // type, frame size), a payloader (one spatial layer, flexible or non-flexible mode, SS with the
-// resolution on key frames) and a depayloader (key frame = first layer frame with P=0).
+// resolution on key frames) and a depayloader (key frame = first layer frame with P=0 whose
+// uncompressed header, when readable, says KEY_FRAME).
 import { codecError } from "./errors.js";
 import {
   type AssembledFrame,
@@ -367,6 +368,11 @@ export class Vp9Depayloader implements CodecDepayloader {
       if (i === 0) {
         if (!d.beginningOfFrame) return undefined;
         keyframe = !d.interPicturePredicted && d.spatialId <= 0;
+        if (keyframe) {
+          // Some senders never set P: trust the frame header when it can be read.
+          const h = parseVp9FrameHeader(p.subarray(d.length));
+          if (h !== undefined && !h.keyframe) keyframe = false;
+        }
       }
       heads[i] = d.length;
       total += p.length - d.length;
