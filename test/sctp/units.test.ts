@@ -204,3 +204,32 @@ test("SACK parsing and FORWARD TSN round trips", () => {
     entries: [{ sid: 4, unordered: true, seq: 70000 }],
   });
 });
+
+// Captured from Chromium 156 (dcSCTP) talking to Petrel: its INIT, and its INIT ACK to ours.
+const CHROME_INIT_PACKET = fromHex(
+  "13881388000000006c4ac1c10100001eb10b8a3600500000ffffffff1ad16157c00000048008000682c00000",
+)!;
+const CHROME_INIT_ACK_PACKET = fromHex(
+  "13881388279ee8f3a752188e02000052b10b8a3600500000ffffffff1ad16157000700346463534354503030279ee8f3b10b8a368c65c9fa1ad161570020000000000000000000000101010000000001ffffffffc00000048008000682c00000",
+)!;
+
+test("real Chromium INIT and INIT ACK: checksums, parameters, and our answer", async () => {
+  for (const p of [CHROME_INIT_PACKET, CHROME_INIT_ACK_PACKET]) assert.equal(sctpChecksum(p), readChecksum(p));
+  const init = parseInit(CHROME_INIT_PACKET.subarray(16))!;
+  assert.equal(init.initiateTag, 0xb10b8a36);
+  assert.equal(init.arwnd, 5 * 1024 * 1024);
+  assert.equal(init.outboundStreams, 65535);
+  assert.ok(init.forwardTsn && init.reconfig);
+  assert.ok(!init.iData && !init.zeroChecksum, "this build offers neither I-DATA nor zero checksum");
+  const ack = parseInit(CHROME_INIT_ACK_PACKET.subarray(16))!;
+  assert.equal(ack.cookie?.length, 0x34 - 4);
+  const { SctpAssociation } = await import("../../src/sctp/index.js");
+  const { SeededRandom } = await import("../../src/random.js");
+  const ours = new SctpAssociation({ random: new SeededRandom(1) });
+  ours.handleDatagram(Uint8Array.from(CHROME_INIT_PACKET), 0);
+  const reply = ours.pollTransmit()!;
+  assert.equal(reply[12], 2, "an INIT ACK");
+  assert.equal(Buffer.from(reply).readUInt32BE(4), 0xb10b8a36, "tagged with Chromium's initiate tag");
+  assert.equal(sctpChecksum(reply), readChecksum(reply), "with a real CRC32c");
+  assert.equal(ours.state, "closed", "no state kept before COOKIE ECHO");
+});
