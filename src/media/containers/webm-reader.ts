@@ -78,6 +78,8 @@ export interface WebmReaderOptions {
 type Ev = ReaderEvent<WebmHeader, WebmFrame>;
 const MAX_HEADER_ELEMENT = 4 * 1024 * 1024;
 const MAX_CUES = 8 * 1024 * 1024;
+/** Segment > Cluster is all a file needs; anything deeper is malformed (and would grow the stack). */
+const MAX_DEPTH = 4;
 
 const VIDEO_CODECS: Record<string, VideoCodec> = { V_VP8: "VP8", V_VP9: "VP9", V_AV1: "AV1" };
 
@@ -251,6 +253,10 @@ export class WebmReader implements ContainerReader<WebmHeader, WebmFrame> {
       return true;
     }
     if (id === ID.Segment || id === ID.Cluster) {
+      if (this.stack.length >= MAX_DEPTH) {
+        this.fail("too-deep");
+        return true;
+      }
       if (id === ID.Cluster && !this.headerSent) {
         this.fail("no-tracks");
         return true;

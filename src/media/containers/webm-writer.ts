@@ -246,7 +246,8 @@ export class WebmWriter {
       st.base = rebase ? frame.timestamp : 0;
       st.offsetMs = rebase ? this.lastTimeMs : 0;
     }
-    const timeMs = Math.max(0, Math.round(st.offsetMs + ((frame.timestamp - st.base) * 1000) / st.clockRate));
+    const exactMs = st.offsetMs + ((frame.timestamp - st.base) * 1000) / st.clockRate;
+    const timeMs = Math.max(0, Math.round(exactMs));
     const keyframe = st.video ? frame.keyframe : true;
     const rel = timeMs - this.clusterTime;
     const newCluster =
@@ -273,7 +274,8 @@ export class WebmWriter {
     this.frameCount++;
     if (timeMs > this.lastTimeMs) this.lastTimeMs = timeMs;
     const dur = frame.duration ? (frame.duration * 1000) / st.clockRate : 0;
-    if (timeMs + dur > this.endMs) this.endMs = timeMs + dur;
+    const end = Math.round((exactMs + dur) * 1000) / 1000;
+    if (end > this.endMs) this.endMs = end;
     await this.out.flush();
   }
   /** Ends the file: on a seekable sink writes Cues and patches sizes, Duration and the SeekHead. */

@@ -133,6 +133,35 @@ describe("Ogg Opus", () => {
     assert.deepEqual(got, [0, 1, 2, 3, 6, 7, 8, 9, 12, 13, 14, 15, 16, 17, 18, 19]);
   });
 
+  it("writes a comment header spanning pages (granule -1, then 0) and trims the end", async () => {
+    const sink = new MemorySink();
+    const big = "ALBUMART=" + "x".repeat(150_000);
+    const w = new OggOpusWriter(sink, { serial: 3, tags: { vendor: "v", comments: ["TITLE=t", big] } });
+    for (let i = 0; i < 5; i++) {
+      await w.writeFrame({
+        data: packet(40, i + 1),
+        timestamp: i * 960,
+        keyframe: true,
+        duration: i === 4 ? 100 : 960,
+      });
+    }
+    await w.close();
+    const bytes = sink.bytes();
+    const ps = pages(bytes);
+    const granules = ps.map((p) => (parseOggPage(bytes.subarray(p.at)) as { page: { granule: number } }).page.granule);
+    assert.deepEqual(granules, [0, -1, -1, 0, 3940], "head, three tag pages, the audio/EOS page");
+    const r = collect<OggOpusHeader, EncodedFrame>(new OggOpusReader(), bytes, 1000);
+    assert.deepEqual(r.header?.tags?.comments, ["TITLE=t", big]);
+    assert.equal(r.frames.length, 5);
+    assert.equal(r.frames[4]!.duration, 100);
+    // Larger than the reader's packet limit: the tags are dropped, the audio still plays.
+    const small = new OggOpusReader({ maxPacketSize: 1000 });
+    const s = collect<OggOpusHeader, EncodedFrame>(small, bytes, 1000);
+    assert.equal(s.header?.tags, undefined);
+    assert.equal(s.frames.length, 5);
+    assert.equal(small.stats.droppedPackets, 1);
+  });
+
   it("reports files without an Opus stream and truncated headers", () => {
     assert.equal(collect(new OggOpusReader(), bytesOf(5000, 3)).error?.reason, "no-opus-stream");
     const f = fixture("sine.opus");
