@@ -4,6 +4,23 @@
 // in, pollTransmit / pollEvent / nextTimeout out). generateCertificate makes the self-signed ECDSA
 // certificate WebRTC uses, and fingerprint() gives its SDP fingerprint. For DTLS over a real UDP
 // socket without the rest of WebRTC, use connect() / createServer() from this entry (src/net/dtls-socket.ts).
+//
+//   import { connect, createServer, generateCertificate } from "petrel/dtls";
+//   const serverCert = generateCertificate();
+//   const clientCert = generateCertificate();
+//   const server = createServer({ certificate: serverCert, remoteFingerprint: clientCert.fingerprints() }, (conn) => {
+//     conn.on("message", (m) => conn.send(m)); // echo
+//   });
+//   server.listen(4444, "127.0.0.1", () => {
+//     const c = connect({ host: "127.0.0.1", port: 4444, certificate: clientCert, remoteFingerprint: serverCert.fingerprints() });
+//     c.on("connect", () => c.send("hello"));
+//     c.on("message", (m) => { console.log(m.toString(), c.cipherSuite); c.close(); server.close(); });
+//   });
+//
+// Implemented: RFC 6347 (DTLS 1.2: records, epochs, replay window, HelloVerifyRequest, fragmentation,
+// retransmission), RFC 5246, RFC 5288 / RFC 7905 (AES-GCM, ChaCha20-Poly1305), RFC 8422 (ECDHE X25519 and
+// P-256, ECDSA), RSA certificates, RFC 7627 (extended master secret), RFC 5746 (renegotiation_info,
+// renegotiation refused), RFC 5764 (use_srtp), RFC 5705 (exporter).
 
 export {
   connect,
