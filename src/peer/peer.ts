@@ -67,6 +67,8 @@ export class Peer implements DatagramCore<PeerEvent> {
   private readonly byKey: Map<number, ChannelSlot>;
   private nextHandle: number;
   private iceConnectedOnce: boolean;
+  private deferred: boolean;
+  private deferredNow: number;
 
   constructor(layers: PeerLayers) {
     this.ice = layers.ice;
@@ -89,6 +91,8 @@ export class Peer implements DatagramCore<PeerEvent> {
     this.byKey = new Map();
     this.nextHandle = 1;
     this.iceConnectedOnce = false;
+    this.deferred = false;
+    this.deferredNow = 0;
   }
 
   // ---- DatagramCore -------------------------------------------------------------------------
@@ -123,10 +127,12 @@ export class Peer implements DatagramCore<PeerEvent> {
   }
 
   pollTransmit(): Transmit | undefined {
+    if (this.deferred) this.runDeferred();
     return this.ice.pollTransmit();
   }
 
   pollEvent(): PeerEvent | undefined {
+    if (this.deferred) this.runDeferred();
     if (this.eventHead >= this.events.length) {
       if (this.eventHead > 0) {
         this.events.length = 0;
@@ -139,6 +145,7 @@ export class Peer implements DatagramCore<PeerEvent> {
 
   nextTimeout(): number | undefined {
     if (this.closed) return undefined;
+    if (this.deferred) this.runDeferred();
     let t = this.ice.nextTimeout();
     const td = this.dtls?.nextTimeout();
     if (td !== undefined && (t === undefined || td < t)) t = td;
@@ -267,7 +274,7 @@ export class Peer implements DatagramCore<PeerEvent> {
       throw new PeerError("ERR_MESSAGE_TOO_BIG", `message of ${size} bytes exceeds ${this.maxMessageSize}`);
     }
     this.dc.send(ch.key, data, now);
-    this.pump(now);
+    this.defer(now);
   }
 
   closeChannel(handle: number, now: number): void {
@@ -275,7 +282,7 @@ export class Peer implements DatagramCore<PeerEvent> {
     if (!ch || ch.state === "closing" || ch.state === "closed") return;
     ch.state = "closing";
     this.dc.closeChannel(ch.key, now);
-    this.pump(now);
+    this.defer(now);
   }
 
   bufferedAmount(handle: number): number {
@@ -316,6 +323,21 @@ export class Peer implements DatagramCore<PeerEvent> {
   }
 
   // ---- the loop -----------------------------------------------------------------------------
+
+  /**
+   * After send() and closeChannel() the cores are pumped on the next poll, not at once: the
+   * driver drains once per burst of API calls (queueMicrotask), so a burst of small messages is
+   * bundled into few SCTP packets instead of one packet per message.
+   */
+  private defer(now: number): void {
+    this.deferred = true;
+    if (now > this.deferredNow) this.deferredNow = now;
+  }
+
+  private runDeferred(): void {
+    this.deferred = false;
+    if (!this.closed) this.pump(this.deferredNow);
+  }
 
   private emit(ev: PeerEvent): void {
     this.events.push(ev);
