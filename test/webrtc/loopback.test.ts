@@ -124,6 +124,21 @@ describe("two peers over loopback UDP", () => {
       }
       const dcStats = [...stats.values()].find((s) => s.type === "data-channel")!;
       assert.equal(dcStats.messagesSent, sizes.length * 2 + 2);
+      assert.equal(dcStats.label, "main");
+      assert.equal(dcStats.state, "open");
+      // The references between stats objects resolve (webrtc-stats 3).
+      const transport = [...stats.values()].find((s) => s.type === "transport")!;
+      assert.equal(transport.dtlsState, "connected");
+      assert.equal(transport.iceRole, "controlling");
+      assert.ok((transport.bytesSent as number) > 500_000, `transport bytesSent ${transport.bytesSent}`);
+      const pairStats = stats.get(transport.selectedCandidatePairId as string)!;
+      assert.equal(pairStats.type, "candidate-pair");
+      assert.equal(stats.get(pairStats.localCandidateId as string)?.type, "local-candidate");
+      assert.equal(stats.get(pairStats.remoteCandidateId as string)?.type, "remote-candidate");
+      assert.equal(stats.get(transport.localCertificateId as string)?.type, "certificate");
+      assert.equal(stats.get(transport.remoteCertificateId as string)?.type, "certificate");
+      assert.ok((pairStats.responsesReceived as number) >= 1);
+      assert.ok(typeof pairStats.currentRoundTripTime === "number");
     } finally {
       a.close();
       b.close();
