@@ -8,12 +8,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it, type TestContext } from "node:test";
+import { av1CodecConfig } from "../../src/media/containers/av1-config.js";
 import { type H264AccessUnit, H264AnnexBReader, H264AnnexBWriter } from "../../src/media/containers/h264-annexb.js";
-import { callbackSink, fileSink, readEventsSync } from "../../src/media/containers/io.js";
+import { callbackSink, fileSink, readEvents, readEventsSync } from "../../src/media/containers/io.js";
 import { type IvfFrame, IvfReader, IvfWriter } from "../../src/media/containers/ivf.js";
 import { OggOpusReader, OggOpusWriter } from "../../src/media/containers/ogg-opus.js";
 import type { ContainerReader, EncodedFrame, VideoCodec } from "../../src/media/containers/types.js";
-import { type WebmFrame, WebmReader } from "../../src/media/containers/webm-reader.js";
+import { type WebmFrame, type WebmHeader, WebmReader } from "../../src/media/containers/webm-reader.js";
 import { type WebmTrack, WebmWriter } from "../../src/media/containers/webm-writer.js";
 import { requireTool } from "./tools.js";
 
@@ -71,6 +72,11 @@ function decodesCleanly(bin: string, file: string): void {
     stdio: ["ignore", "pipe", "pipe"],
   });
   assert.equal(r.toString(), "");
+}
+
+async function headerOf(bytes: Uint8Array): Promise<WebmHeader> {
+  for await (const ev of readEvents(new WebmReader(), bytes)) if (ev.type === "header") return ev.header;
+  throw new Error("no header");
 }
 
 function frames<F>(reader: ContainerReader<unknown, F>, bytes: Uint8Array): F[] {
@@ -255,4 +261,20 @@ describe("ffmpeg interop: media containers", () => {
       }
     });
   }
+
+  it("AV1 in WebM: our av1C equals ffmpeg's for 4:4:4 and 4:2:0 10-bit streams", async (t) => {
+    const x = tools(t);
+    if (!x) return;
+    for (const pix of ["yuv444p", "yuv420p10le"]) {
+      const src = join(dir, `av1-${pix}.ivf`);
+      ffmpeg(x.ffmpeg, [...TESTSRC, "-pix_fmt", pix, ...VIDEO[2]!.encoder, "-frames:v", "5", src]);
+      const remux = join(dir, `av1-${pix}.webm`);
+      ffmpeg(x.ffmpeg, ["-i", src, "-c", "copy", remux]);
+      const theirs = (await headerOf(readFileSync(remux))).tracks[0]!.codecPrivate;
+      const video = frames<IvfFrame>(new IvfReader(), readFileSync(src));
+      const mine = av1CodecConfig(video[0]!.data);
+      assert.ok(theirs && mine);
+      assert.equal(Buffer.from(mine).toString("hex"), Buffer.from(theirs).toString("hex"), pix);
+    }
+  });
 });

@@ -15,6 +15,7 @@
 //   });
 //   await w.writeFrame(1, { data, timestamp: rtpTimestamp90k, keyframe: true });
 //   await w.close();
+export { av1CodecConfig } from "./av1-config.js";
 export { isAv1Keyframe, isVideoKeyframe, isVp8Keyframe, isVp9Keyframe, opusPacketSamples } from "./bitstream.js";
 export {
   type H264AccessUnit,

@@ -5,6 +5,7 @@
 // 16-bit relative timestamps; a new Cluster at each video keyframe or when the relative
 // timestamp would overflow); Cues for seeking at the end on seekable sinks (RFC 9559 5.1, 6, 10).
 import { randomBytes } from "node:crypto";
+import { av1CodecConfig } from "./av1-config.js";
 import {
   bin,
   type EbmlNode,
@@ -30,7 +31,10 @@ export interface WebmVideoTrack {
   codec: VideoCodec;
   width: number;
   height: number;
-  /** E.g. an AV1 av1C record; optional. */
+  /**
+   * CodecPrivate. For AV1 it is the av1C record (av1CodecConfig() builds it from a keyframe);
+   * when absent it is derived from the first frame written if that is this track's keyframe.
+   */
   codecPrivate?: Uint8Array;
 }
 
@@ -135,7 +139,7 @@ export class WebmWriter {
     this.endMs = 0;
     this.frameCount = 0;
   }
-  private trackEntry(t: WebmTrack, n: number): EbmlNode {
+  private trackEntry(t: WebmTrack, n: number, first: { track: number; data: Uint8Array } | undefined): EbmlNode {
     const uid = randomBytes(7);
     const common: EbmlNode[] = [
       uint(ID.TrackNumber, n),
@@ -149,7 +153,9 @@ export class WebmWriter {
         str(ID.CodecID, CODEC_IDS[t.codec]),
         master(ID.Video, [uint(ID.PixelWidth, t.width), uint(ID.PixelHeight, t.height)]),
       ];
-      if (t.codecPrivate) children.push(bin(ID.CodecPrivate, t.codecPrivate));
+      let priv = t.codecPrivate;
+      if (!priv && t.codec === "AV1" && first?.track === n) priv = av1CodecConfig(first.data);
+      if (priv) children.push(bin(ID.CodecPrivate, priv));
       return master(ID.TrackEntry, children);
     }
     const channels = t.channels ?? 2;
@@ -164,7 +170,7 @@ export class WebmWriter {
       master(ID.Audio, [float(ID.SamplingFrequency, 48000), uint(ID.Channels, channels)]),
     ]);
   }
-  private start(): void {
+  private start(first?: { track: number; data: Uint8Array }): void {
     if (this.started) return;
     this.started = true;
     const seekable = this.out.seekable;
@@ -204,7 +210,7 @@ export class WebmWriter {
       encodeNodes([
         master(
           ID.Tracks,
-          this.opts.tracks.map((t, i) => this.trackEntry(t, i + 1)),
+          this.opts.tracks.map((t, i) => this.trackEntry(t, i + 1, first)),
         ),
       ]),
     );
@@ -240,7 +246,7 @@ export class WebmWriter {
     if (this.closed) throw new ContainerError("closed", "writer is closed");
     const st = this.tracks[track - 1];
     if (!st) throw new ContainerError("bad-track", `no track ${track}`);
-    this.start();
+    this.start({ track, data: frame.data });
     const rebase = this.opts.rebase ?? true;
     if (st.base === undefined) {
       st.base = rebase ? frame.timestamp : 0;

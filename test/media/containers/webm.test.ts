@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { av1CodecConfig } from "../../../src/media/containers/av1-config.js";
 import { bin, encodeNodes, ID, master, readId, readSize, str, uint } from "../../../src/media/containers/ebml.js";
 import { callbackSink, MemorySink } from "../../../src/media/containers/io.js";
+import { IvfReader } from "../../../src/media/containers/ivf.js";
 import type { EncodedFrame } from "../../../src/media/containers/types.js";
 import { type WebmFrame, type WebmHeader, WebmReader } from "../../../src/media/containers/webm-reader.js";
 import { WebmWriter } from "../../../src/media/containers/webm-writer.js";
@@ -199,6 +201,23 @@ describe("WebM", () => {
     );
     assert.throws(() => new WebmWriter(sink, { tracks: [] }), { code: "bad-tracks" });
     await assert.rejects(w.writeFrame(1, { data: Uint8Array.of(0), timestamp: 0, keyframe: true }), { code: "closed" });
+  });
+
+  it("derives the AV1 CodecPrivate (av1C) from the first keyframe's sequence header", async () => {
+    const ivf = collect<unknown, EncodedFrame>(new IvfReader(), fixture("av1.ivf"));
+    const sink = new MemorySink();
+    const w = new WebmWriter(sink, { tracks: [{ kind: "video", codec: "AV1", width: 64, height: 48 }] });
+    for (const f of ivf.frames) await w.writeFrame(1, f);
+    await w.close();
+    const r = collect<WebmHeader, WebmFrame>(new WebmReader(), sink.bytes());
+    // What ffmpeg writes as CodecPrivate when it remuxes this stream into WebM (-c copy).
+    assert.equal(
+      Buffer.from(r.header!.tracks[0]!.codecPrivate!).toString("hex"),
+      "812000000a0d20000002aff79b5f2404340080",
+    );
+    assert.deepEqual(av1CodecConfig(ivf.frames[0]!.data), r.header!.tracks[0]!.codecPrivate);
+    assert.equal(av1CodecConfig(ivf.frames[1]!.data), undefined, "no sequence header in an inter frame");
+    assert.equal(r.frames.length, 10);
   });
 
   it("reads BlockGroups and Xiph, EBML and fixed-size lacing", () => {
