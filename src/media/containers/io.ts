@@ -101,7 +101,15 @@ export class MemorySink implements ByteSink {
   }
   writeAt(position: number, chunk: Uint8Array): void {
     if (position < 0 || position + chunk.length > this.length) throw new RangeError("writeAt outside written bytes");
-    for (let i = 0; i < this.chunks.length; i++) {
+    // Binary search for the last chunk starting at or before `position`.
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= position) lo = mid;
+      else hi = mid - 1;
+    }
+    for (let i = lo; i < this.chunks.length && this.starts[i]! < position + chunk.length; i++) {
       const c = this.chunks[i]!;
       const s = this.starts[i]!;
       const from = Math.max(position, s);

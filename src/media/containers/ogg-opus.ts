@@ -64,6 +64,8 @@ export class OggOpusReader implements ContainerReader<OggOpusHeader, EncodedFram
   private partialLength: number;
   private dropping: boolean;
   private nextStart: number;
+  /** Audio packets of the current page, until the page's granule gives their times. */
+  private pagePackets: Uint8Array[];
   private readonly out: Ev[];
   private outHead: number;
   readonly stats: OggOpusReaderStats;
@@ -78,6 +80,7 @@ export class OggOpusReader implements ContainerReader<OggOpusHeader, EncodedFram
     this.partialLength = 0;
     this.dropping = false;
     this.nextStart = -1;
+    this.pagePackets = [];
     this.out = [];
     this.outHead = 0;
     this.stats = { ...this.pages.stats, lostPages: 0, droppedPackets: 0 };
@@ -176,7 +179,7 @@ export class OggOpusReader implements ContainerReader<OggOpusHeader, EncodedFram
         this.fail("truncated-headers");
         return;
       }
-      this.flushAudio();
+      this.pagePackets = [];
       this.phase = "done";
       this.emit({ type: "end" });
     }
@@ -227,8 +230,6 @@ export class OggOpusReader implements ContainerReader<OggOpusHeader, EncodedFram
     this.emit({ type: "header", header: { head: this.head!, tags, serial: this.serial } });
     this.phase = "audio";
   }
-  // Audio packets of the current page wait here until the page's granule gives their times.
-  private pagePackets: Uint8Array[] = [];
   private handlePacket(pkt: Uint8Array): void {
     if (this.phase === "tags") {
       const tags = parseOpusTags(pkt);
@@ -259,9 +260,6 @@ export class OggOpusReader implements ContainerReader<OggOpusHeader, EncodedFram
       t += durations[i]!;
     }
     this.nextStart = t;
-    this.pagePackets = [];
-  }
-  private flushAudio(): void {
     this.pagePackets = [];
   }
 }

@@ -135,7 +135,7 @@ describe("Ogg Opus", () => {
 
   it("writes a comment header spanning pages (granule -1, then 0) and trims the end", async () => {
     const sink = new MemorySink();
-    const big = "ALBUMART=" + "x".repeat(150_000);
+    const big = `ALBUMART=${"x".repeat(150_000)}`;
     const w = new OggOpusWriter(sink, { serial: 3, tags: { vendor: "v", comments: ["TITLE=t", big] } });
     for (let i = 0; i < 5; i++) {
       await w.writeFrame({
