@@ -17,6 +17,7 @@
 //   await w.close();
 export { av1CodecConfig } from "./av1-config.js";
 export { isAv1Keyframe, isVideoKeyframe, isVp8Keyframe, isVp9Keyframe, opusPacketSamples } from "./bitstream.js";
+export { type ContainerKind, createReader, detectContainer } from "./detect.js";
 export {
   type H264AccessUnit,
   H264AnnexBReader,

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough, Writable } from "node:stream";
 import { after, describe, it } from "node:test";
+import { type ContainerKind, createReader, detectContainer } from "../../../src/media/containers/detect.js";
 import { fileSink, MemorySink, readEvents, writableSink } from "../../../src/media/containers/io.js";
 import { OggOpusReader, OggOpusWriter } from "../../../src/media/containers/ogg-opus.js";
 import { WebmReader } from "../../../src/media/containers/webm-reader.js";
@@ -14,6 +15,25 @@ const dir = mkdtempSync(join(tmpdir(), "petrel-containers-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("container I/O", () => {
+  it("detects each fixture's container and reads it with the matching reader", () => {
+    const expect: [string, ContainerKind, number][] = [
+      ["vp8.ivf", "ivf", 10],
+      ["av1.ivf", "ivf", 10],
+      ["sine.opus", "ogg-opus", 26],
+      ["testsrc.h264", "h264", 10],
+      ["vp8-opus.webm", "webm", 61],
+      ["vp8-live.webm", "webm", 10],
+    ];
+    for (const [name, kind, count] of expect) {
+      const bytes = readFileSync(`test/fixtures/media/${name}`);
+      assert.equal(detectContainer(bytes.subarray(0, 64)), kind, name);
+      const r = collect(createReader(kind), bytes);
+      assert.equal(r.frames.length, count, name);
+    }
+    assert.equal(detectContainer(Uint8Array.of(1, 2, 3, 4)), undefined);
+    assert.equal(detectContainer(Uint8Array.of(0x44, 0x4b)), undefined);
+  });
+
   it("reads from a Node Readable in small chunks", async () => {
     const stream = createReadStream("test/fixtures/media/vp8-opus.webm", { highWaterMark: 100 });
     let frames = 0;
