@@ -1,19 +1,24 @@
 // Interop with a real encoder and a real packetizer: ffmpeg (libvpx VP8/VP9, x264, libopus,
 // G.711) encodes a test pattern to a file, then sends that file as RTP over loopback UDP (its
 // own RFC 7741 / RFC 9628 / RFC 6184 / RFC 7587 / RFC 3551 packetizers); our depacketizer must
-// give back exactly the frames in the file, with key frames where the encoder put them.
+// give back exactly the frames in the file, with key frames where the encoder put them. And the
+// other way: our packetizers send those frames to ffmpeg (reading an SDP), whose depacketizers
+// must write the same frames back to a file.
 // Skips without ffmpeg (fails under CI's PETREL_REQUIRE_INTEROP=1).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
   type CodecDepayloader,
+  type CodecPayloader,
   G711Depayloader,
+  G711Payloader,
   H264Depayloader,
+  H264Payloader,
   isVp8Keyframe,
   nalType,
   OpusDepayloader,
@@ -21,27 +26,37 @@ import {
   parseVp9FrameHeader,
   type ReceivedFrame,
   RtpDepacketizer,
+  RtpPacketizer,
   splitAnnexB,
   Vp8Depayloader,
+  Vp8Payloader,
   Vp9Depayloader,
+  Vp9Payloader,
 } from "../../../src/media/codecs/index.js";
-import { parseRtp } from "../../../src/rtp/index.js";
+import { parseRtp, serializeRtp } from "../../../src/rtp/index.js";
 import { requireTool } from "../../interop/tools.js";
 import { assertBytes } from "./harness.js";
 
+/** Runs ffmpeg to completion; killed (and failing) after 15 s. */
 function ffmpeg(bin: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(bin, ["-hide_banner", "-loglevel", "error", "-nostdin", ...args], {
+    const p = spawn(bin, ["-hide_banner", "-loglevel", process.env.FFLOG ?? "error", "-nostdin", ...args], {
       stdio: ["ignore", "ignore", "pipe"],
     });
     let err = "";
+    const timer = setTimeout(() => {
+      err += "(killed after 15 s)";
+      p.kill("SIGKILL");
+    }, 15_000);
     p.stderr.on("data", (d) => {
       err += d;
     });
     p.on("error", reject);
-    p.on("exit", (code) =>
-      code === 0 ? resolve() : reject(new Error(`ffmpeg ${args.join(" ")}: exit ${code}: ${err}`)),
-    );
+    p.on("exit", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`ffmpeg ${args.join(" ")}: exit ${code}: ${err}`));
+    });
   });
 }
 
@@ -268,3 +283,171 @@ for (const law of ["mulaw", "alaw"] as const) {
     }
   });
 }
+
+/** A UDP port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const s = createSocket("udp4");
+  await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Waits until some socket is bound to the UDP port (Linux /proc/net/udp; else a fixed pause). */
+async function waitBound(port: number): Promise<void> {
+  const key = `:${port.toString(16).toUpperCase().padStart(4, "0")} `;
+  for (let i = 0; i < 500; i++) {
+    if (!existsSync("/proc/net/udp")) return void (await new Promise((r) => setTimeout(r, 500)));
+    if (readFileSync("/proc/net/udp", "utf8").includes(key)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`ffmpeg never bound UDP port ${port}`);
+}
+
+/**
+ * Packetizes `frames` with our payloader and sends them to an ffmpeg that reads `sdpMedia` and
+ * copies what it depacketizes into `out` (stopping by itself after `stopAfter`).
+ */
+async function sendToFfmpeg(
+  bin: string,
+  dir: string,
+  payloader: CodecPayloader,
+  payloadType: number,
+  sdpMedia: (port: number) => string,
+  frames: { data: Uint8Array; ticks: number }[],
+  outArgs: string[],
+): Promise<void> {
+  const port = await freePort();
+  const sdp = join(dir, "in.sdp");
+  writeFileSync(sdp, `v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=petrel\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n${sdpMedia(port)}`);
+  // -copyinkf: ffmpeg's RTP demuxers do not mark key frames for stream copy.
+  const done = ffmpeg(bin, ["-protocol_whitelist", "file,udp,rtp", "-i", sdp, "-c", "copy", "-copyinkf", ...outArgs]);
+  let failed = false;
+  done.catch(() => {
+    failed = true;
+  });
+  await waitBound(port);
+  const sock = createSocket("udp4");
+  const tx = new RtpPacketizer({ payloader, payloadType, ssrc: 0x1234, maxPayloadSize: 1100, sequenceNumber: 65530 });
+  try {
+    for (const f of frames)
+      for (const p of tx.packetize(f.data, f.ticks)) {
+        if (failed) break;
+        await new Promise((r) => sock.send(serializeRtp(p), port, "127.0.0.1", r));
+      }
+    await done;
+  } finally {
+    sock.close();
+  }
+}
+
+for (const codec of ["vp8", "vp9"] as const) {
+  test(`RtpPacketizer ${codec.toUpperCase()} -> ffmpeg's depacketizer: the same frames back`, async (t) => {
+    const bin = requireTool(t, "ffmpeg", ["ffmpeg"]);
+    if (!bin) return;
+    const dir = mkdtempSync(join(tmpdir(), "petrel-ffmpeg-"));
+    try {
+      const file = join(dir, "a.ivf");
+      const enc =
+        codec === "vp8"
+          ? ["-c:v", "libvpx", "-auto-alt-ref", "0"]
+          : ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-lag-in-frames", "0"];
+      await ffmpeg(bin, [...PATTERN, ...enc, "-b:v", "800k", "-g", "10", "-threads", "1", "-y", file]);
+      const frames = ivfFrames(readFileSync(file));
+      const out = join(dir, "out.ivf");
+      await sendToFfmpeg(
+        bin,
+        dir,
+        codec === "vp8" ? new Vp8Payloader() : new Vp9Payloader(),
+        96,
+        (port) => `m=video ${port} RTP/AVP 96\r\na=rtpmap:96 ${codec.toUpperCase()}/90000\r\n`,
+        frames.map((data, i) => ({ data, ticks: i * 3000 })),
+        ["-strict", "experimental", "-frames:v", String(frames.length), "-f", "ivf", "-y", out],
+      );
+      const back = ivfFrames(readFileSync(out));
+      assert.equal(back.length, frames.length);
+      for (let i = 0; i < frames.length; i++) assertBytes(back[i]!, frames[i]!, `${codec} frame ${i}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test("RtpPacketizer H.264 (STAP-A, FU-A) -> ffmpeg's depacketizer: the same NAL units back", async (t) => {
+  const bin = requireTool(t, "ffmpeg", ["ffmpeg"]);
+  if (!bin) return;
+  const dir = mkdtempSync(join(tmpdir(), "petrel-ffmpeg-"));
+  try {
+    const file = join(dir, "a.h264");
+    await ffmpeg(bin, [
+      ...PATTERN,
+      "-c:v",
+      "libx264",
+      "-profile:v",
+      "baseline",
+      "-pix_fmt",
+      "yuv420p",
+      "-g",
+      "10",
+      "-bf",
+      "0",
+      "-threads",
+      "1",
+      "-y",
+      file,
+    ]);
+    // Access units: split at each first slice (x264 here writes one slice per picture).
+    const nals = splitAnnexB(readFileSync(file));
+    const units: Uint8Array[][] = [];
+    let cur: Uint8Array[] = [];
+    for (const nal of nals) {
+      cur.push(nal);
+      if (nalType(nal) === 1 || nalType(nal) === 5) {
+        units.push(cur);
+        cur = [];
+      }
+    }
+    assert.equal(units.length, FRAMES);
+    // One more access unit (an access unit delimiter) so that ffmpeg's parser closes the last one.
+    units.push([Uint8Array.of(0x09, 0xf0)]);
+    const payloader = new H264Payloader();
+    const out = join(dir, "out.h264");
+    await sendToFfmpeg(
+      bin,
+      dir,
+      { clockRate: 90000, video: true, payload: (_f, max) => payloader.payloadNals(units.shift()!, max) },
+      96,
+      (port) => `m=video ${port} RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\n`,
+      Array.from({ length: FRAMES + 1 }, (_, i) => ({ data: Uint8Array.of(1), ticks: i * 3000 })),
+      ["-frames:v", String(FRAMES), "-f", "h264", "-y", out],
+    );
+    const back = splitAnnexB(readFileSync(out));
+    assert.equal(back.length, nals.length);
+    for (let i = 0; i < nals.length; i++) assertBytes(back[i]!, nals[i]!, `NAL ${i}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("RtpPacketizer PCMU -> ffmpeg's depacketizer: the same samples back", async (t) => {
+  const bin = requireTool(t, "ffmpeg", ["ffmpeg"]);
+  if (!bin) return;
+  const dir = mkdtempSync(join(tmpdir(), "petrel-ffmpeg-"));
+  try {
+    const samples = new Uint8Array(160 * 25);
+    for (let i = 0; i < samples.length; i++) samples[i] = (i * 7) & 0xff;
+    const out = join(dir, "out.ul");
+    await sendToFfmpeg(
+      bin,
+      dir,
+      new G711Payloader(),
+      0,
+      (port) => `m=audio ${port} RTP/AVP 0\r\n`,
+      Array.from({ length: 25 }, (_, i) => ({ data: samples.subarray(i * 160, (i + 1) * 160), ticks: i * 160 })),
+      ["-frames:a", "25", "-f", "mulaw", "-y", out],
+    );
+    assertBytes(readFileSync(out), samples, "PCMU samples");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
