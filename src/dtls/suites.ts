@@ -58,9 +58,13 @@ export const EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;
 
 /** Named groups (RFC 8422 5.1.1 / IANA). */
 export const GROUP_SECP256R1 = 23;
+export const GROUP_SECP384R1 = 24;
 export const GROUP_X25519 = 29;
-/** Our key-exchange groups in preference order. */
-export const SUPPORTED_GROUPS: readonly number[] = [GROUP_X25519, GROUP_SECP256R1];
+/**
+ * Our key-exchange groups in preference order. secp384r1 is last: rarely chosen for ECDHE, but a
+ * TLS 1.2 peer may only use a P-384 ECDSA certificate when the group is listed (RFC 8422 5.1.1).
+ */
+export const SUPPORTED_GROUPS: readonly number[] = [GROUP_X25519, GROUP_SECP256R1, GROUP_SECP384R1];
 
 /** SRTP protection profiles (RFC 5764 4.1.2, RFC 7714 14.2). */
 export const SRTP_AES128_CM_HMAC_SHA1_80 = 0x0001;

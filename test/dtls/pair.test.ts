@@ -5,6 +5,7 @@ import { test } from "node:test";
 import {
   CIPHER_SUITES,
   GROUP_SECP256R1,
+  GROUP_SECP384R1,
   GROUP_X25519,
   SRTP_AEAD_AES_128_GCM,
   SRTP_AES128_CM_HMAC_SHA1_80,
@@ -70,7 +71,7 @@ for (const suite of CIPHER_SUITES) {
   });
 }
 
-for (const group of [GROUP_X25519, GROUP_SECP256R1]) {
+for (const group of [GROUP_X25519, GROUP_SECP256R1, GROUP_SECP384R1]) {
   test(`key exchange group ${group}`, () => {
     const p = makePair(4, { client: { groups: [group] } });
     assert.ok(p.handshake());

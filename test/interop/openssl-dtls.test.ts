@@ -27,9 +27,10 @@ interface PeerCert {
   key: string;
   fingerprint: string;
 }
-const certs: Record<"ecdsa" | "rsa", PeerCert> = {
+const certs: Record<"ecdsa" | "rsa" | "p384", PeerCert> = {
   ecdsa: { cert: "", key: "", fingerprint: "" },
   rsa: { cert: "", key: "", fingerprint: "" },
+  p384: { cert: "", key: "", fingerprint: "" },
 };
 
 before(() => {
@@ -43,11 +44,13 @@ after(() => {
 
 function makeCerts(openssl: string): void {
   if (certs.ecdsa.cert) return;
-  for (const kind of ["ecdsa", "rsa"] as const) {
+  for (const kind of ["ecdsa", "rsa", "p384"] as const) {
     const key = join(dir, `${kind}.key`);
     const cert = join(dir, `${kind}.pem`);
     const alg =
-      kind === "ecdsa" ? ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"] : ["-newkey", "rsa:2048"];
+      kind === "rsa"
+        ? ["-newkey", "rsa:2048"]
+        : ["-newkey", "ec", "-pkeyopt", `ec_paramgen_curve:${kind === "ecdsa" ? "prime256v1" : "secp384r1"}`];
     execFileSync(
       openssl,
       ["req", "-x509", ...alg, "-nodes", "-keyout", key, "-out", cert, "-subj", "/CN=openssl", "-days", "2"],
@@ -395,5 +398,59 @@ test("small MTUs both ways: our 300-byte fragments reassembled by openssl, opens
     conn.close();
   } finally {
     srv.stop();
+  }
+});
+
+test("openssl with an ECDSA P-384 certificate, both directions", { timeout: 20_000 }, async (t) => {
+  const openssl = requireTool(t, "openssl", OPENSSL_PATHS);
+  if (!openssl) return;
+  makeCerts(openssl);
+  // openssl as server, Petrel as client.
+  const port = await freePort();
+  const srv = new OpenSsl(openssl, [
+    "s_server",
+    "-dtls1_2",
+    "-accept",
+    `127.0.0.1:${port}`,
+    "-cert",
+    certs.p384.cert,
+    "-key",
+    certs.p384.key,
+    ...EXPORT_ARGS,
+    "-naccept",
+    "1",
+  ]);
+  try {
+    await srv.waitFor(/ACCEPT/);
+    const conn = connect({ host: "127.0.0.1", port, certificate: ours, remoteFingerprint: certs.p384.fingerprint });
+    await once(conn, "connect");
+    const [, theirs] = await srv.waitFor(KEYING);
+    assert.equal(conn.exportKeyingMaterial(60, "EXTRACTOR-dtls_srtp").toString("hex").toUpperCase(), theirs);
+    conn.close();
+  } finally {
+    srv.stop();
+  }
+  // openssl as client presenting the P-384 certificate, Petrel as server.
+  const server = createServer({ certificate: ours, remoteFingerprint: certs.p384.fingerprint });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const connP = once(server, "connection") as Promise<[DtlsConnection]>;
+  const cli = new OpenSsl(openssl, [
+    "s_client",
+    "-dtls1_2",
+    "-connect",
+    `127.0.0.1:${server.address().port}`,
+    "-cert",
+    certs.p384.cert,
+    "-key",
+    certs.p384.key,
+    ...EXPORT_ARGS,
+  ]);
+  try {
+    const [conn] = await connP;
+    const [, theirs] = await cli.waitFor(KEYING);
+    assert.equal(conn.exportKeyingMaterial(60, "EXTRACTOR-dtls_srtp").toString("hex").toUpperCase(), theirs);
+  } finally {
+    cli.stop();
+    await new Promise<void>((r) => server.close(r));
   }
 });
