@@ -70,6 +70,7 @@ export {
   type EncodedFrame,
   OPUS_CLOCK_RATE,
   type ReaderEvent,
+  TimestampUnwrapper,
   VIDEO_CLOCK_RATE,
   type VideoCodec,
 } from "./types.js";

@@ -10,6 +10,7 @@ import {
   type ContainerReader,
   type EncodedFrame,
   type ReaderEvent,
+  TimestampUnwrapper,
   VIDEO_CLOCK_RATE,
   type VideoCodec,
 } from "./types.js";
@@ -185,6 +186,7 @@ export class IvfWriter {
   private closed: boolean;
   private firstTimestamp: number;
   private lastPts: number;
+  private readonly unwrapper: TimestampUnwrapper;
   frameCount: number;
   constructor(sink: ByteSink, opts: IvfWriterOptions) {
     if (!(opts.codec in FOURCC)) throw new ContainerError("bad-codec", `IVF cannot carry ${String(opts.codec)}`);
@@ -204,6 +206,7 @@ export class IvfWriter {
     this.closed = false;
     this.firstTimestamp = 0;
     this.lastPts = -1;
+    this.unwrapper = new TimestampUnwrapper();
     this.frameCount = 0;
   }
   private header(count: number): Uint8Array {
@@ -228,8 +231,9 @@ export class IvfWriter {
   }
   async writeFrame(frame: EncodedFrame): Promise<void> {
     if (this.closed) throw new ContainerError("closed", "writer is closed");
-    if (this.frameCount === 0) this.firstTimestamp = frame.timestamp;
-    const pts = Math.round(((frame.timestamp - this.firstTimestamp) * this.den) / (this.num * VIDEO_CLOCK_RATE));
+    const ts = this.unwrapper.unwrap(frame.timestamp);
+    if (this.frameCount === 0) this.firstTimestamp = ts;
+    const pts = Math.round(((ts - this.firstTimestamp) * this.den) / (this.num * VIDEO_CLOCK_RATE));
     if (pts < this.lastPts) throw new ContainerError("timestamp-backwards", "frame timestamps must not decrease");
     this.start();
     const n = frame.data.length;

@@ -25,7 +25,13 @@ import {
   writeOpusHead,
   writeOpusTags,
 } from "./opus-head.js";
-import { ContainerError, type ContainerReader, type EncodedFrame, type ReaderEvent } from "./types.js";
+import {
+  ContainerError,
+  type ContainerReader,
+  type EncodedFrame,
+  type ReaderEvent,
+  TimestampUnwrapper,
+} from "./types.js";
 
 export interface OggOpusHeader {
   head: OpusHead;
@@ -304,6 +310,7 @@ export class OggOpusWriter {
   private continued: boolean;
   packetCount: number;
   private endTrim: number;
+  private readonly unwrapper: TimestampUnwrapper;
   constructor(sink: ByteSink, opts: OggOpusWriterOptions = {}) {
     const channels = opts.head?.channels ?? opts.channels ?? 2;
     if (!(channels >= 1 && channels <= 255)) throw new ContainerError("bad-channels", "channels must be 1..255");
@@ -334,6 +341,7 @@ export class OggOpusWriter {
     this.continued = false;
     this.packetCount = 0;
     this.endTrim = 0;
+    this.unwrapper = new TimestampUnwrapper();
   }
   private flushPage(flags: number): void {
     const n = this.segments.length;
@@ -396,10 +404,11 @@ export class OggOpusWriter {
     if (this.closed) throw new ContainerError("closed", "writer is closed");
     if (frame.data.length === 0) throw new ContainerError("empty-packet", "an Opus packet has at least a TOC byte");
     this.start();
-    if (this.packetCount === 0) this.firstTimestamp = frame.timestamp;
+    const ts = this.unwrapper.unwrap(frame.timestamp);
+    if (this.packetCount === 0) this.firstTimestamp = ts;
     const samples = opusPacketSamples(frame.data) || frame.duration || 960;
     if (this.fillGaps && this.packetCount > 0) {
-      const gap = frame.timestamp - this.firstTimestamp - this.granule;
+      const gap = ts - this.firstTimestamp - this.granule;
       const toc = frame.data[0]! & 0xfc; // code 0: one frame of this configuration
       const step = opusFrameSamples(toc);
       if (gap >= step) {

@@ -1,19 +1,42 @@
 // Shared types for the media file readers and writers (IVF, Ogg Opus, H.264 Annex B, WebM):
 // the encoded frame, the tagged events a streaming reader emits, and the container error.
 // No RFC of its own; each format's file names the sections it implements.
+import type { EncodedFrame as MediaFrame } from "../frame.js";
 
 /**
- * One encoded frame (video) or packet (audio).
+ * One encoded frame (video) or packet (audio): the shared media frame (src/media/frame.ts) plus an
+ * optional duration. Same units as there: `timestamp` and `duration` are in the codec's RTP clock
+ * (90,000 Hz for VP8, VP9, AV1 and H.264; 48,000 Hz for Opus, RFC 7587).
  *
- * `timestamp` and `duration` are in the codec's RTP clock, so they map straight onto RTP
- * timestamps: 90,000 Hz for video (VP8, VP9, AV1, H.264) and 48,000 Hz for Opus (RFC 7587).
- * They are plain numbers that do not wrap at 2^32 (a sender adds its random offset and wraps).
+ * Readers give timestamps that do not wrap (they may exceed 2^32 in files over 13 hours of video);
+ * writers accept either those or RTP timestamps that wrap at 2^32 (see TimestampUnwrapper).
  */
-export interface EncodedFrame {
-  data: Uint8Array;
-  timestamp: number;
-  keyframe: boolean;
+export interface EncodedFrame extends MediaFrame {
   duration?: number;
+}
+
+const TWO_32 = 0x1_0000_0000;
+
+/**
+ * Turns timestamps that may wrap at 2^32 (RTP) into a monotonic line: each one is taken as the
+ * nearest value to the previous one modulo 2^32 (steps under 2^31 ticks either way).
+ */
+export class TimestampUnwrapper {
+  private last: number | undefined;
+  constructor() {
+    this.last = undefined;
+  }
+  unwrap(ts: number): number {
+    if (this.last === undefined) {
+      this.last = ts;
+      return ts;
+    }
+    let delta = (ts % TWO_32) - (this.last % TWO_32);
+    if (delta >= TWO_32 / 2) delta -= TWO_32;
+    else if (delta < -TWO_32 / 2) delta += TWO_32;
+    this.last += delta;
+    return this.last;
+  }
 }
 
 export const VIDEO_CLOCK_RATE = 90_000;

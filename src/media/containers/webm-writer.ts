@@ -24,7 +24,14 @@ import {
 } from "./ebml.js";
 import { type ByteSink, OrderedSink } from "./io.js";
 import { writeOpusHead } from "./opus-head.js";
-import { ContainerError, type EncodedFrame, OPUS_CLOCK_RATE, VIDEO_CLOCK_RATE, type VideoCodec } from "./types.js";
+import {
+  ContainerError,
+  type EncodedFrame,
+  OPUS_CLOCK_RATE,
+  TimestampUnwrapper,
+  VIDEO_CLOCK_RATE,
+  type VideoCodec,
+} from "./types.js";
 
 export interface WebmVideoTrack {
   kind: "video";
@@ -72,6 +79,7 @@ interface TrackState {
   video: boolean;
   base: number | undefined;
   offsetMs: number;
+  unwrapper: TimestampUnwrapper;
 }
 
 /**
@@ -118,6 +126,7 @@ export class WebmWriter {
       video: t.kind === "video",
       base: undefined,
       offsetMs: 0,
+      unwrapper: new TimestampUnwrapper(),
     }));
     this.hasVideo = this.tracks.some((t) => t.video);
     this.maxClusterMs = opts.maxClusterDuration ?? 5000;
@@ -248,11 +257,12 @@ export class WebmWriter {
     if (!st) throw new ContainerError("bad-track", `no track ${track}`);
     this.start({ track, data: frame.data });
     const rebase = this.opts.rebase ?? true;
+    const ts = st.unwrapper.unwrap(frame.timestamp);
     if (st.base === undefined) {
-      st.base = rebase ? frame.timestamp : 0;
+      st.base = rebase ? ts : 0;
       st.offsetMs = rebase ? this.lastTimeMs : 0;
     }
-    const exactMs = st.offsetMs + ((frame.timestamp - st.base) * 1000) / st.clockRate;
+    const exactMs = st.offsetMs + ((ts - st.base) * 1000) / st.clockRate;
     const timeMs = Math.max(0, Math.round(exactMs));
     const keyframe = st.video ? frame.keyframe : true;
     const rel = timeMs - this.clusterTime;

@@ -3,8 +3,9 @@ import { describe, it } from "node:test";
 import { av1CodecConfig } from "../../../src/media/containers/av1-config.js";
 import { bin, encodeNodes, ID, master, readId, readSize, str, uint } from "../../../src/media/containers/ebml.js";
 import { callbackSink, MemorySink } from "../../../src/media/containers/io.js";
-import { IvfReader } from "../../../src/media/containers/ivf.js";
-import type { EncodedFrame } from "../../../src/media/containers/types.js";
+import { IvfReader, IvfWriter } from "../../../src/media/containers/ivf.js";
+import { OggOpusReader, OggOpusWriter } from "../../../src/media/containers/ogg-opus.js";
+import { type EncodedFrame, TimestampUnwrapper } from "../../../src/media/containers/types.js";
 import { type WebmFrame, type WebmHeader, WebmReader } from "../../../src/media/containers/webm-reader.js";
 import { WebmWriter } from "../../../src/media/containers/webm-writer.js";
 import { bytesOf, collect, fixture } from "./helpers.js";
@@ -201,6 +202,47 @@ describe("WebM", () => {
     );
     assert.throws(() => new WebmWriter(sink, { tracks: [] }), { code: "bad-tracks" });
     await assert.rejects(w.writeFrame(1, { data: Uint8Array.of(0), timestamp: 0, keyframe: true }), { code: "closed" });
+  });
+
+  it("accepts RTP timestamps that wrap at 2^32 (IVF, Ogg Opus, WebM writers)", async () => {
+    const u = new TimestampUnwrapper();
+    assert.deepEqual(
+      [0xffff_f000, 0x0000_1000, 0xffff_f800, 0x0000_3000].map((t) => u.unwrap(t)),
+      [0xffff_f000, 0x1_0000_1000, 0xffff_f800, 0x1_0000_3000],
+    );
+    const start = 2 ** 32 - 4500;
+    const webm = new MemorySink();
+    const w = new WebmWriter(webm, { tracks: [{ kind: "video", codec: "VP8", width: 2, height: 2 }] });
+    const ivf = new MemorySink();
+    const iw = new IvfWriter(ivf, { codec: "VP8", width: 2, height: 2 });
+    for (let i = 0; i < 4; i++) {
+      const f = { data: Uint8Array.of(0x10, 0, 0), timestamp: (start + i * 9000) % 2 ** 32, keyframe: true };
+      await w.writeFrame(1, f);
+      await iw.writeFrame(f);
+    }
+    await w.close();
+    await iw.close();
+    const want = [0, 9000, 18000, 27000]; // 100 ms steps: exact in WebM's milliseconds
+    assert.deepEqual(
+      collect<WebmHeader, WebmFrame>(new WebmReader(), webm.bytes()).frames.map((f) => f.timestamp),
+      want,
+    );
+    assert.deepEqual(
+      collect<unknown, EncodedFrame>(new IvfReader(), ivf.bytes()).frames.map((f) => f.timestamp),
+      want,
+    );
+    const ogg = new MemorySink();
+    const ow = new OggOpusWriter(ogg, { serial: 1 });
+    for (let i = 0; i < 4; i++) {
+      await ow.writeFrame({ data: opus(9, i), timestamp: (2 ** 32 - 960 + i * 960) % 2 ** 32, keyframe: true });
+    }
+    await ow.close();
+    const o = collect<unknown, EncodedFrame>(new OggOpusReader(), ogg.bytes());
+    assert.deepEqual(
+      o.frames.map((f) => f.timestamp),
+      [0, 960, 1920, 2880],
+      "no gap filling across the wrap",
+    );
   });
 
   it("derives the AV1 CodecPrivate (av1C) from the first keyframe's sequence header", async () => {
