@@ -52,6 +52,8 @@ interface Held {
   payload: Uint8Array;
 }
 
+/** Streams named in one Outgoing SSN Reset Request (2 bytes each: 512 bytes fits any packet). */
+const MAX_RESET_STREAMS = 256;
 /** Chunks held during deferred reset processing, at most. */
 const MAX_HELD = 65536;
 
@@ -82,7 +84,8 @@ export class StreamReset {
       return;
     }
     if (!this.pending.length) return;
-    const ready = this.pending.filter((id) => a.sender.streamDrained(id));
+    // At most MAX_RESET_STREAMS per request, so that the chunk always fits in one packet.
+    const ready = this.pending.filter((id) => a.sender.streamDrained(id)).slice(0, MAX_RESET_STREAMS);
     if (!ready.length) return;
     this.pending = this.pending.filter((id) => !ready.includes(id));
     if (!a.peerSupportsStreamReset) {

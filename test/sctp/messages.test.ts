@@ -169,3 +169,27 @@ test("API misuse throws errors with stable codes", () => {
   const sent = p.eventsA.filter((e) => e.type === "sent").reduce((n, e) => n + (e.type === "sent" ? e.bytes : 0), 0);
   assert.equal(sent, 1000);
 });
+
+test("resetting 1,000 streams at once is split into requests that fit a packet", () => {
+  const p = makePair(11, LINK);
+  establish(p);
+  const ids = Array.from({ length: 1000 }, (_, i) => i);
+  for (const id of ids) p.a.send(id, 53, Uint8Array.of(id & 255), undefined, p.net.now);
+  p.a.resetStreams(ids, p.net.now);
+  p.kick();
+  p.net.run({
+    until: () =>
+      p.eventsA.filter((e) => e.type === "reset-done").flatMap((e) => (e.type === "reset-done" ? e.streamIds : []))
+        .length === 1000,
+    maxSteps: 100000,
+  });
+  const done = p.eventsA.flatMap((e) => (e.type === "reset-done" ? e.streamIds : []));
+  assert.deepEqual(
+    [...done].sort((x, y) => x - y),
+    ids,
+  );
+  assert.equal(p.net.stats.tooBig, 0, "no packet over the link MTU");
+  const resetAtB = p.eventsB.flatMap((e) => (e.type === "stream-reset" ? e.streamIds : []));
+  assert.equal(new Set(resetAtB).size, 1000);
+  assert.equal(p.eventsB.filter((e) => e.type === "message").length, 1000);
+});
