@@ -4,6 +4,8 @@
 // give back exactly the frames in the file, with key frames where the encoder put them. And the
 // other way: our packetizers send those frames to ffmpeg (reading an SDP), whose depacketizers
 // must write the same frames back to a file.
+// AV1 (no RTP support in this ffmpeg): libaom's temporal units through our packetizer, a lossy
+// reordering channel and our depacketizer, OBU for OBU.
 // Skips without ffmpeg (fails under CI's PETREL_REQUIRE_INTEROP=1).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -13,6 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
+  Av1Depayloader,
+  Av1Payloader,
   type CodecDepayloader,
   type CodecPayloader,
   G711Depayloader,
@@ -23,6 +27,7 @@ import {
   nalType,
   OpusDepayloader,
   opusPacketSamples,
+  parseObus,
   parseVp9FrameHeader,
   type ReceivedFrame,
   RtpDepacketizer,
@@ -33,9 +38,10 @@ import {
   Vp9Depayloader,
   Vp9Payloader,
 } from "../../../src/media/codecs/index.js";
+import { SeededRandom } from "../../../src/random.js";
 import { parseRtp, serializeRtp } from "../../../src/rtp/index.js";
 import { requireTool } from "../../interop/tools.js";
-import { assertBytes } from "./harness.js";
+import { assertBytes, run } from "./harness.js";
 
 /** Runs ffmpeg to completion; killed (and failing) after 15 s. */
 function ffmpeg(bin: string, args: string[]): Promise<void> {
@@ -447,6 +453,67 @@ test("RtpPacketizer PCMU -> ffmpeg's depacketizer: the same samples back", async
       ["-frames:a", "25", "-f", "mulaw", "-y", out],
     );
     assertBytes(readFileSync(out), samples, "PCMU samples");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("libaom AV1 temporal units through RtpPacketizer and RtpDepacketizer, reordered, OBU for OBU", async (t) => {
+  const bin = requireTool(t, "ffmpeg", ["ffmpeg"]);
+  if (!bin) return;
+  const dir = mkdtempSync(join(tmpdir(), "petrel-ffmpeg-"));
+  try {
+    const file = join(dir, "a.ivf");
+    await ffmpeg(bin, [
+      ...PATTERN,
+      "-c:v",
+      "libaom-av1",
+      "-usage",
+      "realtime",
+      "-cpu-used",
+      "8",
+      "-b:v",
+      "800k",
+      "-g",
+      "10",
+      "-threads",
+      "1",
+      "-y",
+      file,
+    ]);
+    const tus = ivfFrames(readFileSync(file));
+    assert.equal(tus.length, FRAMES);
+    for (const seed of [1, 2]) {
+      const rnd = new SeededRandom(seed);
+      const tx = new RtpPacketizer({
+        payloader: new Av1Payloader(),
+        payloadType: 96,
+        ssrc: 1,
+        maxPayloadSize: 500,
+        random: rnd,
+      });
+      const rx = new RtpDepacketizer(new Av1Depayloader(), { startDelayMs: 100 });
+      const r = run(
+        tx,
+        rx,
+        tus.map((data, i) => ({ data, ticks: i * 3000 })),
+        rnd,
+        { jitterMs: 50 },
+      );
+      assert.equal(r.frames.length, FRAMES, `seed ${seed}`);
+      for (let i = 0; i < FRAMES; i++) {
+        assert.equal(r.frames[i]!.keyframe, i % 10 === 0, `seed ${seed} frame ${i} keyframe flag`);
+        assert.equal(r.sent[i]![0]!.payload[0]! & 0x08, i % 10 === 0 ? 0x08 : 0, `N bit on frame ${i}`);
+        const want = parseObus(tus[i]!)!;
+        const got = parseObus(r.frames[i]!.data)!;
+        assert.deepEqual(
+          got.map((o) => o.type),
+          want.map((o) => o.type),
+          `seed ${seed} frame ${i}`,
+        );
+        for (let k = 0; k < want.length; k++) assertBytes(got[k]!.payload, want[k]!.payload, `frame ${i} OBU ${k}`);
+      }
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
