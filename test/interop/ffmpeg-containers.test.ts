@@ -3,14 +3,14 @@
 // writers produce (IVF, Ogg Opus, H.264 Annex B, WebM seekable and live) are accepted by ffprobe
 // with the right streams, frame counts, keyframes and durations, and decode without errors.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it, type TestContext } from "node:test";
 import { av1CodecConfig } from "../../src/media/containers/av1-config.js";
 import { type H264AccessUnit, H264AnnexBReader, H264AnnexBWriter } from "../../src/media/containers/h264-annexb.js";
-import { callbackSink, fileSink, readEvents, readEventsSync } from "../../src/media/containers/io.js";
+import { callbackSink, fileSink, readEvents, readEventsSync, writableSink } from "../../src/media/containers/io.js";
 import { type IvfFrame, IvfReader, IvfWriter } from "../../src/media/containers/ivf.js";
 import { OggOpusReader, OggOpusWriter } from "../../src/media/containers/ogg-opus.js";
 import type { ContainerReader, EncodedFrame, VideoCodec } from "../../src/media/containers/types.js";
@@ -261,6 +261,47 @@ describe("ffmpeg interop: media containers", () => {
       }
     });
   }
+
+  it("live streaming: our WebM and Ogg writers feed ffprobe through a pipe (writableSink)", async (t) => {
+    const x = tools(t);
+    if (!x) return;
+    const video = frames<IvfFrame>(new IvfReader(), readFileSync(encodeVideo(x.ffmpeg, "VP8")));
+    const audio = frames<EncodedFrame>(new OggOpusReader(), readFileSync(encodeOpus(x.ffmpeg)));
+    for (const kind of ["webm", "ogg"] as const) {
+      const child = spawn(
+        x.ffprobe,
+        [
+          "-v",
+          "error",
+          "-count_frames",
+          "-show_entries",
+          "stream=codec_name,nb_read_frames",
+          "-of",
+          "json",
+          "-i",
+          "pipe:0",
+        ],
+        { stdio: ["pipe", "pipe", "pipe"] },
+      );
+      const out: Buffer[] = [];
+      child.stdout.on("data", (d: Buffer) => out.push(d));
+      const exited = new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
+      const sink = writableSink(child.stdin);
+      if (kind === "webm") {
+        const w = new WebmWriter(sink, { tracks: [{ kind: "video", codec: "VP8", width: 96, height: 64 }] });
+        for (const f of video) await w.writeFrame(1, f);
+        await w.close();
+      } else {
+        const w = new OggOpusWriter(sink, { channels: 2, preSkip: 312, maxPageDuration: 20 });
+        for (const f of audio) await w.writeFrame(f);
+        await w.close();
+      }
+      assert.equal(await exited, 0);
+      const p = JSON.parse(Buffer.concat(out).toString()) as Probe;
+      assert.equal(p.streams[0]!.codec_name, kind === "webm" ? "vp8" : "opus");
+      assert.equal(p.streams[0]!.nb_read_frames, String(kind === "webm" ? video.length : audio.length));
+    }
+  });
 
   it("AV1 in WebM: our av1C equals ffmpeg's for 4:4:4 and 4:2:0 10-bit streams", async (t) => {
     const x = tools(t);
