@@ -146,6 +146,7 @@ export class ClientHandshake extends Handshake {
           if (!this.checkPeerFinished(msg)) return;
           this.state = "done";
           this.done = true;
+          this.releaseHandshakeState();
           this.host.handshakeComplete();
           return;
         }

@@ -514,7 +514,11 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
 
   handshakeComplete(): void {
     this.handshakeDone = true;
-    if (this.role === "client") this.timer.stop();
+    if (this.role === "client") {
+      // The server's Finished proves our last flight arrived: nothing left to retransmit.
+      this.timer.stop();
+      this.flight = undefined;
+    }
     if (this.fingerprintVerified) this.becomeConnected();
   }
 

@@ -153,6 +153,12 @@ export abstract class Handshake {
     return this.message(HT_FINISHED, verify, 1);
   }
 
+  /** After the last message: drop what only the handshake needed (transcript, ephemeral key). */
+  protected releaseHandshakeState(): void {
+    this.transcript = [];
+    this.keyShare = undefined;
+  }
+
   /** Checks the peer's Finished; false after failing. Appends it to the transcript on success. */
   protected checkPeerFinished(msg: HandshakeMessage): boolean {
     if (msg.epoch === 0) {

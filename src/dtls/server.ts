@@ -107,6 +107,7 @@ export class ServerHandshake extends Handshake {
           this.state = "done";
           this.done = true;
           this.host.sendFlight([{ kind: "ccs", epoch: 0 }, this.finishedMessage()], false);
+          this.releaseHandshakeState();
           this.host.handshakeComplete();
           return;
         }
