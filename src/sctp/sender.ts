@@ -20,6 +20,9 @@ import {
 import { CongestionControl, type RtoEstimator } from "./congestion.js";
 import { tsnLe, tsnLt } from "./tsn.js";
 
+/** Stream entries in one FORWARD TSN / I-FORWARD-TSN (8 bytes each at most: fits any packet). */
+const MAX_FORWARD_ENTRIES = 100;
+
 export class OutMessage {
   seq = 0;
   offset = 0;
@@ -506,6 +509,7 @@ export class Sender {
     if (!tsnLt(this.cumAck, this.advancedAckPoint)) return undefined;
     const byKey = new Map<number, ForwardEntry>();
     const end = this.outHead + ((this.advancedAckPoint - this.cumAck) | 0);
+    let newCum = this.advancedAckPoint;
     for (let j = this.outHead; j < end; j++) {
       const c = this.out[j]!;
       if (!c.abandoned) continue;
@@ -513,10 +517,15 @@ export class Sender {
       if (!this.iData && m.unordered) continue;
       const key = m.sid * 2 + (m.unordered ? 1 : 0);
       const prev = byKey.get(key);
-      if (!prev || tsnLt(prev.seq, m.seq) || (!this.iData && ((((m.seq - prev.seq) << 16) >> 16) | 0) > 0))
-        byKey.set(key, { sid: m.sid, unordered: m.unordered, seq: m.seq });
+      if (!prev && byKey.size >= MAX_FORWARD_ENTRIES) {
+        // Too many streams for one chunk: stop before this one; the next FORWARD TSN goes on.
+        newCum = (c.tsn - 1) >>> 0;
+        break;
+      }
+      const newer = !prev || (this.iData ? tsnLt(prev.seq, m.seq) : ((m.seq - prev.seq) << 16) >> 16 > 0);
+      if (newer) byKey.set(key, { sid: m.sid, unordered: m.unordered, seq: m.seq });
     }
-    return { newCum: this.advancedAckPoint, entries: [...byKey.values()] };
+    return { newCum, entries: [...byKey.values()] };
   }
 
   // ---------- acknowledgements ----------
