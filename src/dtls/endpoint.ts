@@ -147,6 +147,8 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
     this.stats = {
       datagramsSent: 0,
       datagramsReceived: 0,
+      bytesSent: 0,
+      bytesReceived: 0,
       recordsSent: 0,
       recordsReceived: 0,
       retransmissions: 0,
@@ -265,6 +267,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
       return;
     }
     this.stats.datagramsReceived++;
+    this.stats.bytesReceived += data.length;
     this.retransmitRequested = false;
     const h = this.header;
     let o = 0;
@@ -313,6 +316,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
       this.txHead = 0;
     }
     this.stats.datagramsSent++;
+    this.stats.bytesSent += d.length;
     return d;
   }
 

@@ -44,6 +44,9 @@ export interface DtlsEndpointOptions {
 export interface DtlsStats {
   datagramsSent: number;
   datagramsReceived: number;
+  /** Datagram bytes handed out by pollTransmit / given to handleDatagram (RTCTransportStats). */
+  bytesSent: number;
+  bytesReceived: number;
   recordsSent: number;
   recordsReceived: number;
   retransmissions: number;

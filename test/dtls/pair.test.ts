@@ -44,6 +44,9 @@ test("handshake completes on a clean link and data flows both ways", () => {
   assert.deepEqual(p.client.getRemoteCertificate(), ecdsaCert(1).der);
   assert.deepEqual(p.server.getRemoteCertificate(), ecdsaCert(0).der);
   exchange(p);
+  assert.equal(p.client.stats.bytesSent, p.server.stats.bytesReceived);
+  assert.equal(p.server.stats.bytesSent, p.client.stats.bytesReceived);
+  assert.ok(p.client.stats.bytesSent > 1000);
 });
 
 test("exporter gives the same keying material on both sides", () => {
