@@ -46,7 +46,7 @@ test("handshake completes on a clean link and data flows both ways", () => {
   exchange(p);
   assert.equal(p.client.stats.bytesSent, p.server.stats.bytesReceived);
   assert.equal(p.server.stats.bytesSent, p.client.stats.bytesReceived);
-  assert.ok(p.client.stats.bytesSent > 1000);
+  assert.ok(p.client.stats.bytesSent > 800, `${p.client.stats.bytesSent}`);
 });
 
 test("exporter gives the same keying material on both sides", () => {
