@@ -29,6 +29,7 @@ import {
   HT_CLIENT_HELLO,
   HT_CLIENT_KEY_EXCHANGE,
   HT_FINISHED,
+  HT_HELLO_REQUEST,
   HT_HELLO_VERIFY_REQUEST,
   HT_SERVER_HELLO,
   HT_SERVER_HELLO_DONE,
@@ -104,6 +105,8 @@ export class ClientHandshake extends Handshake {
 
   handleMessage(msg: HandshakeMessage): undefined {
     const t = msg.msgType;
+    // A HelloRequest while negotiating is ignored (RFC 5246 7.4.1.1).
+    if (t === HT_HELLO_REQUEST) return;
     switch (this.state) {
       case "hello":
         if (t === HT_HELLO_VERIFY_REQUEST) return this.onHelloVerifyRequest(msg);
