@@ -6,11 +6,16 @@
 import { lookup } from "node:dns/promises";
 import { parseIP, type TransportAddress } from "../address.js";
 import { monotonicNow } from "../clock.js";
-import type { DtlsState, GatheringState, IceState, PeerEvent, SctpState } from "../peer/events.js";
+import type { PeerEvent } from "../peer/events.js";
 import type { Peer } from "../peer/peer.js";
 import { cryptoRandom } from "../random.js";
-import { generateIceCredentials, newSessionId } from "../sdp/index.js";
-import { RTCIceCandidate, type RTCIceCandidateInit } from "./candidate.js";
+import {
+  Announcer,
+  type RTCIceConnectionState,
+  type RTCIceGatheringState,
+  type RTCPeerConnectionState,
+} from "./announcer.js";
+import type { RTCIceCandidate, RTCIceCandidateInit } from "./candidate.js";
 import { generateCertificate, generateCertificateNow, type RTCCertificate } from "./certificate.js";
 import {
   copyConfiguration,
@@ -28,46 +33,28 @@ import {
   validateDataChannelInit,
 } from "./datachannel.js";
 import {
-  implicitLocalType,
   isSdpType,
-  nextSignalingState,
-  RTCSessionDescription,
+  type RTCSessionDescription,
   type RTCSessionDescriptionInit,
   type RTCSignalingState,
 } from "./description.js";
 import type { DriverFactory, PeerDriver } from "./driver.js";
-import { domError, invalidState, RTCError, toWebError } from "./errors.js";
+import { domError, invalidState, toWebError } from "./errors.js";
 import {
   defineEventHandlers,
-  RTCDataChannelEvent,
-  RTCPeerConnectionIceErrorEvent,
-  RTCPeerConnectionIceEvent,
+  type RTCDataChannelEvent,
+  type RTCPeerConnectionIceErrorEvent,
+  type RTCPeerConnectionIceEvent,
 } from "./events.js";
-import {
-  buildAnswer,
-  buildOffer,
-  type LocalState,
-  type RemoteInfo,
-  readRemote,
-  withCandidates,
-} from "./negotiation.js";
+import { LOCAL_MAX_MESSAGE_SIZE, Negotiator } from "./negotiator.js";
 import { type CreatePeerOptions, createPeer, defaultDriverFactory } from "./stack.js";
 import { buildStats, type RTCStatsReport } from "./stats.js";
-import { createTransports, type RTCDtlsTransport, type RTCIceTransport, type RTCSctpTransport } from "./transports.js";
+import { createTransports, type RTCSctpTransport } from "./transports.js";
 
-export type RTCIceConnectionState = IceState;
-export type RTCIceGatheringState = GatheringState;
-export type RTCPeerConnectionState = "new" | "connecting" | "connected" | "disconnected" | "failed" | "closed";
+export type { RTCIceConnectionState, RTCIceGatheringState, RTCPeerConnectionState };
 
 export interface RTCOfferOptions {
   iceRestart?: boolean;
-}
-
-interface Desc {
-  type: "offer" | "pranswer" | "answer";
-  sdp: string;
-  /** The parsed remote description (remote ones only). */
-  remote?: RemoteInfo;
 }
 
 /** Internal options (non-standard; see petrel/nonstandard): a driver running on the simulator. */
@@ -80,8 +67,6 @@ export interface PeerConnectionInternals {
 }
 
 const internals = Symbol.for("petrel.internals");
-/** What we advertise in a=max-message-size and can send in one message (Chrome's value). */
-const LOCAL_MAX_MESSAGE_SIZE = 262144;
 
 export class RTCPeerConnection extends EventTarget {
   declare onnegotiationneeded: ((this: RTCPeerConnection, ev: Event) => unknown) | null;
@@ -100,38 +85,11 @@ export class RTCPeerConnection extends EventTarget {
   private readonly driverFactory: DriverFactory;
   private readonly includeLoopback: boolean;
   private isClosed = false;
-  private _signalingState: RTCSignalingState = "stable";
-  private _iceGatheringState: RTCIceGatheringState = "new";
-  private _iceConnectionState: RTCIceConnectionState = "new";
-  private _connectionState: RTCPeerConnectionState = "new";
-  private dtlsAnnounced: DtlsState = "new";
-  private pendingLocal: Desc | null = null;
-  private currentLocal: Desc | null = null;
-  private pendingRemote: Desc | null = null;
-  private currentRemote: Desc | null = null;
-  private lastOffer = "";
-  private lastAnswer = "";
-  private readonly sessionId: string;
-  /** Local candidate lines gathered for the current ICE generation (for localDescription). */
-  private localCandidates: string[] = [];
-  private localGatheringDone = false;
-  private remoteCandidates: { candidate: string; mid: string }[] = [];
-  private remoteEnd = false;
-  private iceControlling: boolean | undefined;
-  private dataNegotiated = false;
-  private dataMidValue = "0";
-  private restartPending = false;
+  private readonly negotiator: Negotiator;
+  private readonly announcer: Announcer;
   private negotiationNeeded = false;
   private readonly ops: (() => void)[] = [];
   private readonly channels = new Map<number, RTCDataChannel>();
-  private readonly queue: PeerEvent[] = [];
-  private flushScheduled = false;
-  private selectedPair: { local: string; remote: string } | null = null;
-  private _canTrickle: boolean | null = null;
-  private channelsOpened = 0;
-  private channelsClosed = 0;
-  private readonly iceTransport: RTCIceTransport;
-  private readonly dtlsTransport: RTCDtlsTransport;
 
   constructor(configuration?: RTCConfiguration, options?: unknown) {
     super();
@@ -142,7 +100,6 @@ export class RTCPeerConnection extends EventTarget {
     this.includeLoopback = opts.includeLoopback ?? true;
     this.certificate = this.config.certificates[0] ?? generateCertificateNow();
     if (this.config.certificates.length === 0) this.config.certificates = [this.certificate];
-    this.sessionId = newSessionId(cryptoRandom());
     this.peer = (opts.createPeer ?? createPeer)({
       random: cryptoRandom(),
       certificate: this.certificate.material,
@@ -150,18 +107,25 @@ export class RTCPeerConnection extends EventTarget {
       iceTransportPolicy: this.config.iceTransportPolicy,
       now: monotonicNow(),
     });
+    this.negotiator = new Negotiator({
+      peer: this.peer,
+      certificate: this.certificate,
+      hasChannels: () => this.channels.size > 0,
+      startGathering: () => this.startGathering(),
+      kick: () => this.driver?.kick(),
+      signalingStateChanged: () => this.dispatchEvent(new Event("signalingstatechange")),
+    });
     this.stunReady = resolveStunHosts(parseIceServers(this.config.iceServers)).then((addrs) => {
       if (addrs.length > 0 && !this.isClosed) this.peer.ice.addStunServers(addrs);
     });
     const t = createTransports({
-      iceRole: () =>
-        this.iceControlling === undefined ? "unknown" : this.iceControlling ? "controlling" : "controlled",
+      iceRole: () => this.iceRole(),
       localCandidateLines: () => this.peer.ice.localCandidates(),
       remoteCandidateLines: () => this.peer.ice.remoteCandidates(),
-      selectedPairLines: () => this.selectedPair,
+      selectedPairLines: () => this.announcer.selectedPair,
       localIceParameters: () => ({ usernameFragment: this.peer.localUfrag, password: this.peer.localPwd }),
       remoteIceParameters: () => {
-        const r = (this.currentRemote ?? this.pendingRemote)?.remote;
+        const r = this.negotiator.remote;
         return r ? { usernameFragment: r.ufrag, password: r.pwd } : null;
       },
       remoteCertificates: () => {
@@ -170,11 +134,18 @@ export class RTCPeerConnection extends EventTarget {
       },
       maxMessageSize: () => this.maxMessageSize(),
       maxChannels: () => this.peer.maxChannels,
-      dataMid: () => this.dataMidValue,
+      dataMid: () => this.negotiator.dataMid,
     });
-    this.iceTransport = t.ice;
-    this.dtlsTransport = t.dtls;
     this.sctpHandle = t.sctp;
+    this.announcer = new Announcer({
+      target: this,
+      peer: this.peer,
+      negotiator: this.negotiator,
+      transports: t,
+      channels: this.channels,
+      channelHost: this,
+      isClosed: () => this.isClosed,
+    });
   }
 
   private readonly sctpHandle: RTCSctpTransport;
@@ -188,37 +159,37 @@ export class RTCPeerConnection extends EventTarget {
   // ---- attributes ---------------------------------------------------------------------------
 
   get signalingState(): RTCSignalingState {
-    return this._signalingState;
+    return this.negotiator.signalingState;
   }
   get iceGatheringState(): RTCIceGatheringState {
-    return this._iceGatheringState;
+    return this.announcer.iceGatheringState;
   }
   get iceConnectionState(): RTCIceConnectionState {
-    return this._iceConnectionState;
+    return this.announcer.iceConnectionState;
   }
   get connectionState(): RTCPeerConnectionState {
-    return this._connectionState;
+    return this.announcer.connectionState;
   }
   get canTrickleIceCandidates(): boolean | null {
-    return this._canTrickle;
+    return this.negotiator.canTrickle;
   }
   get localDescription(): RTCSessionDescription | null {
-    return this.describeLocal(this.pendingLocal ?? this.currentLocal);
+    return this.negotiator.describe("local");
   }
   get currentLocalDescription(): RTCSessionDescription | null {
-    return this.describeLocal(this.currentLocal);
+    return this.negotiator.describe("currentLocal");
   }
   get pendingLocalDescription(): RTCSessionDescription | null {
-    return this.describeLocal(this.pendingLocal);
+    return this.negotiator.describe("pendingLocal");
   }
   get remoteDescription(): RTCSessionDescription | null {
-    return this.describeRemote(this.pendingRemote ?? this.currentRemote);
+    return this.negotiator.describe("remote");
   }
   get currentRemoteDescription(): RTCSessionDescription | null {
-    return this.describeRemote(this.currentRemote);
+    return this.negotiator.describe("currentRemote");
   }
   get pendingRemoteDescription(): RTCSessionDescription | null {
-    return this.describeRemote(this.pendingRemote);
+    return this.negotiator.describe("pendingRemote");
   }
   get peerIdentity(): Promise<never> {
     return new Promise(() => {});
@@ -227,22 +198,9 @@ export class RTCPeerConnection extends EventTarget {
     return null;
   }
 
-  private describeLocal(d: Desc | null): RTCSessionDescription | null {
-    if (!d) return null;
-    return new RTCSessionDescription({ type: d.type, sdp: this.localSdpWith(d) });
-  }
-
-  private localSdpWith(d: Desc): string {
-    if (this.localCandidates.length === 0 && !this.localGatheringDone) return d.sdp;
-    return withCandidates(d.sdp, this.localCandidates, this.localGatheringDone, this.dataMidValue);
-  }
-
-  private describeRemote(d: Desc | null): RTCSessionDescription | null {
-    if (!d) return null;
-    const extra = this.remoteCandidates.map((c) => c.candidate);
-    const sdp =
-      extra.length > 0 || this.remoteEnd ? withCandidates(d.sdp, extra, this.remoteEnd, this.dataMidValue) : d.sdp;
-    return new RTCSessionDescription({ type: d.type, sdp });
+  private iceRole(): "controlling" | "controlled" | "unknown" {
+    const c = this.negotiator.iceControlling;
+    return c === undefined ? "unknown" : c ? "controlling" : "controlled";
   }
 
   // ---- configuration ------------------------------------------------------------------------
@@ -253,8 +211,7 @@ export class RTCPeerConnection extends EventTarget {
 
   setConfiguration(configuration?: RTCConfiguration): void {
     if (this.isClosed) throw invalidState("The RTCPeerConnection is closed");
-    const hadLocal = this.currentLocal !== null || this.pendingLocal !== null;
-    this.config = updateConfiguration(this.config, configuration, Date.now(), hadLocal);
+    this.config = updateConfiguration(this.config, configuration, Date.now(), this.negotiator.hasLocalDescription);
   }
 
   getTransceivers(): never[] {
@@ -312,55 +269,15 @@ export class RTCPeerConnection extends EventTarget {
   createOffer(options?: RTCOfferOptions): Promise<RTCSessionDescriptionInit> {
     return this.chain(() => {
       if (this.isClosed) throw invalidState("closed");
-      if (options?.iceRestart) this.restartPending = true;
-      if (this.restartPending) this.restartLocalIce();
-      const sdp = buildOffer(this.localState("actpass"));
-      this.lastOffer = sdp;
-      return { type: "offer", sdp };
+      return this.negotiator.createOffer(options?.iceRestart === true);
     });
   }
 
   createAnswer(_options?: unknown): Promise<RTCSessionDescriptionInit> {
     return this.chain(() => {
       if (this.isClosed) throw invalidState("closed");
-      if (this._signalingState !== "have-remote-offer" && this._signalingState !== "have-local-pranswer") {
-        throw invalidState(`createAnswer in signaling state '${this._signalingState}'`);
-      }
-      const remote = this.pendingRemote!.remote!;
-      // We answer with setup:active (the DTLS client) unless the offer insists on being it.
-      const setup = remote.setup === "active" ? "passive" : "active";
-      const sdp = buildAnswer(remote, this.localState(setup));
-      this.lastAnswer = sdp;
-      return { type: "answer", sdp };
+      return this.negotiator.createAnswer();
     });
-  }
-
-  private localState(setup: "actpass" | "active" | "passive"): LocalState {
-    const remote = (this.pendingRemote ?? this.currentRemote)?.remote;
-    return {
-      sessionId: this.sessionId,
-      previous: (this.pendingLocal ?? this.currentLocal)?.sdp,
-      ufrag: this.peer.localUfrag,
-      pwd: this.peer.localPwd,
-      fingerprints: this.certificate.getFingerprints(),
-      setup,
-      includeData: this.channels.size > 0 || this.dataNegotiated || remote?.hasData === true,
-      dataMid: this.dataMidValue,
-      candidates: this.localCandidates,
-      endOfCandidates: this.localGatheringDone,
-      maxMessageSize: LOCAL_MAX_MESSAGE_SIZE,
-    };
-  }
-
-  private restartLocalIce(): void {
-    if (!this.restartPending) return;
-    this.restartPending = false;
-    if (this.currentLocal === null && this.pendingLocal === null) return;
-    const { ufrag, pwd } = generateIceCredentials(cryptoRandom());
-    this.peer.restartIce(ufrag, pwd, monotonicNow());
-    this.localCandidates = [];
-    this.localGatheringDone = false;
-    this.driver?.kick();
   }
 
   setLocalDescription(description?: RTCSessionDescriptionInit): Promise<void> {
@@ -371,76 +288,9 @@ export class RTCPeerConnection extends EventTarget {
     }
     return this.chain(async () => {
       await this.stunReady;
-      this.applyLocal(description);
+      if (this.isClosed) throw invalidState("closed");
+      this.negotiator.setLocal(description);
     });
-  }
-
-  private applyLocal(description: RTCSessionDescriptionInit | undefined): void {
-    if (this.isClosed) throw invalidState("closed");
-    const type = description?.type ?? implicitLocalType(this._signalingState);
-    if (type === "rollback") {
-      this.rollback();
-      return;
-    }
-    let sdp = description?.sdp ?? "";
-    if (!sdp) {
-      if (type === "offer") {
-        if (!this.lastOffer || this._signalingState === "have-local-offer") {
-          if (this.restartPending) this.restartLocalIce();
-          this.lastOffer = buildOffer(this.localState("actpass"));
-        }
-        sdp = this.lastOffer;
-      } else {
-        if (this._signalingState !== "have-remote-offer" && this._signalingState !== "have-local-pranswer") {
-          throw invalidState(`setLocalDescription(${type}) in signaling state '${this._signalingState}'`);
-        }
-        if (!this.lastAnswer) {
-          const remote = this.pendingRemote!.remote!;
-          this.lastAnswer = buildAnswer(remote, this.localState(remote.setup === "active" ? "passive" : "active"));
-        }
-        sdp = this.lastAnswer;
-      }
-    }
-    const next = nextSignalingState(this._signalingState, "local", type);
-    if (next === undefined) {
-      throw invalidState(`setLocalDescription(${type}) is not allowed in signaling state '${this._signalingState}'`);
-    }
-    const now = monotonicNow();
-    const desc: Desc = { type, sdp };
-    if (type === "offer") {
-      this.pendingLocal = desc;
-      if (this.iceControlling === undefined) {
-        this.iceControlling = true;
-        this.peer.setIceControlling(true);
-      }
-    } else if (type === "pranswer") {
-      this.pendingLocal = desc;
-    } else {
-      this.currentLocal = desc;
-      this.currentRemote = this.pendingRemote ?? this.currentRemote;
-      this.pendingLocal = null;
-      this.pendingRemote = null;
-      this.lastOffer = "";
-      this.lastAnswer = "";
-      const remote = this.currentRemote?.remote;
-      if (remote) {
-        if (this.iceControlling === undefined) {
-          this.iceControlling = remote.iceLite;
-          this.peer.setIceControlling(remote.iceLite);
-        }
-        // Our answer said active (client) unless the offerer took active.
-        const role = remote.setup === "active" ? "server" : "client";
-        this.peer.setDtlsParameters(role, remote.fingerprints, now);
-        if (remote.hasData) this.dataNegotiated = true;
-      }
-    }
-    if (type === "answer" || type === "pranswer") {
-      const remote = this.currentRemote?.remote ?? this.pendingRemote?.remote;
-      if (remote?.hasData) this.dataMidValue = remote.dataMid;
-    }
-    this.startGathering();
-    this.driver?.kick();
-    this.setSignalingState(next);
   }
 
   setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
@@ -449,99 +299,9 @@ export class RTCPeerConnection extends EventTarget {
     }
     return this.chain(async () => {
       await this.stunReady;
-      this.applyRemote(description);
+      if (this.isClosed) throw invalidState("closed");
+      this.negotiator.setRemote(description);
     });
-  }
-
-  private applyRemote(description: RTCSessionDescriptionInit): void {
-    if (this.isClosed) throw invalidState("closed");
-    const type = description.type;
-    if (type === "rollback") {
-      this.rollback();
-      return;
-    }
-    if (type === "offer" && this._signalingState === "have-local-offer") this.rollback();
-    const next = nextSignalingState(this._signalingState, "remote", type);
-    if (next === undefined) {
-      throw invalidState(`setRemoteDescription(${type}) is not allowed in signaling state '${this._signalingState}'`);
-    }
-    const sdp = String(description.sdp ?? "");
-    const parsed = readRemote(sdp, type);
-    if (!parsed.ok) {
-      if (parsed.syntax) {
-        throw new RTCError(
-          { errorDetail: "sdp-syntax-error", sdpLineNumber: parsed.line ?? null },
-          `Failed to parse SessionDescription: ${parsed.reason}`,
-        );
-      }
-      throw domError("InvalidAccessError", `Invalid remote description: ${parsed.reason}`);
-    }
-    const remote = parsed.info;
-    const now = monotonicNow();
-    const previous = (this.pendingRemote ?? this.currentRemote)?.remote;
-    const desc: Desc = { type, sdp, remote };
-    if (previous && previous.ufrag !== remote.ufrag) {
-      // The peer restarted ICE (RFC 8445 9): we restart too, and forget its old candidates.
-      this.remoteCandidates = [];
-      this.remoteEnd = false;
-      if (type === "offer") {
-        this.restartPending = true;
-        this.restartLocalIce();
-      }
-    }
-    if (type === "offer" && this.iceControlling === undefined) {
-      // The answerer is controlled, except against an ICE-lite offerer (RFC 8445 6.1.1).
-      this.iceControlling = remote.iceLite;
-      this.peer.setIceControlling(remote.iceLite);
-    }
-    this.peer.setRemoteIce(remote.ufrag, remote.pwd, remote.iceLite, now);
-    this.peer.setRemoteMaxMessageSize(remote.maxMessageSize);
-    if (type === "offer") {
-      this.pendingRemote = desc;
-      if (remote.hasData) this.dataMidValue = remote.dataMid;
-    } else if (type === "pranswer") {
-      this.pendingRemote = desc;
-    } else {
-      this.currentRemote = desc;
-      this.currentLocal = this.pendingLocal ?? this.currentLocal;
-      this.pendingLocal = null;
-      this.pendingRemote = null;
-      this.lastOffer = "";
-      this.lastAnswer = "";
-      if (remote.hasData) this.dataNegotiated = true;
-      if (remote.hasData) this.dataMidValue = remote.dataMid;
-    }
-    if (type !== "offer") {
-      // We offered actpass: the answer decides (active -> they are the client).
-      const role = remote.setup === "active" ? "server" : "client";
-      this.peer.setDtlsParameters(role, remote.fingerprints, now);
-    }
-    for (const c of remote.candidates) this.peer.addRemoteCandidate(c, now);
-    if (remote.endOfCandidates) this.peer.addRemoteCandidate(null, now);
-    this._canTrickle = remote.trickle;
-    this.driver?.kick();
-    this.setSignalingState(next);
-  }
-
-  private rollback(): void {
-    const next = nextSignalingState(this._signalingState, "local", "rollback");
-    if (next === undefined) {
-      throw invalidState(`rollback is not allowed in signaling state '${this._signalingState}'`);
-    }
-    this.pendingLocal = null;
-    this.pendingRemote = null;
-    this.lastOffer = "";
-    this.lastAnswer = "";
-    if (this.currentLocal === null && this.currentRemote === null) {
-      this.iceControlling = undefined;
-    }
-    this.setSignalingState(next);
-  }
-
-  private setSignalingState(next: RTCSignalingState): void {
-    if (next === this._signalingState) return;
-    this._signalingState = next;
-    this.dispatchEvent(new Event("signalingstatechange"));
   }
 
   addIceCandidate(candidate?: RTCIceCandidateInit | RTCIceCandidate | null): Promise<void> {
@@ -555,41 +315,13 @@ export class RTCPeerConnection extends EventTarget {
     }
     return this.chain(() => {
       if (this.isClosed) throw invalidState("closed");
-      const remote = (this.pendingRemote ?? this.currentRemote)?.remote;
-      if (!remote) throw invalidState("addIceCandidate before setRemoteDescription");
-      const now = monotonicNow();
-      if (!c?.candidate) {
-        if (c?.usernameFragment && c.usernameFragment !== remote.ufrag) {
-          throw domError("OperationError", "usernameFragment does not match the remote description");
-        }
-        this.remoteEnd = true;
-        this.peer.addRemoteCandidate(null, now);
-        this.driver?.kick();
-        return;
-      }
-      const mid = c.sdpMid ?? remote.mids[c.sdpMLineIndex ?? -1];
-      if (mid === undefined || (c.sdpMid !== undefined && c.sdpMid !== null && !remote.mids.includes(c.sdpMid))) {
-        throw domError("OperationError", `No media section for sdpMid ${String(c.sdpMid)}`);
-      }
-      if (c.sdpMid == null && (c.sdpMLineIndex ?? 0) >= remote.mids.length) {
-        throw domError("OperationError", `sdpMLineIndex ${String(c.sdpMLineIndex)} is out of range`);
-      }
-      if (c.usernameFragment && c.usernameFragment !== remote.ufrag) {
-        throw domError("OperationError", "usernameFragment does not match the remote description");
-      }
-      let line = String(c.candidate).trim();
-      if (line.startsWith("a=")) line = line.slice(2);
-      if (!this.peer.addRemoteCandidate(line, now)) {
-        throw domError("OperationError", `Invalid candidate: ${line}`);
-      }
-      this.remoteCandidates.push({ candidate: line, mid });
-      this.driver?.kick();
+      this.negotiator.addIceCandidate(c);
     });
   }
 
   restartIce(): void {
     if (this.isClosed) return;
-    this.restartPending = true;
+    this.negotiator.restartPending = true;
     this.updateNegotiationNeeded();
   }
 
@@ -612,7 +344,7 @@ export class RTCPeerConnection extends EventTarget {
     const channel = createDataChannel(this, handle, this.peer.channelConfig(handle) ?? config, "connecting");
     this.channels.set(handle, channel);
     this.driver?.kick();
-    if (!this.dataNegotiated) this.updateNegotiationNeeded();
+    if (!this.negotiator.dataNegotiated) this.updateNegotiationNeeded();
     return channel;
   }
 
@@ -644,20 +376,16 @@ export class RTCPeerConnection extends EventTarget {
 
   private updateNegotiationNeeded(): void {
     if (this.isClosed || this.ops.length > 0) return;
-    if (this._signalingState !== "stable") return;
-    const needed = this.restartPending || (this.channels.size > 0 && !this.dataNegotiated);
-    if (!needed) {
+    if (this.negotiator.signalingState !== "stable") return;
+    if (!this.negotiator.negotiationNeeded()) {
       this.negotiationNeeded = false;
       return;
     }
     if (this.negotiationNeeded) return;
     this.negotiationNeeded = true;
     setImmediate(() => {
-      if (this.isClosed || !this.negotiationNeeded || this.ops.length > 0 || this._signalingState !== "stable") {
-        return;
-      }
-      const stillNeeded = this.restartPending || (this.channels.size > 0 && !this.dataNegotiated);
-      if (!stillNeeded) {
+      if (this.isClosed || !this.negotiationNeeded || this.ops.length > 0) return;
+      if (this.negotiator.signalingState !== "stable" || !this.negotiator.negotiationNeeded()) {
         this.negotiationNeeded = false;
         return;
       }
@@ -677,203 +405,38 @@ export class RTCPeerConnection extends EventTarget {
       // browser with no usable TURN server does (ICE cannot connect).
       if (!this.relayOnlyGathered) {
         this.relayOnlyGathered = true;
-        this.enqueue({ type: "gathering-state", state: "gathering" });
-        this.enqueue({ type: "gathering-state", state: "complete" });
+        this.announcer.enqueue({ type: "gathering-state", state: "gathering" });
+        this.announcer.enqueue({ type: "gathering-state", state: "complete" });
       }
       return;
     }
     this.driver = this.driverFactory({
       peer: this.peer,
-      onEvent: (ev) => this.enqueue(ev),
-      onFailure: (err) => this.fail(err),
+      onEvent: (ev) => this.onCoreEvent(ev),
+      onFailure: (err) => this.announcer.fail(err),
       includeLoopback: this.includeLoopback,
     });
   }
 
-  private fail(err: unknown): void {
-    if (this.isClosed) return;
-    // A broken invariant in the core: this connection fails, the process does not.
-    this.queue.push({ type: "ice-state", state: "failed" });
-    this.queue.push({ type: "dtls-state", state: "failed", reason: String((err as Error)?.message ?? err) });
-    this.scheduleFlush();
-  }
-
-  private enqueue(ev: PeerEvent): void {
-    if (ev.type === "message") {
-      // Copy out of the core's buffers now: the user gets their own bytes, read later.
-      ev = { type: "message", handle: ev.handle, data: ev.data.slice(), binary: ev.binary };
-    } else if (ev.type === "mdns-query") {
-      const driver = this.driver;
-      const name = ev.name;
-      if (driver) {
-        void driver.resolveMdns(name).then((ip) => {
-          if (this.isClosed) return;
-          this.peer.resolveMdns(name, ip, monotonicNow());
-          this.driver?.kick();
-        });
-      }
+  /** Events the driver polled from the core: mDNS queries are answered here, the rest are announced. */
+  private onCoreEvent(ev: PeerEvent): void {
+    if (ev.type !== "mdns-query") {
+      this.announcer.enqueue(ev);
       return;
     }
-    this.queue.push(ev);
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => void this.flush());
-  }
-
-  /** Fires queued events one task at a time (microtasks run between them, as between tasks). */
-  private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.queue.length);
-      for (const ev of batch) {
-        if (this.isClosed) {
-          this.queue.length = 0;
-          break;
-        }
-        this.fire(ev);
-        await null;
-      }
-    }
-    this.flushScheduled = false;
-  }
-
-  private fire(ev: PeerEvent): void {
-    switch (ev.type) {
-      case "candidate": {
-        if (ev.ufrag !== this.peer.localUfrag) return;
-        this.localCandidates.push(ev.candidate);
-        const c = new RTCIceCandidate({
-          candidate: ev.candidate,
-          sdpMid: this.dataMidValue,
-          sdpMLineIndex: this.dataMLineIndex(),
-          usernameFragment: ev.ufrag,
-        });
-        this.dispatchEvent(new RTCPeerConnectionIceEvent("icecandidate", { candidate: c }));
-        return;
-      }
-      case "gathering-state": {
-        if (ev.state === this._iceGatheringState) return;
-        this._iceGatheringState = ev.state;
-        this.iceTransport._gatheringState = ev.state;
-        if (ev.state === "complete") this.localGatheringDone = true;
-        this.iceTransport.dispatchEvent(new Event("gatheringstatechange"));
-        this.dispatchEvent(new Event("icegatheringstatechange"));
-        if (ev.state === "complete") {
-          this.dispatchEvent(new RTCPeerConnectionIceEvent("icecandidate", { candidate: null }));
-        }
-        return;
-      }
-      case "ice-state":
-        if (ev.state === this._iceConnectionState) return;
-        this._iceConnectionState = ev.state;
-        this.iceTransport._state = ev.state;
-        this.iceTransport.dispatchEvent(new Event("statechange"));
-        this.dispatchEvent(new Event("iceconnectionstatechange"));
-        this.updateConnectionState();
-        return;
-      case "selected-pair":
-        this.selectedPair = { local: ev.pair.local, remote: ev.pair.remote };
-        this.iceTransport.dispatchEvent(new Event("selectedcandidatepairchange"));
-        return;
-      case "dtls-state":
-        if (ev.state === this.dtlsAnnounced) return;
-        this.dtlsAnnounced = ev.state;
-        this.dtlsTransport._state = ev.state;
-        this.dtlsTransport.dispatchEvent(new Event("statechange"));
-        this.updateConnectionState();
-        return;
-      case "sctp-state":
-        this.onSctpState(ev.state);
-        return;
-      case "channel-remote": {
-        const ch = createDataChannel(this, ev.handle, ev.config, "open");
-        this.channels.set(ev.handle, ch);
-        this.channelsOpened++;
-        this.dispatchEvent(new RTCDataChannelEvent("datachannel", { channel: ch }));
-        ch._announceOpen();
-        return;
-      }
-      case "channel-id":
-        this.channels.get(ev.handle)?._setId(ev.id);
-        return;
-      case "channel-open": {
-        const ch = this.channels.get(ev.handle);
-        if (ch && ch.readyState === "connecting") this.channelsOpened++;
-        ch?._open();
-        return;
-      }
-      case "message":
-        this.channels.get(ev.handle)?._message(ev.data, ev.binary);
-        return;
-      case "buffered-amount-low":
-        this.channels.get(ev.handle)?._bufferedAmountLow();
-        return;
-      case "channel-closing":
-        this.channels.get(ev.handle)?._closing();
-        return;
-      case "channel-closed": {
-        const ch = this.channels.get(ev.handle);
-        this.channels.delete(ev.handle);
-        if (ch) this.channelsClosed++;
-        ch?._closed(ev.error);
-        return;
-      }
-      case "ice-error":
-        this.dispatchEvent(
-          new RTCPeerConnectionIceErrorEvent("icecandidateerror", {
-            address: ev.address,
-            port: ev.port,
-            url: ev.url,
-            errorCode: ev.errorCode,
-            errorText: ev.errorText,
-          }),
-        );
-        return;
-      case "mdns-query":
-        return;
-    }
-  }
-
-  /** The m-line index of the data section: its place in the remote offer's sections, else 0 (ours). */
-  private dataMLineIndex(): number {
-    const remote = (this.currentRemote ?? this.pendingRemote)?.remote;
-    const i = remote ? remote.mids.indexOf(this.dataMidValue) : -1;
-    return Math.max(i, 0);
+    const driver = this.driver;
+    const name = ev.name;
+    if (!driver) return;
+    void driver.resolveMdns(name).then((ip) => {
+      if (this.isClosed) return;
+      this.peer.resolveMdns(name, ip, monotonicNow());
+      this.driver?.kick();
+    });
   }
 
   /** The SCTP transport once a data section has been negotiated (webrtc-pc 6.1.1), else null. */
   get sctp(): RTCSctpTransport | null {
-    return this.dataNegotiated ? this.sctpHandle : null;
-  }
-
-  private onSctpState(state: SctpState): void {
-    if (state === this.sctpHandle._state) return;
-    this.sctpHandle._state = state;
-    this.sctpHandle.dispatchEvent(new Event("statechange"));
-  }
-
-  /** webrtc-pc 4.3.3 RTCPeerConnectionState from the ICE and DTLS transport states. */
-  private updateConnectionState(): void {
-    if (this.isClosed) return;
-    const ice = this._iceConnectionState;
-    const dtls = this.dtlsAnnounced;
-    let s: RTCPeerConnectionState;
-    if (ice === "failed" || dtls === "failed") s = "failed";
-    else if (ice === "disconnected") s = "disconnected";
-    else if (ice === "new" && (dtls === "new" || dtls === "closed")) s = "new";
-    else if (ice === "new" || ice === "checking" || dtls === "new" || dtls === "connecting") s = "connecting";
-    else if (
-      (ice === "connected" || ice === "completed" || ice === "closed") &&
-      (dtls === "connected" || dtls === "closed")
-    )
-      s = "connected";
-    else s = "connecting";
-    if (s === this._connectionState) return;
-    this._connectionState = s;
-    this.dispatchEvent(new Event("connectionstatechange"));
+    return this.negotiator.dataNegotiated ? this.sctpHandle : null;
   }
 
   // ---- close and stats ----------------------------------------------------------------------
@@ -881,7 +444,7 @@ export class RTCPeerConnection extends EventTarget {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this._signalingState = "closed";
+    this.negotiator.close();
     for (const ch of this.channels.values()) ch._abort();
     this.channels.clear();
     try {
@@ -890,12 +453,7 @@ export class RTCPeerConnection extends EventTarget {
       // a broken core must not stop close()
     }
     this.driver?.close();
-    this._iceConnectionState = "closed";
-    this.iceTransport._state = "closed";
-    this.dtlsTransport._state = "closed";
-    this.sctpHandle._state = "closed";
-    this._connectionState = "closed";
-    this.queue.length = 0;
+    this.announcer.closed();
   }
 
   /** getStats(selector?): declared without named parameters (length 0), as libraries probe that. */
@@ -907,10 +465,10 @@ export class RTCPeerConnection extends EventTarget {
         certificate: this.certificate,
         remoteCertificate: this.peer.dtls?.remoteCertificate(),
         timestamp: performance.timeOrigin + performance.now(),
-        dataChannelsOpened: this.channelsOpened,
-        dataChannelsClosed: this.channelsClosed,
-        iceRole: this.iceControlling === undefined ? "unknown" : this.iceControlling ? "controlling" : "controlled",
-        selectedPair: this.selectedPair,
+        dataChannelsOpened: this.announcer.channelsOpened,
+        dataChannelsClosed: this.announcer.channelsClosed,
+        iceRole: this.iceRole(),
+        selectedPair: this.announcer.selectedPair,
       }),
     );
   }
