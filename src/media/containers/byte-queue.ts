@@ -46,6 +46,12 @@ export class ByteQueue {
   view(): Uint8Array {
     return this.buf.subarray(this.start, this.end);
   }
+  /** Drops everything buffered; the next byte pushed is at stream offset `offset`. */
+  reset(offset: number): void {
+    this.start = 0;
+    this.end = 0;
+    this.consumed = offset;
+  }
   consume(n: number): void {
     const k = Math.min(n, this.end - this.start);
     this.start += k;

@@ -17,7 +17,7 @@ import {
   UNKNOWN_SIZE,
   walkChildren,
 } from "./ebml.js";
-import type { ContainerReader, EncodedFrame, ReaderEvent, VideoCodec } from "./types.js";
+import { ContainerError, type ContainerReader, type EncodedFrame, type ReaderEvent, type VideoCodec } from "./types.js";
 
 export interface WebmTrackInfo {
   number: number;
@@ -100,6 +100,8 @@ export class WebmReader implements ContainerReader<WebmHeader, WebmFrame> {
   private readonly out: Ev[];
   private outHead: number;
   readonly cues: WebmCue[];
+  /** From the SeekHead: element ID -> absolute stream offset (e.g. ID.Cues for cuesOffset()). */
+  readonly seekPositions: Map<number, number>;
   readonly stats: WebmReaderStats;
   constructor(opts: WebmReaderOptions = {}) {
     this.maxFrameSize = opts.maxFrameSize ?? 16 * 1024 * 1024;
@@ -124,6 +126,7 @@ export class WebmReader implements ContainerReader<WebmHeader, WebmFrame> {
     this.out = [];
     this.outHead = 0;
     this.cues = [];
+    this.seekPositions = new Map();
     this.stats = { droppedBlocks: 0, skippedBytes: 0, truncated: false };
   }
   push(chunk: Uint8Array): void {
@@ -275,7 +278,8 @@ export class WebmReader implements ContainerReader<WebmHeader, WebmFrame> {
     else if (id === ID.Info || id === ID.Tracks) cap = MAX_HEADER_ELEMENT;
     else if (id === ID.Timestamp) cap = 8;
     else if (id === ID.Cues) cap = MAX_CUES;
-    if (cap === 0 || (id === ID.Cues && size > cap)) {
+    else if (id === ID.SeekHead) cap = 64 * 1024;
+    if (cap === 0 || ((id === ID.Cues || id === ID.SeekHead) && size > cap)) {
       this.queue.consume(hl);
       this.skip = size;
       return true;
@@ -334,6 +338,18 @@ export class WebmReader implements ContainerReader<WebmHeader, WebmFrame> {
       case ID.Cues:
         this.parseCues(p);
         return;
+      case ID.SeekHead:
+        walkChildren(p, (cid, seek) => {
+          if (cid !== ID.Seek || this.seekPositions.size >= 64) return;
+          let target = 0;
+          let position = -1;
+          walkChildren(seek, (sid, v) => {
+            if (sid === ID.SeekID) target = readUint(v);
+            else if (sid === ID.SeekPosition) position = readUint(v);
+          });
+          if (target > 0 && position >= 0) this.seekPositions.set(target, this.segmentDataStart + position);
+        });
+        return;
     }
   }
   private parseTracks(p: Uint8Array): void {
@@ -377,6 +393,56 @@ export class WebmReader implements ContainerReader<WebmHeader, WebmFrame> {
     if (this.header.tracks.length === 0) return;
     this.headerSent = true;
     this.out.push({ type: "header", header: this.header });
+  }
+  /** Where the Cues element starts (absolute offset), when the SeekHead says so. */
+  cuesOffset(): number | undefined {
+    return this.seekPositions.get(ID.Cues);
+  }
+  /**
+   * Parses a Cues element fetched separately (bytes starting at cuesOffset()), for seeking in a
+   * file before its end has been read. False if the bytes do not hold a complete Cues element.
+   */
+  loadCues(bytes: Uint8Array): boolean {
+    const [id, il] = readId(bytes, 0);
+    if (id !== ID.Cues) return false;
+    const [size, sl] = readSize(bytes, il);
+    if (sl === 0 || size < 0 || size > MAX_CUES || il + sl + size > bytes.length) return false;
+    this.cues.length = 0;
+    this.parseCues(bytes.subarray(il + sl, il + sl + size));
+    return true;
+  }
+  /**
+   * The cue to seek to for `timeMs`: the last one at or before it (for `track`, if given), with
+   * the absolute offset of its Cluster. The Cluster may begin before the cue's time (a cue can
+   * point into the middle of one): drop frames before `timeMs` of the result. Undefined without cues.
+   */
+  cueFor(timeMs: number, track?: number): { timeMs: number; offset: number } | undefined {
+    let before: WebmCue | undefined;
+    let earliest: WebmCue | undefined;
+    for (const c of this.cues) {
+      if (track !== undefined && c.track !== track) continue;
+      if (c.timeMs <= timeMs && (!before || c.timeMs > before.timeMs)) before = c;
+      if (!earliest || c.timeMs < earliest.timeMs) earliest = c;
+    }
+    const best = before ?? earliest;
+    return best && { timeMs: best.timeMs, offset: this.segmentDataStart + best.clusterPosition };
+  }
+  /**
+   * Resumes parsing at a Cluster boundary (a cue's offset): buffered input is dropped and the
+   * next bytes pushed must start at `offset`. Only after the header (Tracks) has been read.
+   */
+  restartAt(offset: number): void {
+    if (!this.headerSent) throw new ContainerError("not-ready", "restartAt() needs the header first");
+    if (!(offset >= this.segmentDataStart)) throw new ContainerError("bad-offset", "offset before the Segment's data");
+    this.queue.reset(offset);
+    while (this.stack.length > 0 && this.stack[this.stack.length - 1]!.id !== ID.Segment) this.stack.pop();
+    this.skip = 0;
+    this.finished = false;
+    this.overflow = false;
+    this.stats.truncated = false;
+    this.out.length = 0;
+    this.outHead = 0;
+    this.phase = "body";
   }
   private parseCues(p: Uint8Array): void {
     const scale = this.header.timestampScale / 1e6;

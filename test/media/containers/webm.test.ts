@@ -141,6 +141,49 @@ describe("WebM", () => {
     }
   });
 
+  it("seeks with the SeekHead and Cues: fetch the Cues, restart at a keyframe Cluster", async () => {
+    const media = sampleMedia();
+    const sink = new MemorySink();
+    await writeSample(sink, media);
+    const file = sink.bytes();
+    // Read only the start of the file: header and SeekHead.
+    const reader = new WebmReader();
+    reader.push(file.subarray(0, 600));
+    let header: WebmHeader | undefined;
+    for (let ev = reader.poll(); ev; ev = reader.poll()) if (ev.type === "header") header = ev.header;
+    assert.ok(header);
+    const cuesAt = reader.cuesOffset();
+    assert.ok(cuesAt !== undefined && cuesAt > 600);
+    assert.ok(reader.loadCues(file.subarray(cuesAt)));
+    assert.equal(reader.cues.length, 4);
+    const cue = reader.cueFor(1200, 1)!;
+    assert.equal(cue.timeMs, 1000);
+    reader.restartAt(cue.offset);
+    const rest = collect<WebmHeader, WebmFrame>(reader, file.subarray(cue.offset), 100);
+    assert.equal(rest.error, undefined);
+    const first = rest.frames.find((f) => f.track === 1)!;
+    assert.equal(first.timestamp, 90_000);
+    assert.equal(first.keyframe, true);
+    assert.equal(rest.frames.filter((f) => f.track === 1).length, 30, "video from 1 s to the end");
+    assert.deepEqual(reader.cueFor(-5), { timeMs: 0, offset: reader.cueFor(0)!.offset });
+    assert.throws(() => new WebmReader().restartAt(0), { code: "not-ready" });
+    // ffmpeg's file: its SeekHead and Cues (keyframes at 0 and 500 ms) work the same way.
+    const ff = fixture("vp8-opus.webm");
+    const r2 = new WebmReader();
+    r2.push(ff.subarray(0, 1000));
+    while (r2.poll());
+    assert.ok(r2.loadCues(ff.subarray(r2.cuesOffset()!)));
+    const c2 = r2.cueFor(700, 1)!;
+    r2.restartAt(c2.offset);
+    assert.equal(c2.timeMs, 507);
+    // ffmpeg put both keyframes in one Cluster: the restart begins before the cue's time, and the
+    // first video frame at or after it is the keyframe.
+    const v2 = collect<WebmHeader, WebmFrame>(r2, ff.subarray(c2.offset)).frames.filter((f) => f.track === 1);
+    const at = v2.filter((f) => f.timestamp >= c2.timeMs * 90);
+    assert.equal(at.length, 5);
+    assert.equal(at[0]!.keyframe, true);
+  });
+
   it("round-trips to a live sink with unknown sizes and no Cues", async () => {
     const media = sampleMedia();
     const chunks: Uint8Array[] = [];
