@@ -1,8 +1,8 @@
-// RTCPeerConnection (webrtc-pc section 4): the operations chain (4.4.1.2), offer/answer and the
-// signaling state machine with rollback (4.4.1.5, JSEP RFC 8829 5), trickle ICE (addIceCandidate,
-// icecandidate events), the aggregate states (4.3.2-4.3.4), negotiationneeded (4.7.3), close
-// (4.4.1.9), createDataChannel (6.1) and the W3C events, queued as tasks in a browser's order and
-// never fired from inside a core. State lives in the Peer core; this object is the user's handle.
+// RTCPeerConnection (webrtc-pc section 4): the API surface, the operations chain (4.4.1.2),
+// negotiationneeded (4.7.3), createDataChannel (6.1), close (4.4.1.9) and getStats (8). Offer/answer
+// and the signaling state live in negotiator.ts; the W3C events and announced states, queued as
+// tasks in a browser's order and never fired from inside a core, in announcer.ts. State lives in
+// the Peer core (src/peer); this object and its children are the user's handles on it.
 import { lookup } from "node:dns/promises";
 import { parseIP, type TransportAddress } from "../address.js";
 import { monotonicNow } from "../clock.js";
