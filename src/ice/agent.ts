@@ -221,7 +221,13 @@ export class IceAgent extends IceCore implements DatagramCore<IceEvent> {
   getPairStats(): PairStats[] {
     const pairs = [...this.checklist.pairs];
     if (this.selected && !pairs.includes(this.selected)) pairs.push(this.selected);
-    return pairs.map((p) => pairStats(p, this.localOf(p)));
+    return pairs.map((p) => pairStats(p, this.localOf(p), p === this.selected));
+  }
+
+  /** Stats of the selected pair (W3C RTCIceTransport stats' selectedCandidatePairId target). */
+  getSelectedPairStats(): PairStats | undefined {
+    const p = this.selected;
+    return p ? pairStats(p, this.localOf(p), true) : undefined;
   }
 
   // ---------------------------------------------------------------- DatagramCore

@@ -45,6 +45,8 @@ export class CandidatePair {
   triggered: boolean;
   /** The local reflexive address a successful check reported (XOR-MAPPED-ADDRESS). */
   mapped: TransportAddress | undefined;
+  /** Cache of the local candidate as the peer sees it (see IceCore.localOf). */
+  seenLocal: IceCandidate | undefined = undefined;
   requestsSent = 0;
   requestsReceived = 0;
   responsesSent = 0;
@@ -244,9 +246,10 @@ export class Checklist {
 }
 
 /** W3C RTCIceCandidatePairStats-like view of a pair; `local` is the pair's local side as seen by the peer. */
-export function pairStats(p: CandidatePair, local: IceCandidate): PairStats {
+export function pairStats(p: CandidatePair, local: IceCandidate, selected: boolean): PairStats {
   return {
     id: p.id,
+    selected,
     state: p.state,
     nominated: p.nominated,
     local,

@@ -344,7 +344,11 @@ export abstract class IceCore {
     if (ev?.type !== "success") return;
     pair.currentRtt = ev.rtt;
     pair.totalRtt += ev.rtt;
-    pair.mapped = msg.getAddress(Attr.XorMappedAddress);
+    const mapped = msg.getAddress(Attr.XorMappedAddress);
+    if (mapped && (!pair.mapped || !sameAddr(mapped, pair.mapped))) {
+      pair.mapped = mapped;
+      pair.seenLocal = undefined;
+    }
     if (pair === this.selected) this.consent.answered(now);
     if (p.kind === "consent") return;
     const wasValid = pair.valid;
@@ -568,8 +572,10 @@ export abstract class IceCore {
     }
   }
 
+  /** The pair's local candidate as the peer sees it (the same object on every call). */
   protected localOf(p: CandidatePair): IceCandidate {
-    return this.locals.asSeen(p.local, p.mapped);
+    if (!p.seenLocal) p.seenLocal = this.locals.asSeen(p.local, p.mapped);
+    return p.seenLocal;
   }
 
   // ---------------------------------------------------------------- state

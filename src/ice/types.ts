@@ -83,6 +83,8 @@ export interface IceAgentStats {
 /** W3C RTCIceCandidatePairStats-like counters for one pair. */
 export interface PairStats {
   id: string;
+  /** The pair carrying data (RTCIceTransport's selected pair). */
+  selected: boolean;
   state: PairState;
   nominated: boolean;
   local: IceCandidate;

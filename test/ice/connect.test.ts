@@ -42,6 +42,11 @@ test("two agents connect, agree on the selected pair and exchange data", () => {
     assert.deepEqual(a.states, ["checking", "connected", "completed"], `seed ${seed}`);
     // Stats: the nominated pair's RTT is the 2 x 10 ms link delay; counters add up.
     const pa = a.agent.getPairStats().find((p) => p.nominated)!;
+    assert.equal(pa.selected, true);
+    assert.deepEqual(a.agent.getSelectedPairStats(), pa);
+    const sel = a.agent.getSelectedPair()!;
+    assert.equal(pa.local, sel.local, "the same candidate objects in stats and getSelectedPair");
+    assert.equal(pa.remote, sel.remote);
     assert.equal(pa.currentRoundTripTime, 0.02, `seed ${seed}`);
     assert.equal(pa.state, "succeeded");
     assert.ok(pa.requestsSent >= 1 && pa.responsesReceived >= 1 && pa.requestsReceived >= 1, `seed ${seed}`);

@@ -72,6 +72,13 @@ test("every NAT pairing: connects where ICE can, fails cleanly where it cannot",
         if (canConnect(x, y)) {
           assert.ok(connected(a.state) && connected(b.state), `${ctx}: ${a.state}/${b.state}`);
           assert.ok(net.now < 3000, `${ctx}: took ${net.now} ms`);
+          // Each side's local candidate as seen through its NAT: srflx (or prflx) on the public IP.
+          const la = a.agent.getSelectedPair()!.local;
+          const lb = b.agent.getSelectedPair()!.local;
+          assert.ok(la.type === "srflx" || la.type === "prflx", `${ctx}: ${la.type}`);
+          assert.equal(la.address, "203.0.113.1", ctx);
+          assert.equal(lb.address, "198.51.100.1", ctx);
+          assert.equal(la.relatedAddress, "192.168.1.2", ctx);
           const enc = new TextEncoder();
           a.agent.send(enc.encode("through the NATs"));
           a.kick();
