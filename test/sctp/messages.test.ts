@@ -193,3 +193,65 @@ test("resetting 1,000 streams at once is split into requests that fit a packet",
   assert.equal(new Set(resetAtB).size, 1000);
   assert.equal(p.eventsB.filter((e) => e.type === "message").length, 1000);
 });
+
+test("TSNs, SSNs and reset request numbers wrap around 2^32 / 2^16 under loss", async () => {
+  const { SctpAssociation } = await import("../../src/sctp/index.js");
+  const { SeededRandom } = await import("../../src/random.js");
+  const { connectPair, Network } = await import("../sim/network.js");
+  // A Random whose u32 right after the cookie secret and the tag (the initial TSN) sits just below 2^32.
+  class NearWrap extends SeededRandom {
+    private after: number | undefined;
+    override bytes(n: number): Uint8Array {
+      const b = super.bytes(n);
+      this.after = 0;
+      return b;
+    }
+    override u32(): number {
+      if (this.after !== undefined && ++this.after === 2) {
+        this.after = undefined;
+        return 0xffffff00;
+      }
+      return super.u32();
+    }
+  }
+  for (const iData of [true, false]) {
+    const link = { latency: 10, mtu: 1200, loss: 0.05, reorder: 0.05, reorderDelay: 15 };
+    const net = new Network({ seed: 9, defaultLink: link });
+    const a = new SctpAssociation({ random: new NearWrap(1), iData });
+    const b = new SctpAssociation({ random: new NearWrap(2), iData });
+    const got: number[] = [];
+    let resets = 0;
+    const { kick } = connectPair(net, a, b, {
+      link,
+      onEventA: (e) => {
+        if (e.type === "reset-done") resets++;
+      },
+      onEventB: (e) => {
+        if (e.type === "message") got.push(Buffer.from(e.data.buffer, e.data.byteOffset, 4).readUInt32BE(0));
+      },
+    });
+    a.connect(net.now);
+    b.connect(net.now);
+    kick();
+    net.run({ until: () => a.state === "established" && b.state === "established", maxSteps: 10000 });
+    assert.ok(a.sender.nextTsn > 0xfffff000, "starts near the wrap");
+    const N = 70000; // also wraps the 16-bit SSN of stream 0
+    for (let i = 0; i < N; i++) {
+      const m = Buffer.alloc(i % 50 === 0 ? 3000 : 4);
+      m.writeUInt32BE(i, 0);
+      a.send(0, 53, m, undefined, net.now);
+    }
+    kick();
+    net.run({ until: () => got.length === N, maxSteps: 5_000_000 });
+    assert.equal(got.length, N);
+    for (let i = 0; i < N; i++) if (got[i] !== i) assert.fail(`iData=${iData}: message ${i} out of order (${got[i]})`);
+    assert.ok(a.sender.nextTsn < 0x10000000, "TSNs wrapped");
+    // Reset request sequence numbers start at the initial TSN: two resets cross the wrap too.
+    for (let r = 0; r < 2; r++) {
+      a.resetStreams([0], net.now);
+      kick();
+      net.run({ until: () => resets === r + 1, maxSteps: 100000 });
+    }
+    assert.equal(resets, 2, `iData=${iData}: both resets done`);
+  }
+});
