@@ -170,22 +170,43 @@ export class DtlsConnection extends EventEmitter {
 
   /** @internal */
   start(): void {
-    this.endpoint.start(monotonicNow());
-    this.drain();
+    this.guard(() => this.endpoint.start(monotonicNow()));
   }
 
   /** @internal */
   input(data: Uint8Array): void {
-    this.endpoint.handleDatagram(data, monotonicNow());
-    this.drain();
+    if (this.ended) return;
+    this.guard(() => this.endpoint.handleDatagram(data, monotonicNow()));
   }
 
   private onTimer = (): void => {
     this.timer = undefined;
     this.timerAt = undefined;
-    this.endpoint.handleTimeout(monotonicNow());
-    this.drain();
+    this.guard(() => this.endpoint.handleTimeout(monotonicNow()));
   };
+
+  /**
+   * Runs a step of the core, then drains. A core that throws on input has broken an invariant:
+   * only this connection fails (ARCHITECTURE.md "Errors and bounds"), never the process.
+   */
+  private guard(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      if (this.ended) return;
+      this.end();
+      const e = Object.assign(new Error(`DTLS internal error: ${(err as Error).message}`), {
+        code: "DTLS_INTERNAL",
+        cause: err,
+      });
+      process.nextTick(() => {
+        this.emit("error", e);
+        this.emit("close");
+      });
+      return;
+    }
+    this.drain();
+  }
 
   /** @internal The drain loop: datagrams out, events to listeners, re-arm the one timer. */
   drain(): void {

@@ -147,3 +147,25 @@ test("a client that restarts on the same port replaces its old association (RFC 
   conn.close();
   await new Promise<void>((r) => server.close(r));
 });
+
+test("a core that throws fails only its own connection", { timeout: 10_000 }, async () => {
+  const server = createServer({ certificate: ecdsaCert(1), rejectUnauthorized: false }, (c) => {
+    c.on("message", (m: Buffer) => c.send(m));
+  });
+  const port = await listen(server);
+  const a = connect({ host: "127.0.0.1", port, certificate: ecdsaCert(0), remoteFingerprint: fp(1) });
+  const b = connect({ host: "127.0.0.1", port, certificate: ecdsaCert(2), remoteFingerprint: fp(1) });
+  await Promise.all([once(a, "connect"), once(b, "connect")]);
+  a.endpoint.handleDatagram = () => {
+    throw new Error("broken invariant");
+  };
+  const failed = once(a, "error");
+  a.send("boom");
+  const [err] = (await failed) as [Error & { code?: string }];
+  assert.equal(err.code, "DTLS_INTERNAL");
+  const reply = once(b, "message");
+  b.send("still fine");
+  assert.equal(((await reply) as [Buffer])[0].toString(), "still fine");
+  b.close();
+  await new Promise<void>((r) => server.close(r));
+});
