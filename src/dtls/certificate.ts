@@ -170,6 +170,14 @@ export function certificateFrom(privateKey: KeyObject, der: Uint8Array, expires?
   };
 }
 
+/** The key (PKCS#8) and certificate as PEM text, e.g. to keep a certificate across restarts. */
+export function certificateToPem(cert: DtlsCertificate): { key: string; cert: string } {
+  const key = cert.privateKey.export({ type: "pkcs8", format: "pem" }) as string;
+  const b64 = Buffer.from(cert.der).toString("base64");
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return { key, cert: `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n` };
+}
+
 /** Loads a PEM key and certificate (as used by the openssl interop test and the Node API). */
 export function certificateFromPem(keyPem: string, certPem: string): GeneratedCertificate {
   const privateKey = createPrivateKey(keyPem);

@@ -35,6 +35,7 @@ export { AlertDescription, alertName } from "./alert.js";
 export {
   certificateFrom,
   certificateFromPem,
+  certificateToPem,
   type DtlsCertificate,
   type GenerateCertificateOptions,
   type GeneratedCertificate,

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createCipheriv, createHash, X509Certificate } from "node:crypto";
 import { test } from "node:test";
-import { generateCertificate } from "../../src/dtls/certificate.js";
+import { certificateFromPem, certificateToPem, generateCertificate } from "../../src/dtls/certificate.js";
 import { checkFingerprints, fingerprint } from "../../src/dtls/fingerprint.js";
 import { packFlight, type RecordSealer } from "../../src/dtls/flight.js";
 import { buildMessage, readFragment } from "../../src/dtls/messages.js";
@@ -210,4 +210,15 @@ test("generateCertificate: valid self-signed ECDSA P-256 X.509 with SDP fingerpr
   assert.equal(checkFingerprints(cert.der, [{ algorithm: "sha-256", value: other }]), "mismatch");
   const late = generateCertificate({ now: Date.UTC(2049, 11, 1), expires: 365 * 24 * 3600 * 1000 });
   assert.equal(Date.parse(new X509Certificate(late.der).validTo), Date.UTC(2050, 11, 1), "GeneralizedTime from 2050");
+});
+
+test("certificateToPem / certificateFromPem round trip", () => {
+  const cert = generateCertificate();
+  const pem = certificateToPem(cert);
+  assert.match(pem.cert, /^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n$/);
+  const back = certificateFromPem(pem.key, pem.cert);
+  assert.equal(toHex(back.der), toHex(cert.der));
+  assert.equal(back.expires, cert.expires);
+  assert.deepEqual(back.fingerprints(), cert.fingerprints());
+  assert.ok(new X509Certificate(pem.cert).checkPrivateKey(back.privateKey));
 });
