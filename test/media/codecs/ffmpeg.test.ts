@@ -13,7 +13,7 @@ import { createSocket } from "node:dgram";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import {
   Av1Depayloader,
   Av1Payloader,
@@ -120,49 +120,73 @@ function ivfFrames(b: Uint8Array): Uint8Array[] {
 const FRAMES = 40;
 const PATTERN = ["-f", "lavfi", "-i", `testsrc=size=320x240:rate=30`, "-frames:v", String(FRAMES)];
 
+/** Encoded test files, made once per file and shared by the tests in both directions. */
+let shared: string | undefined;
+const encoded = new Map<string, Promise<string>>();
+after(() => {
+  if (shared) rmSync(shared, { recursive: true, force: true });
+});
+const ENCODERS: Record<string, string[]> = {
+  vp8: ["-c:v", "libvpx", "-auto-alt-ref", "0", "-b:v", "800k"],
+  vp9: ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-lag-in-frames", "0", "-b:v", "800k"],
+  h264: ["-c:v", "libx264", "-profile:v", "baseline", "-pix_fmt", "yuv420p", "-bf", "0"],
+  h264slices: [
+    "-c:v",
+    "libx264",
+    "-profile:v",
+    "baseline",
+    "-pix_fmt",
+    "yuv420p",
+    "-bf",
+    "0",
+    "-x264-params",
+    "slice-max-size=1000",
+  ],
+};
+function encode(bin: string, kind: keyof typeof ENCODERS): Promise<string> {
+  let p = encoded.get(kind);
+  if (!p) {
+    shared ??= mkdtempSync(join(tmpdir(), "petrel-ffmpeg-"));
+    const file = join(shared, kind.startsWith("h264") ? `${kind}.h264` : `${kind}.ivf`);
+    p = ffmpeg(bin, [...PATTERN, ...ENCODERS[kind]!, "-g", "10", "-threads", "1", "-y", file]).then(() => file);
+    encoded.set(kind, p);
+  }
+  return p;
+}
+
 for (const codec of ["vp8", "vp9"] as const) {
   test(`ffmpeg ${codec.toUpperCase()} RTP -> RtpDepacketizer: the encoder's frames, byte for byte`, async (t) => {
     const bin = requireTool(t, "ffmpeg", ["ffmpeg"]);
     if (!bin) return;
-    const dir = mkdtempSync(join(tmpdir(), "petrel-ffmpeg-"));
-    try {
-      const file = join(dir, "a.ivf");
-      const enc =
-        codec === "vp8"
-          ? ["-c:v", "libvpx", "-auto-alt-ref", "0"]
-          : ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-lag-in-frames", "0"];
-      await ffmpeg(bin, [...PATTERN, ...enc, "-b:v", "800k", "-g", "10", "-threads", "1", "-y", file]);
-      const want = ivfFrames(readFileSync(file));
-      assert.equal(want.length, FRAMES);
-      const got = await receiveRtp(bin, (url) => [
-        "-i",
-        file,
-        "-c",
-        "copy",
-        "-strict",
-        "experimental",
-        "-payload_type",
-        "96",
-        "-f",
-        "rtp",
-        url,
-      ]);
-      const { frames, rx } = depacketize(codec === "vp8" ? new Vp8Depayloader() : new Vp9Depayloader(), got);
-      assert.equal(rx.stats.malformedPackets, 0);
-      assert.equal(frames.length, want.length, `${frames.length} of ${want.length} frames (${got.length} datagrams)`);
-      for (let i = 0; i < want.length; i++) {
-        assertBytes(frames[i]!.data, want[i]!, `${codec} frame ${i}`);
-        const key = codec === "vp8" ? isVp8Keyframe(want[i]!) : parseVp9FrameHeader(want[i]!)?.keyframe === true;
-        assert.equal(frames[i]!.keyframe, key, `${codec} frame ${i} keyframe flag`);
-      }
-      assert.ok(frames[0]!.keyframe && frames[10]!.keyframe && !frames[1]!.keyframe);
-      assert.ok(
-        frames.some((f) => f.packets > 1),
-        "some frames span several packets",
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    const file = await encode(bin, codec);
+    const want = ivfFrames(readFileSync(file));
+    assert.equal(want.length, FRAMES);
+    const got = await receiveRtp(bin, (url) => [
+      "-i",
+      file,
+      "-c",
+      "copy",
+      "-strict",
+      "experimental",
+      "-payload_type",
+      "96",
+      "-f",
+      "rtp",
+      url,
+    ]);
+    const { frames, rx } = depacketize(codec === "vp8" ? new Vp8Depayloader() : new Vp9Depayloader(), got);
+    assert.equal(rx.stats.malformedPackets, 0);
+    assert.equal(frames.length, want.length, `${frames.length} of ${want.length} frames (${got.length} datagrams)`);
+    for (let i = 0; i < want.length; i++) {
+      assertBytes(frames[i]!.data, want[i]!, `${codec} frame ${i}`);
+      const key = codec === "vp8" ? isVp8Keyframe(want[i]!) : parseVp9FrameHeader(want[i]!)?.keyframe === true;
+      assert.equal(frames[i]!.keyframe, key, `${codec} frame ${i} keyframe flag`);
     }
+    assert.ok(frames[0]!.keyframe && frames[10]!.keyframe && !frames[1]!.keyframe);
+    assert.ok(
+      frames.some((f) => f.packets > 1),
+      "some frames span several packets",
+    );
   });
 }
 
@@ -170,52 +194,28 @@ for (const mode of [1, 0] as const) {
   test(`ffmpeg H.264 (packetization-mode ${mode}) RTP -> RtpDepacketizer: every NAL unit, IDR key frames`, async (t) => {
     const bin = requireTool(t, "ffmpeg", ["ffmpeg"]);
     if (!bin) return;
-    const dir = mkdtempSync(join(tmpdir(), "petrel-ffmpeg-"));
-    try {
-      const file = join(dir, "a.h264");
-      const slices = mode === 0 ? ["-x264-params", "slice-max-size=1000"] : [];
-      await ffmpeg(bin, [
-        ...PATTERN,
-        "-c:v",
-        "libx264",
-        "-profile:v",
-        "baseline",
-        "-pix_fmt",
-        "yuv420p",
-        "-g",
-        "10",
-        "-bf",
-        "0",
-        "-threads",
-        "1",
-        ...slices,
-        "-y",
-        file,
-      ]);
-      const want = splitAnnexB(readFileSync(file));
-      const flags = mode === 0 ? ["-rtpflags", "h264_mode0"] : [];
-      const got = await receiveRtp(bin, (url) => [
-        "-i",
-        file,
-        "-c",
-        "copy",
-        "-payload_type",
-        "96",
-        ...flags,
-        "-f",
-        "rtp",
-        url,
-      ]);
-      const { frames, rx } = depacketize(new H264Depayloader(), got);
-      assert.equal(rx.stats.malformedPackets, 0);
-      assert.equal(frames.length, FRAMES, `${frames.length} access units (${got.length} datagrams)`);
-      const nals = frames.flatMap((f) => splitAnnexB(f.data));
-      assert.equal(nals.length, want.length);
-      for (let i = 0; i < want.length; i++) assertBytes(nals[i]!, want[i]!, `NAL ${i} (type ${nalType(want[i]!)})`);
-      for (let i = 0; i < FRAMES; i++) assert.equal(frames[i]!.keyframe, i % 10 === 0, `frame ${i} keyframe flag`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const file = await encode(bin, mode === 0 ? "h264slices" : "h264");
+    const want = splitAnnexB(readFileSync(file));
+    const flags = mode === 0 ? ["-rtpflags", "h264_mode0"] : [];
+    const got = await receiveRtp(bin, (url) => [
+      "-i",
+      file,
+      "-c",
+      "copy",
+      "-payload_type",
+      "96",
+      ...flags,
+      "-f",
+      "rtp",
+      url,
+    ]);
+    const { frames, rx } = depacketize(new H264Depayloader(), got);
+    assert.equal(rx.stats.malformedPackets, 0);
+    assert.equal(frames.length, FRAMES, `${frames.length} access units (${got.length} datagrams)`);
+    const nals = frames.flatMap((f) => splitAnnexB(f.data));
+    assert.equal(nals.length, want.length);
+    for (let i = 0; i < want.length; i++) assertBytes(nals[i]!, want[i]!, `NAL ${i} (type ${nalType(want[i]!)})`);
+    for (let i = 0; i < FRAMES; i++) assert.equal(frames[i]!.keyframe, i % 10 === 0, `frame ${i} keyframe flag`);
   });
 }
 
@@ -336,11 +336,14 @@ async function sendToFfmpeg(
   const sock = createSocket("udp4");
   const tx = new RtpPacketizer({ payloader, payloadType, ssrc: 0x1234, maxPayloadSize: 1100, sequenceNumber: 65530 });
   try {
-    for (const f of frames)
+    for (const f of frames) {
       for (const p of tx.packetize(f.data, f.ticks)) {
         if (failed) break;
         await new Promise((r) => sock.send(serializeRtp(p), port, "127.0.0.1", r));
       }
+      // A light pace (not a real-time one) so that a busy machine's ffmpeg keeps up with loopback.
+      await new Promise((r) => setTimeout(r, 2));
+    }
     await done;
   } finally {
     sock.close();
@@ -353,12 +356,7 @@ for (const codec of ["vp8", "vp9"] as const) {
     if (!bin) return;
     const dir = mkdtempSync(join(tmpdir(), "petrel-ffmpeg-"));
     try {
-      const file = join(dir, "a.ivf");
-      const enc =
-        codec === "vp8"
-          ? ["-c:v", "libvpx", "-auto-alt-ref", "0"]
-          : ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-lag-in-frames", "0"];
-      await ffmpeg(bin, [...PATTERN, ...enc, "-b:v", "800k", "-g", "10", "-threads", "1", "-y", file]);
+      const file = await encode(bin, codec);
       const frames = ivfFrames(readFileSync(file));
       const out = join(dir, "out.ivf");
       await sendToFfmpeg(
@@ -384,24 +382,7 @@ test("RtpPacketizer H.264 (STAP-A, FU-A) -> ffmpeg's depacketizer: the same NAL 
   if (!bin) return;
   const dir = mkdtempSync(join(tmpdir(), "petrel-ffmpeg-"));
   try {
-    const file = join(dir, "a.h264");
-    await ffmpeg(bin, [
-      ...PATTERN,
-      "-c:v",
-      "libx264",
-      "-profile:v",
-      "baseline",
-      "-pix_fmt",
-      "yuv420p",
-      "-g",
-      "10",
-      "-bf",
-      "0",
-      "-threads",
-      "1",
-      "-y",
-      file,
-    ]);
+    const file = await encode(bin, "h264");
     // Access units: split at each first slice (x264 here writes one slice per picture).
     const nals = splitAnnexB(readFileSync(file));
     const units: Uint8Array[][] = [];
