@@ -3,7 +3,8 @@
 // sequence number extension is recorded, and feedback covering everything since the previous
 // feedback is built (with src/rtp/twcc.ts) every `intervalMs`, or sooner once `maxPending`
 // packets wait. Bounded: the span of sequence numbers waiting is capped, older ones are dropped.
-// Packets arriving after their sequence number was reported are counted as late and ignored.
+// A packet arriving after its sequence number was reported missing is reported again in the
+// next feedback (with the ones after it); one older than the window is counted late and ignored.
 import { buildTwccFeedback, type TransportFeedback, type TwccArrival } from "../twcc.js";
 import { SequenceUnwrapper } from "./sequence.js";
 
@@ -30,8 +31,9 @@ export class TwccRecorder {
   private readonly maxPending: number;
   private readonly maxSpan: number;
   private readonly unwrapper: SequenceUnwrapper;
-  /** Arrival times (us) indexed by extended sequence modulo maxSpan; NaN when not received. */
+  /** Arrival times (us) indexed by extended sequence modulo maxSpan, valid where extOf matches. */
   private readonly arrivals: Float64Array;
+  private readonly extOf: Float64Array;
   /** The first extended sequence number not yet reported, and one past the highest received. */
   private base: number;
   private end: number;
@@ -46,7 +48,8 @@ export class TwccRecorder {
     this.maxPending = options.maxPending ?? 200;
     this.maxSpan = options.maxSpan ?? 4096;
     this.unwrapper = new SequenceUnwrapper();
-    this.arrivals = new Float64Array(this.maxSpan).fill(Number.NaN);
+    this.arrivals = new Float64Array(this.maxSpan);
+    this.extOf = new Float64Array(this.maxSpan).fill(-1);
     this.base = 0;
     this.end = 0;
     this.pending = 0;
@@ -66,26 +69,27 @@ export class TwccRecorder {
       this.lastFeedbackAt = now;
     }
     if (ext < this.base) {
-      this.stats.late++;
-      return;
+      // Reported missing already: while its slot still holds the recent past, report again
+      // from it (the sender turns "lost" into "late"); beyond that, ignore it.
+      if (ext <= this.end - this.maxSpan) {
+        this.stats.late++;
+        return;
+      }
+      this.base = ext;
     }
     if (ext >= this.base + this.maxSpan) {
       // Slide the window: whatever falls out is forgotten unreported.
       const newBase = ext - this.maxSpan + 1;
-      for (let s = this.base; s < Math.min(newBase, this.end); s++) {
-        const i = s % this.maxSpan;
-        if (!Number.isNaN(this.arrivals[i]!)) this.pending--;
-        this.arrivals[i] = Number.NaN;
-      }
-      this.stats.evicted += newBase - this.base;
+      this.stats.evicted += Math.min(newBase, this.end) - this.base;
       this.base = newBase;
       if (this.end < newBase) this.end = newBase;
     }
     const i = ext % this.maxSpan;
-    if (ext < this.end && !Number.isNaN(this.arrivals[i]!)) {
+    if (this.extOf[i] === ext) {
       this.stats.duplicates++;
       return;
     }
+    this.extOf[i] = ext;
     this.arrivals[i] = now * 1000;
     this.pending++;
     this.stats.recorded++;
@@ -110,13 +114,11 @@ export class TwccRecorder {
   flush(now: number, senderSsrc: number, mediaSsrc: number): TransportFeedback[] {
     if (this.pending === 0) return [];
     const list: TwccArrival[] = [];
-    // Skip leading losses: feedback starts at a received packet (buildTwccFeedback skips them too,
-    // but the base must not stay behind them for ever).
+    // Slots keep their arrivals after being reported, so that a late packet can be reported
+    // again with its neighbours (record() moves the base back to it).
     for (let s = this.base; s < this.end; s++) {
       const i = s % this.maxSpan;
-      const t = this.arrivals[i]!;
-      list.push({ sequence: s & 0xffff, arrivalUs: Number.isNaN(t) ? undefined : t });
-      this.arrivals[i] = Number.NaN;
+      list.push({ sequence: s & 0xffff, arrivalUs: this.extOf[i] === s ? this.arrivals[i]! : undefined });
     }
     this.base = this.end;
     this.pending = 0;
