@@ -61,7 +61,7 @@ export interface ChannelInfo {
 /** Events carry `channel`, the stable handle returned by createChannel (or given in channel-open-request). */
 export type DataChannelEvent =
   | { type: "connected" }
-  | { type: "disconnected"; reason: SctpCloseReason; cause?: string }
+  | { type: "disconnected"; reason: SctpCloseReason; cause?: string; causeCode?: number }
   | {
       type: "channel-open-request";
       channel: number;
@@ -450,11 +450,12 @@ export class DataChannelEndpoint implements PacketCore<DataChannelEvent> {
         return;
       case "closed":
         for (const c of [...this.channels.values()]) if (c.state !== "closed") this.finish(c);
-        this.events.push(
-          e.cause
-            ? { type: "disconnected", reason: e.reason, cause: e.cause }
-            : { type: "disconnected", reason: e.reason },
-        );
+        {
+          const d: DataChannelEvent = { type: "disconnected", reason: e.reason };
+          if (e.cause) d.cause = e.cause;
+          if (e.causeCode !== undefined) d.causeCode = e.causeCode;
+          this.events.push(d);
+        }
         return;
     }
   }

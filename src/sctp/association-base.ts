@@ -255,7 +255,7 @@ export abstract class AssociationBase {
     this.close(reason, why);
   }
 
-  protected close(reason: SctpCloseReason, cause: string): void {
+  protected close(reason: SctpCloseReason, cause: string, causeCode?: number): void {
     const wasClosed = this.state === "closed" && this.setupDone;
     this.state = "closed";
     this.setupDone = true; // a closed association never comes back
@@ -263,7 +263,11 @@ export abstract class AssociationBase {
     this.sender.t3 = undefined;
     this.reset.timer = undefined;
     this.control.length = 0;
-    if (!wasClosed) this.events.push(cause ? { type: "closed", reason, cause } : { type: "closed", reason });
+    if (wasClosed) return;
+    const e: SctpEvent = { type: "closed", reason };
+    if (cause) e.cause = cause;
+    if (causeCode !== undefined) e.causeCode = causeCode;
+    this.events.push(e);
   }
 
   /** Queues a control chunk for the next bundled packet (used by reconfig.ts). */

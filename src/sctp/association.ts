@@ -274,7 +274,7 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
           return;
         }
         if (type === CT_ABORT) {
-          this.close("peer-abort", describeCauses(value));
+          this.close("peer-abort", describeCauses(value), value.length >= 4 ? (value[0]! << 8) | value[1]! : undefined);
           return;
         }
         if (this.state === "shutdown-ack-sent") this.close("shutdown", "");

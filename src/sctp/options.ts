@@ -28,7 +28,8 @@ export type SctpEvent =
   | { type: "reset-done"; streamIds: number[] }
   | { type: "reset-failed"; streamIds: number[] }
   | { type: "sent"; streamId: number; bytes: number }
-  | { type: "closed"; reason: SctpCloseReason; cause?: string };
+  /** `cause`: readable error causes; `causeCode`: the first error cause code of the peer's ABORT (RFC 9260 3.3.10). */
+  | { type: "closed"; reason: SctpCloseReason; cause?: string; causeCode?: number };
 
 export interface SctpOptions {
   random?: Random;

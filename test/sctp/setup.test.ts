@@ -169,6 +169,7 @@ test("abort reaches the peer with its reason", () => {
     cb?.type === "closed" && cb.reason === "peer-abort" && cb.cause?.includes("going away"),
     JSON.stringify(cb),
   );
+  assert.equal(cb.causeCode, 12, "User-Initiated Abort");
   assert.equal(p.b.state, "closed");
 });
 
