@@ -60,6 +60,8 @@ export class CandidatePair {
   totalRtt = 0;
   lastSent: number | undefined = undefined;
   lastReceived: number | undefined = undefined;
+  /** Last authenticated STUN (check or response) from the peer on this pair. */
+  lastHeard = Number.NEGATIVE_INFINITY;
 
   constructor(local: LocalCandidate, remote: RemoteCandidate, generation: number, controlling: boolean) {
     this.local = local;

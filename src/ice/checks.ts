@@ -56,6 +56,8 @@ export interface EarlyCheck {
 const CHECK_TX = { rc: 7, rm: 8, maxRto: 1600 };
 const CONSENT_TX = { rto: 500, rc: 4, rm: 4 };
 export const MAX_EARLY_CHECKS = 32;
+/** Controlled side: a selected pair silent this long (ms) yields to a new nomination. */
+const SILENT_SWITCH = 1000;
 const MAX_OUT = 4096;
 const MAX_EVENTS = 8192;
 
@@ -280,6 +282,7 @@ export abstract class IceCore {
       }
     }
     pair.requestsReceived++;
+    pair.lastHeard = now;
     pair.responsesSent++;
     if (!pair.remoteChecked) {
       pair.remoteChecked = true;
@@ -342,6 +345,7 @@ export abstract class IceCore {
       return;
     }
     if (ev?.type !== "success") return;
+    pair.lastHeard = now;
     pair.currentRtt = ev.rtt;
     pair.totalRtt += ev.rtt;
     const mapped = msg.getAddress(Attr.XorMappedAddress);
@@ -363,6 +367,7 @@ export abstract class IceCore {
       this.nominate(pair, now);
     }
     if (this.controlling) this.maybeNominate(now, false);
+    if (this.controlling && pair !== this.selected && !p.useCandidate) this.maybeFailover(pair, now);
   }
 
   protected onTxTimeout(p: PendingTx, now: number): void {
@@ -500,6 +505,11 @@ export abstract class IceCore {
   }
 
   /** A pair is nominated: select it (controlled side keeps the better of competing nominations). */
+  /**
+   * A pair is nominated: select it. The controlled side keeps a higher-priority selected pair
+   * against a competing nomination (aggressive nomination nominates several) unless that pair
+   * has gone quiet, which is how a controlling peer's failover to another pair looks.
+   */
   protected nominate(pair: CandidatePair, now: number): void {
     pair.nominated = true;
     const cur = this.selected;
@@ -510,6 +520,7 @@ export abstract class IceCore {
       cur.generation === pair.generation &&
       !this.consent.lost &&
       !this.consent.disconnected &&
+      now < Math.max(cur.lastHeard, cur.lastReceived ?? Number.NEGATIVE_INFINITY) + SILENT_SWITCH &&
       (cur.priHi > pair.priHi || (cur.priHi === pair.priHi && cur.priLo > pair.priLo))
     ) {
       return;
@@ -542,7 +553,13 @@ export abstract class IceCore {
     const p = this.selected;
     if (!p) return;
     const wasLost = this.consent.lost;
+    const wasDisconnected = this.consent.disconnected;
     if (this.consent.poll(now)) this.sendCheck(p, now, false, "consent");
+    if (this.consent.disconnected && !wasDisconnected && p.generation === this.generation) {
+      // The selected pair went quiet: check the other pairs so that a live one can take over.
+      for (const q of this.checklist.pairs) if (q !== p) this.checklist.trigger(q);
+      this.scheduleChecks(now);
+    }
     if (this.consent.lost && !wasLost) {
       // RFC 7675 5.1: consent expired, stop sending on the pair (its checks included).
       for (const [tid, t] of this.txs) {
@@ -552,6 +569,19 @@ export abstract class IceCore {
         }
       }
     }
+  }
+
+  /**
+   * Controlling side, while the selected pair is disconnected: the first other pair whose check
+   * succeeds is nominated and takes over (as browsers switch to a writable connection).
+   */
+  protected maybeFailover(pair: CandidatePair, now: number): void {
+    const sel = this.selected;
+    if (!sel || !this.consent.disconnected || this.consent.lost || pair.generation !== sel.generation) return;
+    for (const q of this.checklist.pairs) if (q.nominating) return;
+    pair.nominating = true;
+    this.checklist.trigger(pair);
+    this.scheduleChecks(now);
   }
 
   // ---------------------------------------------------------------- candidates and gathering

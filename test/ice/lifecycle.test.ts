@@ -116,3 +116,51 @@ test("ICE restart: data keeps flowing on the old pair until a new pair is select
     assert.ok(connected(a.state) && connected(b.state), `seed ${seed}: ${a.state}/${b.state}`);
   }
 });
+
+test("failover: the selected path dies, another interface pair takes over without a restart", () => {
+  for (const seed of SEEDS) {
+    const net = new Network({ seed, defaultLink: { latency: 10 } });
+    const setup = makePair(net, seed, { ips: ["10.0.0.1", "10.1.0.1"] }, { ips: ["10.0.0.2", "10.1.0.2"] });
+    const { a, b } = setup;
+    setup.start();
+    net.run({ until: () => connected(a.state) && connected(b.state), maxSteps: 100_000 });
+    net.advance(1000, 100_000);
+    const before = a.agent.getSelectedPair()!;
+    // Cut the selected path in both directions (the other interfaces stay up).
+    net.setLink(before.local.address, before.remote.address, { latency: 10, loss: 1 });
+    net.setLink(before.remote.address, before.local.address, { latency: 10, loss: 1 });
+    const cut = net.now;
+    net.run({ until: () => a.state === "disconnected", untilTime: cut + 20_000, maxSteps: 1_000_000 });
+    assert.equal(a.state, "disconnected", `seed ${seed}`);
+    const agreeOnNewPair = (): boolean => {
+      const x = a.agent.getSelectedPair()!;
+      const y = b.agent.getSelectedPair()!;
+      return (
+        connected(a.state) &&
+        connected(b.state) &&
+        x !== undefined &&
+        x.local.address === y.remote.address &&
+        x.remote.address === y.local.address &&
+        `${x.local.address}>${x.remote.address}` !== `${before.local.address}>${before.remote.address}`
+      );
+    };
+    net.run({ until: agreeOnNewPair, untilTime: net.now + 10_000, maxSteps: 1_000_000 });
+    assert.ok(connected(a.state) && connected(b.state), `seed ${seed}: ${a.state}/${b.state}`);
+    const after = a.agent.getSelectedPair()!;
+    const afterB = b.agent.getSelectedPair()!;
+    assert.notEqual(
+      `${after.local.address}>${after.remote.address}`,
+      `${before.local.address}>${before.remote.address}`,
+    );
+    assert.equal(after.local.address, afterB.remote.address, `seed ${seed}: both ends moved to the same pair`);
+    assert.equal(after.remote.address, afterB.local.address, `seed ${seed}`);
+    assert.ok(net.now - cut < 12_000, `seed ${seed}: took ${net.now - cut} ms`);
+    a.agent.send(enc("after failover"));
+    a.kick();
+    net.advance(100, 100_000);
+    assert.equal(new TextDecoder().decode(b.received.at(-1)!), "after failover", `seed ${seed}`);
+    // And it holds: no failure 40 s later.
+    net.advance(40_000, 1_000_000);
+    assert.ok(connected(a.state) && connected(b.state), `seed ${seed}: ${a.state}/${b.state}`);
+  }
+});
