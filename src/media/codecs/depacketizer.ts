@@ -30,7 +30,11 @@ export type DepacketizerEvent =
 export interface RtpDepacketizerOptions {
   /** Packets the reorder ring holds (a power of two, 16-32768; default 1024 video, 128 audio). */
   capacity?: number;
-  /** How long a gap may hold frames back before the frame it breaks is dropped (default 300 ms video, 100 ms audio). */
+  /**
+   * How long a hole (a missing packet with later packets already here) may hold frames back
+   * before the frame it breaks is dropped (default 300 ms video, 100 ms audio). A frame whose
+   * packets are still arriving in order is not timed.
+   */
   maxWaitMs?: number;
   /**
    * Before the first frame, wait this long after the first packet so that packets reordered at
@@ -279,7 +283,10 @@ export class RtpDepacketizer {
       }
       if (end < 0) {
         this.scan = s;
-        this.block(now);
+        // Only a hole (a missing packet with later ones here) starts the wait: a frame whose
+        // packets are still arriving in order (a paced key frame, say) may take as long as it needs.
+        if (s <= this.highest && (!this.has(s) || s + 1 <= this.highest)) this.block(now);
+        else this.blockedSince = -1;
         return;
       }
       this.emit(first, end, now);

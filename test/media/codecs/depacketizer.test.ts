@@ -215,3 +215,28 @@ test("start delay: packets reordered before the first frame are not lost", () =>
     );
   }
 });
+
+test("a key frame paced over longer than maxWaitMs, with no hole, is not given up", () => {
+  const rnd = new SeededRandom(9);
+  const tx = new RtpPacketizer({ payloader: new Vp8Payloader(), payloadType: 96, ssrc: 1, maxPayloadSize: 1000 });
+  const rx = new RtpDepacketizer(new Vp8Depayloader(), { maxWaitMs: 100, startDelayMs: 0 });
+  const big = tx.packetize(vp8Frame(rnd, 100_000, true), 0);
+  assert.ok(big.length > 50);
+  // One packet every 20 ms: two seconds for the frame.
+  big.forEach((p, i) => {
+    rx.push(asLike(p), i * 20);
+    assert.equal(rx.nextTimeout(), undefined, `packet ${i}: no hole, no timer`);
+  });
+  assert.deepEqual(kinds(events(rx)), ["frame:key"]);
+  // The same with one packet missing: the hole starts the timer, and the frame goes after 100 ms.
+  const again = tx.packetize(vp8Frame(rnd, 100_000, true), 3000);
+  again.forEach((p, i) => {
+    if (i !== 10) rx.push(asLike(p), 5000 + i * 20);
+  });
+  const es = events(rx);
+  assert.ok(es[0]!.type === "dropped" && es[0]!.reason === "incomplete");
+  assert.equal(es.filter((e) => e.type === "frame").length, 0);
+  let dropped = 0;
+  for (const e of es) if (e.type === "dropped") dropped += e.packets;
+  assert.equal(dropped, again.length - 1);
+});
