@@ -72,33 +72,35 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
 
   /** Queues a message. Throws SctpError on misuse (closed, bad stream, too large). */
   send(streamId: number, ppid: number, data: Uint8Array, options: SendOptions | undefined, now: number): void {
-    this.tick(now);
-    this.sender.refreshBurst();
-    if (
-      this.state === "closed"
-        ? this.setupDone
-        : !ESTABLISHED_LIKE.has(this.state) && this.state !== "cookie-wait" && this.state !== "cookie-echoed"
-    )
-      throw new SctpError("invalid-state", `send() in state ${this.state}`);
-    if (this.state === "shutdown-pending" || this.state === "shutdown-sent" || this.state === "shutdown-received")
-      throw new SctpError("invalid-state", "association is shutting down");
-    if (!Number.isInteger(streamId) || streamId < 0 || streamId >= this.outboundStreams)
+    if (now > this.now) this.now = now;
+    if (this.state !== "established") this.checkCanSend();
+    if (!(streamId >= 0 && streamId < this.outboundStreams && (streamId | 0) === streamId))
       throw new SctpError("invalid-stream", `stream ${streamId} out of range`);
-    if (data.length > this.maxSendMessageSize)
-      throw new SctpError("message-too-large", `message of ${data.length} bytes exceeds ${this.maxSendMessageSize}`);
-    if (data.length === 0) throw new SctpError("empty-message", "SCTP cannot send an empty message");
-    if (this.sender.isResetting(streamId)) throw new SctpError("stream-resetting", `stream ${streamId} is being reset`);
-    const maxRtx = options?.maxRetransmits ?? -1;
-    const lifetime = options?.maxLifetime;
-    const m = new OutMessage(
-      streamId,
-      ppid >>> 0,
-      data,
-      options?.unordered === true,
-      maxRtx,
-      lifetime !== undefined && lifetime >= 0 ? this.now + lifetime : Number.POSITIVE_INFINITY,
-    );
-    this.sender.enqueue(m);
+    const n = data.length;
+    if (n > this.maxSendMessageSize)
+      throw new SctpError("message-too-large", `message of ${n} bytes exceeds ${this.maxSendMessageSize}`);
+    if (n === 0) throw new SctpError("empty-message", "SCTP cannot send an empty message");
+    let unordered = false;
+    let maxRtx = -1;
+    let expires = Number.POSITIVE_INFINITY;
+    if (options !== undefined) {
+      unordered = options.unordered === true;
+      if (options.maxRetransmits !== undefined) maxRtx = options.maxRetransmits;
+      const life = options.maxLifetime;
+      if (life !== undefined && life >= 0) expires = this.now + life;
+    }
+    if (!this.sender.enqueue(new OutMessage(streamId, ppid >>> 0, data, unordered, maxRtx, expires)))
+      throw new SctpError("stream-resetting", `stream ${streamId} is being reset`);
+    this.sender.refreshBurst();
+  }
+
+  private checkCanSend(): void {
+    const st = this.state;
+    if (st === "closed" ? this.setupDone : st !== "cookie-wait" && st !== "cookie-echoed")
+      throw new SctpError(
+        "invalid-state",
+        st.startsWith("shutdown") ? "association is shutting down" : `send() in state ${st}`,
+      );
   }
 
   bufferedAmount(streamId: number): number {

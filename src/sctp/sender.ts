@@ -154,8 +154,10 @@ export class Sender {
     return s;
   }
 
-  enqueue(m: OutMessage): void {
+  /** Queues a message; false (and nothing queued) if its stream is being reset. */
+  enqueue(m: OutMessage): boolean {
     const s = this.stream(m.sid);
+    if (s.resetting) return false;
     s.queue.push(m);
     s.buffered += m.data.length;
     this.totalBuffered += m.data.length;
@@ -163,6 +165,7 @@ export class Sender {
       s.inRing = true;
       this.ring.push(s);
     }
+    return true;
   }
 
   bufferedAmount(sid: number): number {
