@@ -3,8 +3,9 @@
 // for several message sizes, with zero checksum (as over DTLS with RFC 9653) and with CRC32c.
 // The last rows go through DataChannelEndpoint (DCEP, PPIDs, bufferedAmount) on top.
 // Run: npx tsc -p . --outDir .build/sctp && node .build/sctp/bench/sctp.js
-import { SeededRandom } from "../src/random.js";
+
 import { DataChannelEndpoint } from "../src/datachannel/index.js";
+import { SeededRandom } from "../src/random.js";
 import { SctpAssociation, type SctpOptions } from "../src/sctp/index.js";
 
 function pair(opts: SctpOptions): [SctpAssociation, SctpAssociation] {
@@ -84,8 +85,16 @@ for (const [name, o] of modes) {
 }
 
 function runChannels(label: string, size: number, total: number): void {
-  const a = new DataChannelEndpoint({ dtlsRole: "client", maxMessageSize: 1 << 20, sctp: { random: new SeededRandom(3) } });
-  const b = new DataChannelEndpoint({ dtlsRole: "server", maxMessageSize: 1 << 20, sctp: { random: new SeededRandom(4) } });
+  const a = new DataChannelEndpoint({
+    dtlsRole: "client",
+    maxMessageSize: 1 << 20,
+    sctp: { random: new SeededRandom(3) },
+  });
+  const b = new DataChannelEndpoint({
+    dtlsRole: "server",
+    maxMessageSize: 1 << 20,
+    sctp: { random: new SeededRandom(4) },
+  });
   a.setRemoteMaxMessageSize(1 << 20);
   let now = 0;
   let got = 0;
