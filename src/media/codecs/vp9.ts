@@ -4,7 +4,8 @@
 // group), the VP9 uncompressed header fields a payloader needs (VP9 bitstream spec 6.2: frame
 // type, frame size), a payloader (one spatial layer, flexible or non-flexible mode, SS with the
 // resolution on key frames) and a depayloader (key frame = first layer frame with P=0 whose
-// uncompressed header, when readable, says KEY_FRAME).
+// uncompressed header, when readable, says KEY_FRAME; the layer frames of a picture with several
+// spatial layers are joined as a superframe, VP9 bitstream spec Annex B).
 import { codecError } from "./errors.js";
 import {
   type AssembledFrame,
@@ -361,6 +362,8 @@ export class Vp9Depayloader implements CodecDepayloader {
     let total = 0;
     let keyframe = false;
     const heads: number[] = new Array(count);
+    // Sizes of the layer frames of the picture (a new one starts at each B bit).
+    const layers: number[] = [];
     for (let i = 0; i < count; i++) {
       const p = payloads[i]!;
       const d = parseVp9Descriptor(p);
@@ -374,15 +377,29 @@ export class Vp9Depayloader implements CodecDepayloader {
           if (h !== undefined && !h.keyframe) keyframe = false;
         }
       }
+      if (d.beginningOfFrame) layers.push(0);
       heads[i] = d.length;
       total += p.length - d.length;
+      layers[layers.length - 1]! += p.length - d.length;
     }
-    const data = new Uint8Array(total);
+    // Several layer frames (spatial layers) of one picture: join them as a superframe (VP9
+    // bitstream spec Annex B) so that a decoder takes the picture as one unit.
+    let maxSize = 0;
+    for (const n of layers) maxSize = Math.max(maxSize, n);
+    const sizeBytes = maxSize < 0x100 ? 1 : maxSize < 0x10000 ? 2 : maxSize < 0x1000000 ? 3 : 4;
+    const index = layers.length > 1 && layers.length <= 8 ? 2 + sizeBytes * layers.length : 0;
+    const data = new Uint8Array(total + index);
     let o = 0;
     for (let i = 0; i < count; i++) {
       const p = payloads[i]!;
       data.set(p.subarray(heads[i]!), o);
       o += p.length - heads[i]!;
+    }
+    if (index > 0) {
+      const marker = 0xc0 | ((sizeBytes - 1) << 3) | (layers.length - 1);
+      data[o++] = marker;
+      for (const n of layers) for (let b = 0; b < sizeBytes; b++) data[o++] = (n >>> (8 * b)) & 0xff;
+      data[o] = marker;
     }
     return { data, keyframe };
   }

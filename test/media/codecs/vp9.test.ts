@@ -170,3 +170,41 @@ checkAll(
   },
   test,
 );
+
+test("VP9 spatial layers: the layer frames of one picture come out as a superframe", () => {
+  const rnd = new SeededRandom(8);
+  const l0 = vp9Frame(rnd, 300, true, 320, 180);
+  const l1 = rnd.bytes(700);
+  const packet = (sid: number, b: boolean, e: boolean, part: Uint8Array): Uint8Array => {
+    const d = {
+      interPicturePredicted: false,
+      beginningOfFrame: b,
+      endOfFrame: e,
+      pictureId: 3,
+      temporalId: 0,
+      spatialId: sid,
+      tl0PicIdx: 0,
+    };
+    const out = new Uint8Array(sizeVp9Descriptor(d) + part.length);
+    out.set(part, writeVp9Descriptor(d, out, 0));
+    return out;
+  };
+  const packets = [
+    packet(0, true, true, l0),
+    packet(1, true, false, l1.subarray(0, 400)),
+    packet(1, false, true, l1.subarray(400)),
+  ];
+  const depay = new Vp9Depayloader();
+  assert.deepEqual(
+    packets.map((p) => depay.inspect(p)),
+    [1, 2, 2],
+  );
+  const f = depay.assemble(packets, 3)!;
+  assert.equal(f.keyframe, true);
+  const n = l0.length + l1.length;
+  assert.equal(f.data.length, n + 2 + 2 * 2);
+  assert.equal(Buffer.from(f.data.subarray(0, l0.length)).equals(Buffer.from(l0)), true);
+  // Index: marker 0b110 01 001 (2-byte sizes, 2 frames), sizes little-endian, marker again.
+  const idx = f.data.subarray(n);
+  assert.deepEqual([...idx], [0xc9, l0.length & 0xff, l0.length >> 8, l1.length & 0xff, l1.length >> 8, 0xc9]);
+});
