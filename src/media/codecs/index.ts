@@ -85,6 +85,7 @@ export {
   PKT_NOT_START,
   PKT_START,
 } from "./payload.js";
+export { createDepayloader, createPayloader, isSupportedCodec, parseFmtp, SUPPORTED_CODECS } from "./registry.js";
 export {
   isVp8Keyframe,
   parseVp8Descriptor,
