@@ -38,7 +38,7 @@ import { readChecksum, sctpChecksum } from "./crc32c.js";
 import { SctpError } from "./errors.js";
 import type { SctpEvent, SctpState, SendOptions } from "./options.js";
 import { parseInit, writeInit } from "./params.js";
-import { OutMessage } from "./sender.js";
+import { OutMessage } from "./send-queue.js";
 
 export type { SctpCloseReason, SctpEvent, SctpOptions, SctpState, SctpStats, SendOptions } from "./options.js";
 

@@ -1,10 +1,10 @@
-// The sending half of an association: per-stream send queues with round-robin scheduling
-// (message by message with DATA, fragment by fragment with I-DATA: RFC 8260 1), fragmentation to
-// the packet size (RFC 9260 6.9), TSN assignment, the outstanding-chunk list with SACK processing
-// (6.2.1 cumulative and gap acks, 6.3.2 T3-rtx rules R1-R3, 7.2.4 miss indications and fast
-// retransmit), retransmission on T3 expiry (6.3.3), the peer's receive window (6.1 rules A/B),
-// and abandonment of partially reliable messages with FORWARD TSN / I-FORWARD-TSN (RFC 3758 3.5,
-// RFC 8260 2.3). The association owns one Sender and asks it to fill packets.
+// The sending half of an association: fragmentation to the packet size (RFC 9260 6.9) of what the
+// send queue (send-queue.ts: per-stream queues, round robin) hands out, TSN assignment, DATA and
+// I-DATA chunk writing, the outstanding-chunk list with SACK processing (6.2.1 cumulative and gap
+// acks, 6.3.2 T3-rtx rules R1-R3, 7.2.4 miss indications and fast retransmit), retransmission on
+// T3 expiry (6.3.3), the peer's receive window (6.1 rules A/B), Max.Burst (6.1 D), and abandonment
+// of partially reliable messages with FORWARD TSN / I-FORWARD-TSN (RFC 3758 3.5, RFC 8260 2.3).
+// The association owns one Sender and asks it to fill packets.
 import { writeU16, writeU32 } from "../bytes/index.js";
 import {
   CT_DATA,
@@ -18,27 +18,11 @@ import {
   type SackInfo,
 } from "./chunks.js";
 import { CongestionControl, type RtoEstimator } from "./congestion.js";
+import { type OutMessage, type OutStream, type SenderSink, SendQueue } from "./send-queue.js";
 import { tsnLe, tsnLt } from "./tsn.js";
 
 /** Stream entries in one FORWARD TSN / I-FORWARD-TSN (8 bytes each at most: fits any packet). */
 const MAX_FORWARD_ENTRIES = 100;
-
-export class OutMessage {
-  seq = 0;
-  offset = 0;
-  nextFsn = 0;
-  firstTsn = 0;
-  lastTsn = 0;
-  abandoned = false;
-  constructor(
-    readonly sid: number,
-    readonly ppid: number,
-    readonly data: Uint8Array,
-    readonly unordered: boolean,
-    readonly maxRetransmits: number,
-    readonly expiresAt: number,
-  ) {}
-}
 
 class OutChunk {
   tsn = 0;
@@ -57,23 +41,8 @@ class OutChunk {
   missCount = 0;
 }
 
-class OutStream {
-  readonly queue: OutMessage[] = [];
-  qhead = 0;
-  /** Bytes queued and not yet put on the wire once (bufferedAmount). */
-  buffered = 0;
-  nextSsn = 0;
-  nextMid = 0;
-  nextUMid = 0;
-  inRing = false;
-  resetting = false;
-  constructor(readonly id: number) {}
-}
-
 /** What the sender tells its owner. */
-export interface SenderSink {
-  onSent(streamId: number, bytes: number): void;
-}
+export type { SenderSink };
 
 export interface SenderStats {
   dataChunksSent: number;
@@ -106,29 +75,23 @@ export class Sender {
     abandonedMessages: 0,
     peerDuplicates: 0,
   };
-  /** Payload bytes queued on all streams and not yet sent once. */
-  totalBuffered = 0;
+  /** The per-stream send queues and their round-robin order. */
+  readonly queue: SendQueue;
   /**
    * Packets of new data that may still go out before the next SACK or other input (Max.Burst,
    * RFC 9260 6.1 D: "strictly limiting the number of packets emitted by the output routine").
    */
   private burst: number;
 
-  private readonly streams = new Map<number, OutStream>();
-  private ring: OutStream[] = [];
-  private ringHead = 0;
-  private current: OutStream | undefined = undefined;
   private out: OutChunk[] = [];
   private outHead = 0;
   private rtx: OutChunk[] = [];
   private rtxHead = 0;
   private fastRtxBurst = false;
   private readonly pool: OutChunk[] = [];
-  private sentSid = -1;
-  private sentBytes = 0;
 
   constructor(
-    private readonly sink: SenderSink,
+    readonly sink: SenderSink,
     initialTsn: number,
     peerRwnd: number,
     readonly mtu: number,
@@ -143,51 +106,39 @@ export class Sender {
     this.peerRwnd = peerRwnd;
     this.rto = rto;
     this.cc = new CongestionControl(mtu, peerRwnd);
+    this.queue = new SendQueue(sink, this.stats);
   }
 
-  private stream(sid: number): OutStream {
-    let s = this.streams.get(sid);
-    if (!s) {
-      s = new OutStream(sid);
-      this.streams.set(sid, s);
-    }
-    return s;
+  /** Payload bytes queued on all streams and not yet sent once. */
+  get totalBuffered(): number {
+    return this.queue.totalBuffered;
   }
 
   /** Queues a message; false (and nothing queued) if its stream is being reset. */
   enqueue(m: OutMessage): boolean {
-    const s = this.stream(m.sid);
-    if (s.resetting) return false;
-    s.queue.push(m);
-    s.buffered += m.data.length;
-    this.totalBuffered += m.data.length;
-    if (!s.inRing) {
-      s.inRing = true;
-      this.ring.push(s);
-    }
-    return true;
+    return this.queue.enqueue(m);
   }
 
   bufferedAmount(sid: number): number {
-    return this.streams.get(sid)?.buffered ?? 0;
+    return this.queue.bufferedAmount(sid);
   }
 
   /** Whether every message queued on the stream has been given TSNs. */
   streamDrained(sid: number): boolean {
-    const s = this.streams.get(sid);
-    return !s || (s.qhead === s.queue.length && this.current !== s);
+    return this.queue.streamDrained(sid);
   }
 
   setResetting(sid: number, on: boolean): void {
-    this.stream(sid).resetting = on;
+    this.queue.stream(sid).resetting = on;
   }
+
   isResetting(sid: number): boolean {
-    return this.streams.get(sid)?.resetting ?? false;
+    return this.queue.isResetting(sid);
   }
 
   /** After a successful outgoing reset: the stream's sequence numbers restart at 0. */
   resetSequence(sid: number): void {
-    const s = this.stream(sid);
+    const s = this.queue.stream(sid);
     s.nextSsn = 0;
     s.nextMid = 0;
     s.nextUMid = 0;
@@ -195,7 +146,7 @@ export class Sender {
 
   /** Nothing queued, nothing outstanding. */
   idle(): boolean {
-    return this.totalBuffered === 0 && this.outHead === this.out.length && this.current === undefined;
+    return this.queue.totalBuffered === 0 && this.outHead === this.out.length && this.queue.current === undefined;
   }
 
   hasOutstanding(): boolean {
@@ -215,7 +166,7 @@ export class Sender {
   /** Whether fill() could put anything in a packet now. */
   wantsToSend(): boolean {
     if (this.rtxHead < this.rtx.length) return true;
-    if (this.ringHead === this.ring.length || this.burst <= 0) return false;
+    if (!this.queue.hasWork() || this.burst <= 0) return false;
     return this.flightSize < this.cc.cwnd && (this.flightSize === 0 || this.flightSize < this.peerRwnd);
   }
 
@@ -264,7 +215,7 @@ export class Sender {
     const before = off;
     while (off + hdr < limit && this.burst > 0) {
       if (this.flightSize >= cc.cwnd) break;
-      const s = this.nextStream(now);
+      const s = this.queue.next(now);
       if (!s) break;
       const m = s.queue[s.qhead]!;
       const remaining = m.data.length - m.offset;
@@ -280,70 +231,8 @@ export class Sender {
       off = this.newChunk(buf, off, s, m, n, now);
     }
     if (off !== before) this.burst--;
-    this.flushSent();
+    this.queue.flushSent();
     return off;
-  }
-
-  private nextStream(now: number): OutStream | undefined {
-    if (this.current) return this.current;
-    while (this.ringHead < this.ring.length) {
-      const s = this.ring[this.ringHead]!;
-      if (s.qhead === s.queue.length) {
-        this.dropFromRing();
-        continue;
-      }
-      const m = s.queue[s.qhead]!;
-      if (m.offset === 0 && m.expiresAt <= now) {
-        // Expired before any of it was sent: drop it quietly (RFC 3758 3.5 A1).
-        this.popMessage(s);
-        this.countSent(s, m.data.length);
-        this.stats.abandonedMessages++;
-        continue;
-      }
-      return s;
-    }
-    return undefined;
-  }
-
-  private dropFromRing(): void {
-    const s = this.ring[this.ringHead]!;
-    s.inRing = false;
-    s.queue.length = 0;
-    s.qhead = 0;
-    this.ringHead++;
-    this.compactRing();
-  }
-
-  private compactRing(): void {
-    if (this.ringHead > 64 && this.ringHead * 2 > this.ring.length) {
-      this.ring = this.ring.slice(this.ringHead);
-      this.ringHead = 0;
-    }
-  }
-
-  private popMessage(s: OutStream): void {
-    s.queue[s.qhead] = undefined as unknown as OutMessage;
-    s.qhead++;
-    if (s.qhead > 64 && s.qhead * 2 > s.queue.length) {
-      s.queue.splice(0, s.qhead);
-      s.qhead = 0;
-    }
-  }
-
-  private countSent(s: OutStream, n: number): void {
-    s.buffered -= n;
-    this.totalBuffered -= n;
-    if (this.sentSid !== s.id) {
-      this.flushSent();
-      this.sentSid = s.id;
-    }
-    this.sentBytes += n;
-  }
-
-  private flushSent(): void {
-    if (this.sentBytes > 0) this.sink.onSent(this.sentSid, this.sentBytes);
-    this.sentBytes = 0;
-    this.sentSid = -1;
   }
 
   private newChunk(buf: Uint8Array, off: number, s: OutStream, m: OutMessage, n: number, now: number): number {
@@ -382,29 +271,9 @@ export class Sender {
     this.flightSize += n;
     this.stats.dataChunksSent++;
     if (this.t3 === undefined) this.t3 = now + this.rto.rto;
-    this.countSent(s, n);
-    if (flags & FLAG_E) {
-      this.popMessage(s);
-      this.current = undefined;
-      // Round robin: the stream goes to the back of the ring (or leaves it when empty).
-      this.rotate(s);
-    } else if (this.iData) this.rotate(s);
-    else this.current = s;
+    this.queue.countSent(s, n);
+    this.queue.afterChunk(s, (flags & FLAG_E) !== 0, this.iData);
     return this.writeChunk(buf, off, c);
-  }
-
-  private rotate(s: OutStream): void {
-    // s is at the ring head (nextStream returned it) unless it was `current`.
-    if (this.ring[this.ringHead] === s) {
-      this.ringHead++;
-      if (s.qhead < s.queue.length) this.ring.push(s);
-      else {
-        s.inRing = false;
-        s.queue.length = 0;
-        s.qhead = 0;
-      }
-      this.compactRing();
-    }
   }
 
   private writeChunk(buf: Uint8Array, off: number, c: OutChunk): number {
@@ -466,15 +335,8 @@ export class Sender {
       }
     }
     if (m.offset < m.data.length) {
-      const s = this.stream(m.sid);
       const partlySent = m.offset > 0;
-      if (s.queue[s.qhead] === m) {
-        this.countSent(s, m.data.length - m.offset);
-        this.flushSent();
-        m.offset = m.data.length;
-        this.popMessage(s);
-        if (this.current === s) this.current = undefined;
-      }
+      this.queue.dropHead(m);
       if (partlySent) {
         // A placeholder end fragment with its own TSN, never sent, so that a FORWARD TSN must pass
         // the whole message (and, with I-DATA, name it) even when every fragment that did go out
