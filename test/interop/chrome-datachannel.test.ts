@@ -71,12 +71,24 @@ test("Chromium interop", { timeout: 120_000 }, async (t) => {
         assert.equal(transport.dtlsState, "connected");
         const bStats = await browser.stats();
         assert.ok(bStats.some((s) => s.type === "transport" && s.dtlsState === "connected"));
-        // Closing our connection closes the browser's.
+        // Closing our connection (SCTP ABORT, DTLS close_notify) closes the browser's DTLS transport.
+        const lastOpened = once(pc, "datachannel");
+        await browser.createChannel("last");
+        await lastOpened;
         pc.close();
         await browser.page.waitForFunction(
-          () => (window as unknown as { pc: { connectionState: string } }).pc.connectionState !== "connected",
+          () => {
+            const w = window as unknown as {
+              pc: { sctp: { transport: { state: string } } | null };
+              channels: { label: string; readyState: string }[];
+            };
+            return (
+              w.pc.sctp?.transport.state === "closed" &&
+              w.channels.find((c) => c.label === "last")?.readyState === "closed"
+            );
+          },
           undefined,
-          { timeout: 40_000 },
+          { timeout: 20_000 },
         );
       } finally {
         pc.close();
@@ -141,6 +153,101 @@ test("Chromium interop", { timeout: 120_000 }, async (t) => {
         // Our trickled candidates name the data section by its mid and its m-line index (2).
         assert.ok(ours.length > 0);
         for (const c of ours) assert.deepEqual(c, { sdpMid: "2", sdpMLineIndex: 2 });
+      } finally {
+        pc.close();
+        await browser.page.close();
+      }
+    });
+
+    await t.test("bulk: 8 MiB each way with bufferedAmount flow control, SHA-256 equal", async () => {
+      const browser = await BrowserPeer.open(session);
+      const pc = new RTCPeerConnection();
+      try {
+        const remote = once<RTCDataChannelEvent<RTCDataChannel>>(pc, "datachannel");
+        await browser.browserOffers(pc, "bulk-setup");
+        await remote;
+        const total = 8 * 1024 * 1024;
+        const chunk = 64 * 1024;
+        // Chromium -> Petrel: the page sends; we hash what arrives.
+        const inbound = once<RTCDataChannelEvent<RTCDataChannel>>(pc, "datachannel");
+        const sentDigest = browser.page.evaluate(
+          async ([n, size]) => {
+            const w = window as unknown as { pc: { createDataChannel(l: string): RTCDataChannel } };
+            const ch = w.pc.createDataChannel("to-node");
+            await new Promise((r) => {
+              ch.onopen = r;
+            });
+            ch.bufferedAmountLowThreshold = 1 << 20;
+            const all = new Uint8Array(n);
+            for (let o = 0; o < n; o += 65536) crypto.getRandomValues(all.subarray(o, Math.min(n, o + 65536)));
+            for (let o = 0; o < n; o += size) {
+              if (ch.bufferedAmount > 4 << 20) {
+                await new Promise((r) => {
+                  ch.onbufferedamountlow = r;
+                });
+              }
+              ch.send(all.subarray(o, o + size));
+            }
+            const d = await crypto.subtle.digest("SHA-256", all);
+            return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
+          },
+          [total, chunk] as const,
+        );
+        const ch = (await inbound).channel;
+        const h = createHash("sha256");
+        let got = 0;
+        await new Promise<void>((resolve) => {
+          ch.onmessage = (e) => {
+            const b = new Uint8Array(e.data as ArrayBuffer);
+            h.update(b);
+            got += b.length;
+            if (got >= total) resolve();
+          };
+        });
+        assert.equal(got, total);
+        assert.equal(h.digest("hex"), await sentDigest, "Chromium -> Petrel bytes");
+        // Petrel -> Chromium: the page's collector is installed first, then we send with flow control.
+        await browser.page.evaluate((n) => {
+          type PageChannel = { binaryType: string; onmessage: ((m: { data: ArrayBuffer }) => void) | null };
+          const w = window as unknown as {
+            pc: { ondatachannel: ((e: { channel: PageChannel }) => void) | null };
+            bulkDigest: Promise<string>;
+          };
+          w.bulkDigest = new Promise<string>((resolve) => {
+            w.pc.ondatachannel = (e) => {
+              const c = e.channel;
+              c.binaryType = "arraybuffer";
+              const parts: Uint8Array[] = [];
+              let len = 0;
+              c.onmessage = async (m) => {
+                const b = new Uint8Array(m.data);
+                parts.push(b);
+                len += b.length;
+                if (len < n) return;
+                const all = new Uint8Array(len);
+                let o = 0;
+                for (const p of parts) {
+                  all.set(p, o);
+                  o += p.length;
+                }
+                const d = await crypto.subtle.digest("SHA-256", all);
+                resolve(Array.from(new Uint8Array(d), (x) => x.toString(16).padStart(2, "0")).join(""));
+              };
+            };
+          });
+        }, total);
+        const out = pc.createDataChannel("to-chrome");
+        await opened(out);
+        const data = randomBytes(total);
+        out.bufferedAmountLowThreshold = 1 << 20;
+        for (let o = 0; o < total; o += chunk) {
+          if (out.bufferedAmount > 4 << 20) await once(out, "bufferedamountlow", 30_000);
+          out.send(data.subarray(o, o + chunk));
+        }
+        const received = await browser.page.evaluate(
+          () => (window as unknown as { bulkDigest: Promise<string> }).bulkDigest,
+        );
+        assert.equal(received, sha(data), "Petrel -> Chromium bytes");
       } finally {
         pc.close();
         await browser.page.close();
