@@ -58,6 +58,8 @@ export interface DepacketizerStats {
   late: number;
   /** Packets whose payload the codec rejected. */
   malformedPackets: number;
+  /** Padding-only packets (empty payload): they take a sequence number but carry nothing. */
+  paddingPackets: number;
   framesDropped: number;
   packetsDropped: number;
   eventsDropped: number;
@@ -65,6 +67,8 @@ export interface DepacketizerStats {
 }
 
 const F_BAD = 8;
+/** A padding-only packet (RFC 3550 5.1, empty payload, as senders use for bandwidth probing): no frame's. */
+const F_PADDING = 16;
 
 export class RtpDepacketizer {
   readonly depayloader: CodecDepayloader;
@@ -120,6 +124,7 @@ export class RtpDepacketizer {
       duplicates: 0,
       late: 0,
       malformedPackets: 0,
+      paddingPackets: 0,
       framesDropped: 0,
       packetsDropped: 0,
       eventsDropped: 0,
@@ -193,7 +198,11 @@ export class RtpDepacketizer {
       this.stats.duplicates++;
       return;
     }
-    let f = this.depayloader.inspect(p.payload);
+    let f: number;
+    if (p.payload.length === 0) {
+      this.stats.paddingPackets++;
+      f = F_PADDING;
+    } else f = this.depayloader.inspect(p.payload);
     if (f < 0) {
       this.stats.malformedPackets++;
       f = F_BAD;
@@ -251,6 +260,14 @@ export class RtpDepacketizer {
       }
       const slot0 = first & this.mask;
       const f0 = this.flags[slot0]!;
+      if (f0 === F_PADDING) {
+        // Between frames: consumed without changing what the previous frame's end tells.
+        this.present[slot0] = 0;
+        this.payloads[slot0] = undefined;
+        this.next = first + 1;
+        this.scan = first + 1;
+        continue;
+      }
       const ts0 = this.timestamps[slot0]!;
       const isStart =
         (f0 & PKT_START) !== 0 ||
@@ -305,6 +322,7 @@ export class RtpDepacketizer {
       if (!this.has(r)) continue;
       const slot = r & this.mask;
       const f = this.flags[slot]!;
+      if (f === F_PADDING) continue;
       if ((f & PKT_START) !== 0) break;
       if ((f & PKT_NOT_START) !== 0 || !this.has(r - 1)) continue;
       const p = (r - 1) & this.mask;
@@ -378,20 +396,23 @@ export class RtpDepacketizer {
   }
 
   private emit(first: number, end: number, now: number): void {
-    const count = end - first + 1;
     const scratch = this.scratch;
-    scratch.length = count;
+    scratch.length = 0;
     let bytes = 0;
     let bad = false;
-    for (let i = 0; i < count; i++) {
-      const slot = (first + i) & this.mask;
-      const pl = this.payloads[slot]!;
-      scratch[i] = pl;
-      bytes += pl.length;
-      if (this.flags[slot] === F_BAD) bad = true;
+    for (let s = first; s <= end; s++) {
+      const slot = s & this.mask;
+      const f = this.flags[slot];
+      if (f !== F_PADDING) {
+        const pl = this.payloads[slot]!;
+        scratch.push(pl);
+        bytes += pl.length;
+        if (f === F_BAD) bad = true;
+      }
       this.present[slot] = 0;
       this.payloads[slot] = undefined;
     }
+    const count = scratch.length;
     const firstSlot = first & this.mask;
     const lastSlot = end & this.mask;
     const timestamp = this.timestamps[firstSlot]!;

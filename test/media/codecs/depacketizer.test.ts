@@ -240,3 +240,29 @@ test("a key frame paced over longer than maxWaitMs, with no hole, is not given u
   for (const e of es) if (e.type === "dropped") dropped += e.packets;
   assert.equal(dropped, again.length - 1);
 });
+
+test("padding-only packets (empty payloads) between and inside frames are skipped, not losses", () => {
+  const s = vp8Stream(10, 6, 500, 100);
+  const rx = new RtpDepacketizer(new Vp8Depayloader(), { startDelayMs: 0 });
+  let seq = 100;
+  const stream: RtpPacketLike[] = [];
+  s.forEach((frame, i) => {
+    frame.forEach((p, k) => {
+      stream.push({ ...asLike(p), sequenceNumber: seq++ });
+      if (i === 2 && k === 0)
+        stream.push({ sequenceNumber: seq++, timestamp: p.timestamp, marker: false, payload: new Uint8Array(0) });
+    });
+    // Probing padding after each frame, with the frame's timestamp.
+    for (let k = 0; k < 3; k++)
+      stream.push({ sequenceNumber: seq++, timestamp: frame[0]!.timestamp, marker: false, payload: new Uint8Array(0) });
+  });
+  // Deliver with some reordering.
+  for (let i = 0; i + 1 < stream.length; i += 4) [stream[i], stream[i + 1]] = [stream[i + 1]!, stream[i]!];
+  stream.forEach((p, i) => rx.push(p, i));
+  rx.handleTimeout(10_000);
+  assert.deepEqual(kinds(events(rx)), ["frame:key", ...Array(5).fill("frame:delta")]);
+  assert.equal(rx.stats.paddingPackets, 19);
+  assert.equal(rx.stats.framesDropped, 0);
+  assert.equal(rx.stats.keyframeRequests, 0);
+  assert.equal(rx.buffered, 0);
+});
