@@ -427,11 +427,16 @@ export class RTCPeerConnection extends EventTarget {
     const driver = this.driver;
     const name = ev.name;
     if (!driver) return;
-    void driver.resolveMdns(name).then((ip) => {
-      if (this.isClosed) return;
-      this.peer.resolveMdns(name, ip, monotonicNow());
-      this.driver?.kick();
-    });
+    driver.resolveMdns(name).then(
+      (ip) => {
+        if (this.isClosed) return;
+        this.peer.resolveMdns(name, ip, monotonicNow());
+        this.driver?.kick();
+      },
+      () => {
+        // unresolved: the ICE agent keeps the name pending; peer-reflexive candidates still work
+      },
+    );
   }
 
   /** The SCTP transport once a data section has been negotiated (webrtc-pc 6.1.1), else null. */
