@@ -258,7 +258,7 @@ test("padding-only packets (empty payloads) between and inside frames are skippe
   });
   // Deliver with some reordering.
   for (let i = 0; i + 1 < stream.length; i += 4) [stream[i], stream[i + 1]] = [stream[i + 1]!, stream[i]!];
-  stream.forEach((p, i) => rx.push(p, i));
+  for (let i = 0; i < stream.length; i++) rx.push(stream[i]!, i);
   rx.handleTimeout(10_000);
   assert.deepEqual(kinds(events(rx)), ["frame:key", ...Array(5).fill("frame:delta")]);
   assert.equal(rx.stats.paddingPackets, 19);
