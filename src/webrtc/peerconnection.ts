@@ -434,7 +434,8 @@ export class RTCPeerConnection extends EventTarget {
         this.driver?.kick();
       },
       () => {
-        // unresolved: the ICE agent keeps the name pending; peer-reflexive candidates still work
+        // Unresolved: the agent drops the name; peer-reflexive candidates still connect.
+        if (!this.isClosed) this.peer.resolveMdns(name, undefined, monotonicNow());
       },
     );
   }
