@@ -99,7 +99,7 @@ test("a gap waits maxWaitMs, then the broken frame is dropped and a keyframe req
   assert.deepEqual(kinds(events(rx)), [
     `dropped:incomplete:${f1.length - 1}`,
     "keyframe-needed",
-    "dropped:waiting-for-keyframe:" + s[2]!.length,
+    `dropped:waiting-for-keyframe:${s[2]!.length}`,
   ]);
   assert.equal(rx.waitingForKeyframe, true);
   assert.equal(rx.nextTimeout(), undefined);
