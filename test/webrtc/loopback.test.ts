@@ -5,7 +5,13 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
-import { type RTCDataChannel, type RTCDataChannelEvent, RTCPeerConnection } from "../../src/index.js";
+import {
+  type RTCDataChannel,
+  type RTCDataChannelEvent,
+  type RTCIceCandidateInit,
+  RTCPeerConnection,
+  type RTCSessionDescriptionInit,
+} from "../../src/index.js";
 import { collect, connect, once, opened, until } from "./helpers.js";
 
 async function pair(): Promise<{
@@ -311,6 +317,72 @@ describe("DTLS authentication over loopback UDP", () => {
       assert.equal(a.sctp?.transport.state, "failed");
       await until(() => dc.readyState === "closed", "the channel closed");
       assert.deepEqual(seen, ["error", "close"], "it never opened; it failed and closed");
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
+
+describe("perfect negotiation (webrtc-pc 10.7 example) over loopback UDP", () => {
+  test("both sides create channels at once; glare resolves through the polite peer's rollback", async () => {
+    const a = new RTCPeerConnection();
+    const b = new RTCPeerConnection();
+    const peers = [
+      { pc: a, other: b, polite: false, makingOffer: false, ignoreOffer: false },
+      { pc: b, other: a, polite: true, makingOffer: false, ignoreOffer: false },
+    ];
+    type Msg = { description?: RTCSessionDescriptionInit; candidate?: RTCIceCandidateInit };
+    const collisions: string[] = [];
+    const deliver = (to: (typeof peers)[number], msg: Msg) => setImmediate(() => void onMessage(to, msg));
+    const onMessage = async (self: (typeof peers)[number], { description, candidate }: Msg) => {
+      const pc = self.pc;
+      if (description) {
+        const collision = description.type === "offer" && (self.makingOffer || pc.signalingState !== "stable");
+        self.ignoreOffer = !self.polite && collision;
+        if (collision) collisions.push(self.polite ? "polite-rolled-back" : "impolite-ignored");
+        if (self.ignoreOffer) return;
+        await pc.setRemoteDescription(description);
+        if (description.type === "offer") {
+          await pc.setLocalDescription();
+          deliver(peerOf(self), { description: pc.localDescription!.toJSON() });
+        }
+      } else if (candidate) {
+        try {
+          await pc.addIceCandidate(candidate);
+        } catch (err) {
+          if (!self.ignoreOffer) throw err;
+        }
+      }
+    };
+    const peerOf = (self: (typeof peers)[number]) => peers.find((p) => p.pc === self.other)!;
+    for (const self of peers) {
+      self.pc.onicecandidate = (e) => {
+        if (e.candidate) deliver(peerOf(self), { candidate: e.candidate.toJSON() });
+      };
+      self.pc.onnegotiationneeded = async () => {
+        self.makingOffer = true;
+        try {
+          await self.pc.setLocalDescription();
+          deliver(peerOf(self), { description: self.pc.localDescription!.toJSON() });
+        } finally {
+          self.makingOffer = false;
+        }
+      };
+    }
+    try {
+      const fromA = a.createDataChannel("from-a");
+      const fromB = b.createDataChannel("from-b");
+      const atB = once<RTCDataChannelEvent<RTCDataChannel>>(b, "datachannel");
+      await Promise.all([opened(fromA, 15_000), opened(fromB, 15_000)]);
+      const rb = (await atB).channel;
+      assert.equal(rb.label, "from-a");
+      const got = collect(rb, 1);
+      fromA.send("negotiated perfectly");
+      assert.deepEqual(await got, ["negotiated perfectly"]);
+      assert.deepEqual(collisions.sort(), ["impolite-ignored", "polite-rolled-back"], "both offers crossed");
+      assert.equal(a.signalingState, "stable");
+      assert.equal(b.signalingState, "stable");
     } finally {
       a.close();
       b.close();
