@@ -149,6 +149,7 @@ for (const petrelOffers of [true, false]) {
       const assoc = seen[seen.length - 1];
       assert.ok(assoc, "association set up");
       assert.equal(assoc.iData, false, "usrsctp does not offer I-DATA here");
+      t.diagnostic(`negotiated with usrsctp: zero checksum ${assoc.zeroChecksumInUse}, I-DATA ${assoc.iData}`);
       const sizes = [0, 1, 1000, 1200, 16384, 65536, 262144];
       await echoCheck(dc, [...sizes.map((n) => randomBytes(n) as Uint8Array), ...sizes.map((n) => "x".repeat(n))]);
       // Unordered, no retransmissions, and a negotiated channel.
