@@ -168,6 +168,38 @@ for (const petrelOffers of [true, false]) {
       // Close from our side: the usrsctp side sees its channel close.
       negOurs.close();
       await until(() => negTheirs.readyState === "closed", "usrsctp's negotiated channel closed");
+      // One packet in seven of ours lost for a while: the rtx=0 channel abandons and sends FORWARD
+      // TSN, the reliable channel retransmits; usrsctp follows both.
+      const poll = assoc.pollTransmit.bind(assoc);
+      let n = 0;
+      let forwards = 0;
+      assoc.pollTransmit = () => {
+        for (;;) {
+          const p = poll();
+          if (!p) return p;
+          for (let o = 12; o + 4 <= p.length; ) {
+            if (p[o] === 192) forwards++;
+            const len = (p[o + 2]! << 8) | p[o + 3]!;
+            if (len < 4) break;
+            o += (len + 3) & ~3;
+          }
+          if (++n % 7 !== 3) return p;
+        }
+      };
+      const lossyBack: unknown[] = [];
+      pr.onmessage = (e: Any) => lossyBack.push(e.data);
+      const reliable = collect(dc, 30);
+      for (let i = 0; i < 300; i++) pr.send(randomBytes(500 + ((i * 131) % 2500)));
+      for (let i = 0; i < 30; i++) dc.send(`reliable ${i}`);
+      assert.deepEqual(
+        await reliable,
+        Array.from({ length: 30 }, (_, i) => `reliable ${i}`),
+      );
+      await until(() => forwards > 0, "a FORWARD TSN was sent");
+      assoc.pollTransmit = poll;
+      lossyBack.length = 0;
+      for (let i = 0; i < 20; i++) pr.send(`after ${i}`);
+      await until(() => lossyBack.length > 10, "the rtx=0 channel still works");
       // Many messages through a full window.
       const many = Array.from({ length: 2000 }, (_, i) => `m${i}`);
       await echoCheck(dc, many);
