@@ -1,8 +1,9 @@
 // Interop with usrsctp (Firefox's SCTP stack) through libdatachannel: node-datachannel's W3C
 // polyfill against Petrel's RTCPeerConnection in one process, both offer directions. Byte-exact
 // echoes 0 B..256 KiB, channels opened from each side, unordered partially reliable and
-// negotiated channels, close from either side. Skips when node-datachannel (a devDependency)
-// cannot be loaded.
+// negotiated channels, close from either side, injected loss (FORWARD TSN, retransmission), a
+// full window of small messages. Zero checksum (RFC 9653) is negotiated with this usrsctp.
+// Skips when node-datachannel (a devDependency) cannot be loaded.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { test } from "node:test";
