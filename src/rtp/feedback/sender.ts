@@ -9,7 +9,7 @@
 import type { Random } from "../../random.js";
 import { getRtpExtension, parseRtp, type RtpPacket, setRtpExtensionInPlace } from "../packet.js";
 import { ntpCompact, type ReportBlock, rttFromReport, type SenderReport } from "../rtcp.js";
-import { type FullIntraRequest, type GenericNack, nackLostSequences } from "../rtcp-feedback.js";
+import type { FullIntraRequest, GenericNack } from "../rtcp-feedback.js";
 import type { TransportFeedback } from "../twcc.js";
 import type { DlrrSubBlock, XrDlrr, XrReceiverReferenceTime } from "../xr.js";
 import { DeliveryEstimator, type DeliveryEstimatorOptions, type DeliveryStats } from "./bandwidth.js";
@@ -42,10 +42,10 @@ export interface RemoteInboundStats {
   packetsLost: number;
   /** Seconds. */
   jitter: number;
-  /** Milliseconds, from the latest report block carrying an LSR. */
-  roundTripTime: number | undefined;
+  /** Milliseconds (W3C stats use seconds), from the latest report block carrying an LSR. */
+  roundTripTimeMs: number | undefined;
   roundTripTimeMeasurements: number;
-  totalRoundTripTime: number;
+  totalRoundTripTimeMs: number;
   extendedHighestSequence: number;
   reportsReceived: number;
 }
@@ -186,30 +186,41 @@ export class SendSide {
     if (s === undefined) return;
     s.nackCount++;
     if (s.history === undefined) return;
-    const seqs = nackLostSequences(nack.items);
-    const n = Math.min(seqs.length, this.opts.maxNackSequences);
-    this.drops.nackOverflow += seqs.length - n;
-    for (let k = 0; k < n; k++) {
-      const data = s.history.take(seqs[k]!, now, rtt);
-      if (typeof data === "string") {
-        s.nackRefused++;
-        continue;
+    // Walk the items lazily: a 64 KiB NACK names ~280,000 sequence numbers; answer the first ones.
+    let budget = this.opts.maxNackSequences;
+    for (const item of nack.items) {
+      for (let bit = -1; bit < 16; bit++) {
+        if (bit >= 0 && ((item.blp >>> bit) & 1) === 0) continue;
+        if (budget === 0) {
+          this.drops.nackOverflow++;
+          continue;
+        }
+        budget--;
+        this.resend(s, (item.pid + bit + 1) & 0xffff, now, rtt);
       }
-      const p = parseRtp(data)!;
-      let resend: Uint8Array;
-      const rtxPt = s.config.rtx?.payloadTypes.get(p.payloadType);
-      if (s.config.rtx !== undefined && rtxPt !== undefined) {
-        resend = wrapRtx(data, p, s.config.rtx.ssrc, s.rtxSequence, rtxPt);
-        s.rtxSequence = (s.rtxSequence + 1) & 0xffff;
-      } else {
-        resend = Uint8Array.from(data);
-      }
-      const q = parseRtp(resend);
-      if (q !== undefined) this.stampTransportSequence(resend, q, now);
-      s.retransmittedPackets++;
-      s.retransmittedBytes += p.payload.length;
-      this.out.queueRtp(resend);
     }
+  }
+
+  private resend(s: SendStream, seq: number, now: number, rtt: number): void {
+    const data = s.history!.take(seq, now, rtt);
+    if (typeof data === "string") {
+      s.nackRefused++;
+      return;
+    }
+    const p = parseRtp(data)!;
+    let resend: Uint8Array;
+    const rtxPt = s.config.rtx?.payloadTypes.get(p.payloadType);
+    if (s.config.rtx !== undefined && rtxPt !== undefined) {
+      resend = wrapRtx(data, p, s.config.rtx.ssrc, s.rtxSequence, rtxPt);
+      s.rtxSequence = (s.rtxSequence + 1) & 0xffff;
+    } else {
+      resend = Uint8Array.from(data);
+    }
+    const q = parseRtp(resend);
+    if (q !== undefined) this.stampTransportSequence(resend, q, now);
+    s.retransmittedPackets++;
+    s.retransmittedBytes += p.payload.length;
+    this.out.queueRtp(resend);
   }
 
   handlePli(mediaSsrc: number): void {
@@ -247,9 +258,9 @@ export class SendSide {
         fractionLost: 0,
         packetsLost: 0,
         jitter: 0,
-        roundTripTime: undefined,
+        roundTripTimeMs: undefined,
         roundTripTimeMeasurements: 0,
-        totalRoundTripTime: 0,
+        totalRoundTripTimeMs: 0,
         extendedHighestSequence: 0,
         reportsReceived: 0,
       };
@@ -262,9 +273,9 @@ export class SendSide {
     r.reportsReceived++;
     const rtt = rttFromReport(compactNtpFromMs(nowNtpMs), block);
     if (rtt !== undefined) {
-      r.roundTripTime = rtt;
+      r.roundTripTimeMs = rtt;
       r.roundTripTimeMeasurements++;
-      r.totalRoundTripTime += rtt;
+      r.totalRoundTripTimeMs += rtt;
       this.rtt = rtt;
     }
   }
