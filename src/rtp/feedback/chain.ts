@@ -188,13 +188,19 @@ export class RtpFeedbackChain {
    * (an RTX packet comes back unwrapped as its original), or undefined when dropped.
    */
   handleRtp(data: Uint8Array, now: number): RtpPacket | undefined {
-    const t = this.tick(now);
     const p = parseRtp(data);
     if (p === undefined) {
+      this.tick(now);
       this.receive.drops.malformed++;
       return undefined;
     }
-    const media = this.receive.handleRtp(p, data.length, t, this.rtt);
+    return this.handleParsedRtp(p, data.length, now);
+  }
+
+  /** handleRtp for a packet the caller parsed already; `size` is its length in bytes. */
+  handleParsedRtp(p: RtpPacket, size: number, now: number): RtpPacket | undefined {
+    const t = this.tick(now);
+    const media = this.receive.handleRtp(p, size, t, this.rtt);
     this.frameFeedback();
     return media;
   }

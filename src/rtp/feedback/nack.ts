@@ -1,7 +1,8 @@
 // NACK generation for one received RTP stream (RFC 4585 sections 3.4 and 6.2.1): sequence
 // numbers missing from the stream are tracked in a bounded list; a hole is reported once it is
 // more than `reorderTolerance` packets behind the highest received (or has been missing for
-// `reorderDelayMs`), so that ordinary reordering costs no NACK. Each entry is re-requested at
+// `reorderDelayMs`), so that ordinary reordering costs no NACK; the other holes of the same gap
+// (one burst) ride along in that NACK. Each entry is re-requested at
 // most once per RTT, and dropped after `maxRetries` requests or `maxAgeMs`. When a gap would
 // overflow the list, the list is cleared and the caller is told to ask for a keyframe instead
 // (RFC 4585 6.3.1: a PLI repairs what NACKs no longer can).
@@ -34,6 +35,8 @@ export interface NackStats {
 }
 
 interface Entry {
+  /** Which gap revealed it: holes of one gap are one burst of loss. */
+  gap: number;
   detectedAt: number;
   sentAt: number;
   retries: number;
@@ -55,6 +58,7 @@ export class NackGenerator {
   private deadline: number;
   /** The lowest hole not yet requested (a lower bound: removals do not raise it). */
   private lowestUnsent: number;
+  private gaps: number;
   readonly stats: NackStats;
 
   constructor(options: NackOptions = {}) {
@@ -70,6 +74,7 @@ export class NackGenerator {
     this.started = false;
     this.deadline = Number.POSITIVE_INFINITY;
     this.lowestUnsent = Number.POSITIVE_INFINITY;
+    this.gaps = 0;
     this.stats = { requested: 0, recovered: 0, givenUp: 0, overflows: 0 };
   }
 
@@ -112,7 +117,8 @@ export class NackGenerator {
         this.deadline = Number.POSITIVE_INFINITY;
         return true;
       }
-      for (let s = prev + 1; s < ext; s++) this.missing.set(s, { detectedAt: now, sentAt: -1, retries: 0 });
+      const id = this.gaps++;
+      for (let s = prev + 1; s < ext; s++) this.missing.set(s, { gap: id, detectedAt: now, sentAt: -1, retries: 0 });
       if (prev + 1 < this.lowestUnsent) this.lowestUnsent = prev + 1;
       this.deadline = Math.min(this.deadline, now + this.reorderDelay);
     }
@@ -136,6 +142,9 @@ export class NackGenerator {
     let next = Number.POSITIVE_INFINITY;
     let lowestUnsent = Number.POSITIVE_INFINITY;
     const limit = this.highest - this.tolerance;
+    // Once the first hole of a gap is due, the rest of that gap (a burst lost together, not
+    // reordered) goes in the same NACK rather than one NACK per later packet.
+    let dueGap = -1;
     for (const [seq, e] of this.missing) {
       if (now - e.detectedAt >= this.maxAge || e.retries >= this.maxRetries) {
         this.missing.delete(seq);
@@ -143,7 +152,7 @@ export class NackGenerator {
         continue;
       }
       let due: number;
-      if (e.sentAt < 0) due = seq < limit ? now : e.detectedAt + this.reorderDelay;
+      if (e.sentAt < 0) due = seq < limit || e.gap === dueGap ? now : e.detectedAt + this.reorderDelay;
       else due = e.sentAt + interval;
       if (due <= now) {
         out.push(seq & 0xffff);
@@ -151,6 +160,7 @@ export class NackGenerator {
         e.retries++;
         this.stats.requested++;
         due = now + interval;
+        dueGap = e.gap;
       } else if (e.sentAt < 0 && seq < lowestUnsent) {
         lowestUnsent = seq;
       }

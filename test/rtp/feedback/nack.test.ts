@@ -52,6 +52,17 @@ test("a hole beyond tolerance is NACKed at once, then once per RTT until given u
   assert.equal(g.nextTimeout(), undefined);
 });
 
+test("a burst: the whole gap goes in one NACK once its first hole is due", () => {
+  const g = new NackGenerator({ reorderTolerance: 3 });
+  assert.deepEqual(feed(g, [1, 10, 11, 12], 0, 1), [2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(g.stats.requested, 8);
+  // A small gap (within tolerance) waits; it is not swept into the earlier burst's NACK.
+  const h = new NackGenerator({ reorderTolerance: 3 });
+  assert.deepEqual(feed(h, [1, 10, 12, 13], 0, 1), [2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(h.size, 9, "11 still tracked, not requested");
+  assert.deepEqual(feed(h, [14, 15], 4, 1), [11]);
+});
+
 test("a hole within tolerance is NACKed after the reorder delay when the stream stalls", () => {
   const g = new NackGenerator({ reorderTolerance: 3, reorderDelayMs: 40 });
   feed(g, [10, 11, 13], 0, 5);
