@@ -104,6 +104,12 @@ export abstract class AssociationBase {
     this.receiveWindow = this.opts.receiveWindow;
     this.outboundStreams = this.opts.outboundStreams;
     this.inboundStreams = this.opts.inboundStreams;
+    this.secret = this.random.bytes(32);
+    this.localTag = this.nonZeroU32();
+    this.myInitialTsn = this.random.u32();
+    this.heartbeat = new Heartbeat(this.opts.heartbeatInterval, this.random);
+    this.rto = new RtoEstimator(this.opts.rtoInitial, this.opts.rtoMin, this.opts.rtoMax);
+    this.sender = new Sender(this, this.myInitialTsn, this.receiveWindow, this.mtu, this.rto, this.opts.maxBurst);
     this.stats = {
       packetsSent: 0,
       packetsReceived: 0,
@@ -113,13 +119,8 @@ export abstract class AssociationBase {
       duplicateTsns: 0,
       sacksSent: 0,
       dropped: {},
+      sending: this.sender.stats,
     };
-    this.secret = this.random.bytes(32);
-    this.localTag = this.nonZeroU32();
-    this.myInitialTsn = this.random.u32();
-    this.heartbeat = new Heartbeat(this.opts.heartbeatInterval, this.random);
-    this.rto = new RtoEstimator(this.opts.rtoInitial, this.opts.rtoMin, this.opts.rtoMax);
-    this.sender = new Sender(this, this.myInitialTsn, this.receiveWindow, this.mtu, this.rto, this.opts.maxBurst);
     const maxHeld = Math.max(64 * 1024 * 1024, this.receiveWindow + 4 * this.maxMessageSize);
     this.rx = new Receiver(this, this, this.receiveWindow, this.maxMessageSize, maxHeld, this.opts.delayedAckTime);
     this.reset = new StreamReset(this.myInitialTsn);

@@ -2,6 +2,7 @@
 // defaults (protocol parameters of RFC 9260 section 16 unless WebRTC needs otherwise), send
 // options (RFC 3758 policies) and statistics.
 import type { Random } from "../random.js";
+import type { SenderStats } from "./sender.js";
 
 export type SctpState =
   | "closed"
@@ -88,7 +89,10 @@ export interface SctpStats {
   dataChunksReceived: number;
   duplicateTsns: number;
   sacksSent: number;
+  /** Inputs dropped, by reason. */
   dropped: Record<string, number>;
+  /** The sending side: DATA chunks sent, retransmissions (fast and on T3), abandoned messages. */
+  sending: SenderStats;
 }
 
 export type ResolvedOptions = Required<Omit<SctpOptions, "random">>;
