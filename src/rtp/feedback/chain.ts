@@ -175,6 +175,10 @@ export class RtpFeedbackChain {
   removeSendStream(ssrc: number): void {
     this.send.removeStream(ssrc);
   }
+  /** See SendSide.setTimestampMapping: the media clock of a send stream at `now`. */
+  setTimestampMapping(ssrc: number, rtpTimestamp: number, now: number): void {
+    this.send.setTimestampMapping(ssrc, rtpTimestamp, now);
+  }
 
   /** Advances the clock (time going backwards is ignored) and starts the report timer. */
   private tick(now: number): number {
@@ -318,7 +322,7 @@ export class RtpFeedbackChain {
   }
 
   private scheduleReport(now: number): void {
-    const inbound = this.receive.stats().length;
+    const inbound = this.receive.streamCount;
     const interval = rtcpInterval(
       {
         minIntervalMs: this.minInterval,

@@ -28,6 +28,8 @@ export interface ReceiveStreamConfig {
   nack?: boolean;
   /** The SSRC its retransmissions arrive on (a=ssrc-group:FID), when known in advance. */
   rtxSsrc?: number;
+  /** How to ask for a keyframe when NACKs cannot repair a loss (default "pli"; "fir" for ccm fir only). */
+  keyframeMethod?: KeyframeMethod;
 }
 
 export interface ReceiveSideOptions {
@@ -56,6 +58,9 @@ export interface InboundStats extends InboundCounters {
   /** The remote's last sender report: packets and octets it says it sent. */
   remotePacketsSent: number | undefined;
   remoteOctetsSent: number | undefined;
+  /** NTP time (ms since 1900, the sender's clock) of its last sender report. */
+  remoteTimestamp: number | undefined;
+  senderReportsReceived: number;
 }
 
 export interface ReceiveDrops {
@@ -79,6 +84,8 @@ class ReceiveStream {
   firCount: number;
   remotePacketsSent: number | undefined;
   remoteOctetsSent: number | undefined;
+  remoteTimestamp: number | undefined;
+  senderReports: number;
   constructor(config: ReceiveStreamConfig, kind: MediaKind, nack: NackOptions) {
     this.config = config;
     this.kind = kind;
@@ -91,6 +98,8 @@ class ReceiveStream {
     this.firCount = 0;
     this.remotePacketsSent = undefined;
     this.remoteOctetsSent = undefined;
+    this.remoteTimestamp = undefined;
+    this.senderReports = 0;
   }
 }
 
@@ -132,6 +141,10 @@ export class ReceiveSide {
     if (s.config.rtxSsrc !== undefined) this.rtxToMedia.delete(s.config.rtxSsrc >>> 0);
     for (const [rtx, media] of this.rtxToMedia) if (media === ssrc >>> 0) this.rtxToMedia.delete(rtx);
     this.keyframes.remove(ssrc >>> 0);
+  }
+
+  get streamCount(): number {
+    return this.streams.size;
   }
 
   hasStream(ssrc: number): boolean {
@@ -217,7 +230,7 @@ export class ReceiveSide {
     if (stream.nack !== undefined) {
       if (verdict === "restart") stream.nack.reset();
       if (stream.nack.onPacket(packet.sequenceNumber, now) && stream.kind === "video") {
-        this.requestKeyframe(stream.config.ssrc, "pli", now, rtt);
+        this.requestKeyframe(stream.config.ssrc, stream.config.keyframeMethod ?? "pli", now, rtt);
       }
       const due = stream.nack.nextTimeout();
       if (due !== undefined && due <= now) this.sendNack(stream, now, rtt);
@@ -282,10 +295,12 @@ export class ReceiveSide {
     s.reception.handleSenderReport(sr, now);
     s.remotePacketsSent = sr.packetCount;
     s.remoteOctetsSent = sr.octetCount;
+    s.remoteTimestamp = msFromNtp(sr.ntpSeconds, sr.ntpFraction);
+    s.senderReports++;
     this.out.queueEvent({
       type: "sender-report",
       ssrc: sr.ssrc,
-      ntpMs: msFromNtp(sr.ntpSeconds, sr.ntpFraction),
+      ntpMs: s.remoteTimestamp,
       rtpTimestamp: sr.rtpTimestamp,
       packetCount: sr.packetCount,
       octetCount: sr.octetCount,
@@ -319,6 +334,8 @@ export class ReceiveSide {
         firCount: s.firCount,
         remotePacketsSent: s.remotePacketsSent,
         remoteOctetsSent: s.remoteOctetsSent,
+        remoteTimestamp: s.remoteTimestamp,
+        senderReportsReceived: s.senderReports,
       });
     }
     return out;

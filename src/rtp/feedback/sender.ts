@@ -77,8 +77,11 @@ class SendStream {
   packetsSent: number;
   payloadBytes: number;
   headerBytes: number;
+  /** An (RTP timestamp, now) pair naming one instant, for the SR's NTP/RTP mapping. */
   lastRtpTimestamp: number;
   lastSentAt: number;
+  /** True once setTimestampMapping() anchored the mapping: packets no longer move it. */
+  anchored: boolean;
   rtxSequence: number;
   retransmittedPackets: number;
   retransmittedBytes: number;
@@ -97,6 +100,7 @@ class SendStream {
     this.headerBytes = 0;
     this.lastRtpTimestamp = 0;
     this.lastSentAt = 0;
+    this.anchored = false;
     this.rtxSequence = random.int(0x10000);
     this.retransmittedPackets = 0;
     this.retransmittedBytes = 0;
@@ -175,8 +179,10 @@ export class SendSide {
     s.packetsSent++;
     s.payloadBytes += p.payload.length;
     s.headerBytes += data.length - p.payload.length;
-    s.lastRtpTimestamp = p.timestamp;
-    s.lastSentAt = now;
+    if (!s.anchored) {
+      s.lastRtpTimestamp = p.timestamp;
+      s.lastSentAt = now;
+    }
     s.history?.add(p.sequenceNumber, data, now);
   }
 
@@ -294,6 +300,19 @@ export class SendSide {
       subBlocks.push({ ssrc, lastRr, delaySinceLastRr: compactFromMs(now - at) });
     }
     return { blockType: 5, subBlocks };
+  }
+
+  /**
+   * Anchors the SR's NTP/RTP mapping of a stream: `rtpTimestamp` is the media clock at `now`
+   * (for a paced sender whose packets leave after their capture time). Without it, each sent
+   * packet is taken as sent at its capture time.
+   */
+  setTimestampMapping(ssrc: number, rtpTimestamp: number, now: number): void {
+    const s = this.streams.get(ssrc >>> 0);
+    if (s === undefined) return;
+    s.anchored = true;
+    s.lastRtpTimestamp = rtpTimestamp >>> 0;
+    s.lastSentAt = now;
   }
 
   /** Sender reports (without report blocks) for the streams that have sent something. */

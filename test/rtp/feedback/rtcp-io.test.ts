@@ -169,3 +169,60 @@ test("time going backwards is ignored", () => {
   assert.equal(rtcpOut(c).length, 0);
   assert.equal(c.stats().inbound[0]!.lastPacketReceivedAt, 1000);
 });
+
+test("an anchored NTP/RTP mapping is used for SRs instead of the last packet's send time", () => {
+  const c = make({ ntpOffsetMs: 0 });
+  // Paced: the packet captured at t=0 (RTP 0) leaves at t=40.
+  c.handleOutgoingRtp(
+    serializeRtp({ payloadType: 96, sequenceNumber: 1, timestamp: 0, ssrc: LOCAL, payload: new Uint8Array(10) }),
+    40,
+  );
+  c.setTimestampMapping(LOCAL, 0, 0);
+  c.handleOutgoingRtp(
+    serializeRtp({ payloadType: 96, sequenceNumber: 2, timestamp: 3000, ssrc: LOCAL, payload: new Uint8Array(10) }),
+    80,
+  );
+  let sr: Extract<RtcpPacket, { type: "sr" }> | undefined;
+  while (sr === undefined) {
+    c.handleTimeout(c.nextTimeout()!);
+    sr = rtcpOut(c)
+      .flat()
+      .find((p) => p.type === "sr") as typeof sr;
+  }
+  const ntpMs = sr.ntpSeconds * 1000 + (sr.ntpFraction / 2 ** 32) * 1000;
+  assert.ok(Math.abs(sr.rtpTimestamp - ntpMs * 90) <= 1, `rtp ${sr.rtpTimestamp} at ${ntpMs} ms`);
+  assert.equal(sr.packetCount, 2);
+});
+
+test("remote sender figures and a FIR-only stream's automatic keyframe request", () => {
+  const c = make();
+  c.addReceiveStream({ ssrc: REMOTE, clockRate: 90000, kind: "video", keyframeMethod: "fir", nack: true });
+  c.handleRtcp(
+    serializeRtcp([
+      {
+        type: "sr",
+        ssrc: REMOTE,
+        ntpSeconds: 2,
+        ntpFraction: 0,
+        rtpTimestamp: 1,
+        packetCount: 7,
+        octetCount: 70,
+        reports: [],
+      },
+    ]),
+    0,
+  );
+  c.handleRtp(rtp(1), 1);
+  c.handleRtp(rtp(1500), 2); // a gap beyond the NACK list (1000) but not a restart (3000)
+  const fb = rtcpOut(c).flat();
+  assert.deepEqual(
+    fb.map((p) => p.type),
+    ["fir"],
+  );
+  const s = c.stats().inbound[0]!;
+  assert.equal(s.firCount, 1);
+  assert.equal(s.remotePacketsSent, 7);
+  assert.equal(s.remoteOctetsSent, 70);
+  assert.equal(s.remoteTimestamp, 2000);
+  assert.equal(s.senderReportsReceived, 1);
+});
