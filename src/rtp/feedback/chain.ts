@@ -10,7 +10,7 @@
 // 3.5.2 immediate mode).
 import type { Random } from "../../random.js";
 import { parseRtp, type RtpPacket } from "../packet.js";
-import { parseRtcp, type RtcpPacket, type SdesChunk, serializeRtcp, sizeRtcpPacket } from "../rtcp.js";
+import { ntpCompact, parseRtcp, type RtcpPacket, type SdesChunk, serializeRtcp, sizeRtcpPacket } from "../rtcp.js";
 import { isDlrr, isRrt, type XrBlock } from "../xr.js";
 import type { DeliveryEstimate, DeliveryEstimatorOptions, DeliveryStats } from "./bandwidth.js";
 import { rtcpInterval, updateAvgRtcpSize } from "./interval.js";
@@ -362,6 +362,7 @@ export class RtpFeedbackChain {
     if (this.xrRtt) {
       const ntp = ntpFromMs(now + this.ntpOffset);
       xr.push({ blockType: 4, ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction });
+      this.receive.rrtSentAt(ntpCompact(ntp.seconds, ntp.fraction));
     }
     const dlrr = this.send.dlrr(now);
     if (dlrr !== undefined) xr.push(dlrr);

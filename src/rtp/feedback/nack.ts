@@ -127,6 +127,15 @@ export class NackGenerator {
     return false;
   }
 
+  /**
+   * Accounts for a retransmitted packet: it can only fill a hole, never move the highest
+   * sequence number (an RTX packet naming a future OSN is bogus).
+   */
+  onRecovered(seq: number): void {
+    const ext = this.unwrapper.peek(seq);
+    if (ext !== undefined && this.missing.delete(ext)) this.stats.recovered++;
+  }
+
   /** When collect() next may have sequence numbers to request (undefined: nothing tracked). */
   nextTimeout(): number | undefined {
     return this.missing.size === 0 || this.deadline === Number.POSITIVE_INFINITY ? undefined : this.deadline;

@@ -1,6 +1,7 @@
 // NTP timestamps for RTCP (RFC 3550 section 4): a 64-bit fixed-point count of seconds since
 // 1900, and its middle 32 bits ("compact" form, 1/65536 s) used by LSR/DLSR (6.4.1) and by XR
-// RRT/DLRR (RFC 3611 4.4, 4.5). Cores never read a clock: NTP time is `now + ntpOffsetMs`,
+// RRT/DLRR (RFC 3611 4.4, 4.5), and a record of the ones we sent so that an echoed LSR or LRR
+// that names none of them (stale or bogus) is not turned into an RTT. Cores never read a clock: NTP time is `now + ntpOffsetMs`,
 // the offset chosen by the driver (see ntpOffsetFor) or a test.
 
 /** Milliseconds between the NTP epoch (1900) and the Unix epoch (1970). */
@@ -41,4 +42,21 @@ export function compactFromMs(ms: number): number {
  */
 export function ntpOffsetFor(wallClockMs: number, monotonicMs: number): number {
   return wallClockMs + NTP_UNIX_OFFSET_MS - monotonicMs;
+}
+
+/** The compact NTP times of the last few SRs (or RRTs) we sent. */
+export class SentNtpTimes {
+  private readonly times: number[];
+  private next: number;
+  constructor(capacity = 16) {
+    this.times = new Array<number>(capacity).fill(-1);
+    this.next = 0;
+  }
+  add(compact: number): void {
+    this.times[this.next] = compact >>> 0;
+    this.next = (this.next + 1) % this.times.length;
+  }
+  has(compact: number): boolean {
+    return compact !== 0 && this.times.includes(compact >>> 0);
+  }
 }

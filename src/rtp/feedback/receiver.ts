@@ -12,7 +12,7 @@ import { nackItemsFromLost } from "../rtcp-feedback.js";
 import type { XrDlrr } from "../xr.js";
 import { type KeyframeMethod, KeyframeRequester } from "./keyframe.js";
 import { NackGenerator, type NackOptions, type NackStats } from "./nack.js";
-import { compactNtpFromMs, msFromNtp } from "./ntp.js";
+import { compactNtpFromMs, msFromNtp, SentNtpTimes } from "./ntp.js";
 import type { FeedbackOutput } from "./output.js";
 import { type InboundCounters, ReceptionStatistics } from "./reception.js";
 import { unwrapRtx } from "./rtx.js";
@@ -114,6 +114,7 @@ export class ReceiveSide {
   private lastMediaSsrc: number;
   /** RTT measured as a receiver (XR DLRR), ms. */
   xrRtt: number | undefined;
+  private readonly rrtSent: SentNtpTimes;
   readonly drops: ReceiveDrops;
 
   constructor(opts: ReceiveSideOptions, out: FeedbackOutput) {
@@ -125,6 +126,7 @@ export class ReceiveSide {
     this.twcc = new TwccRecorder(opts.twcc);
     this.lastMediaSsrc = 0;
     this.xrRtt = undefined;
+    this.rrtSent = new SentNtpTimes();
     this.drops = { malformed: 0, unknownSsrc: 0, rtx: 0, badSequence: 0, tooManyStreams: 0 };
   }
 
@@ -229,7 +231,8 @@ export class ReceiveSide {
     }
     if (stream.nack !== undefined) {
       if (verdict === "restart") stream.nack.reset();
-      if (stream.nack.onPacket(packet.sequenceNumber, now) && stream.kind === "video") {
+      if (retransmission) stream.nack.onRecovered(packet.sequenceNumber);
+      else if (stream.nack.onPacket(packet.sequenceNumber, now) && stream.kind === "video") {
         this.requestKeyframe(stream.config.ssrc, stream.config.keyframeMethod ?? "pli", now, rtt);
       }
       const due = stream.nack.nextTimeout();
@@ -307,10 +310,15 @@ export class ReceiveSide {
     });
   }
 
+  /** Records an RRT we are sending (its compact NTP time), for handleDlrr to check echoes. */
+  rrtSentAt(compact: number): void {
+    this.rrtSent.add(compact);
+  }
+
   /** A DLRR block answering our RRT: RTT as a receiver (RFC 3611 4.5). */
   handleDlrr(block: XrDlrr, nowNtpMs: number): void {
     for (const sb of block.subBlocks) {
-      if (sb.ssrc !== this.opts.localSsrc >>> 0 || sb.lastRr === 0) continue;
+      if (sb.ssrc !== this.opts.localSsrc >>> 0 || !this.rrtSent.has(sb.lastRr)) continue;
       const rtt = (compactNtpFromMs(nowNtpMs) - sb.lastRr - sb.delaySinceLastRr) >>> 0;
       if (rtt < 0x80000000) this.xrRtt = (rtt * 1000) / 65536;
     }

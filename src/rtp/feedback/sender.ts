@@ -13,7 +13,7 @@ import type { FullIntraRequest, GenericNack } from "../rtcp-feedback.js";
 import type { TransportFeedback } from "../twcc.js";
 import type { DlrrSubBlock, XrDlrr, XrReceiverReferenceTime } from "../xr.js";
 import { DeliveryEstimator, type DeliveryEstimatorOptions, type DeliveryStats } from "./bandwidth.js";
-import { compactFromMs, compactNtpFromMs, ntpFromMs } from "./ntp.js";
+import { compactFromMs, compactNtpFromMs, ntpFromMs, SentNtpTimes } from "./ntp.js";
 import type { FeedbackOutput } from "./output.js";
 import { wrapRtx } from "./rtx.js";
 import { SendHistory, type SendHistoryOptions } from "./send-history.js";
@@ -127,6 +127,7 @@ export class SendSide {
   private readonly rrts: Map<number, [number, number]>;
   /** Latest RTT from a report block (ms). */
   rtt: number | undefined;
+  private readonly srSent: SentNtpTimes;
   readonly drops: SendDrops;
 
   constructor(opts: SendSideOptions, out: FeedbackOutput) {
@@ -138,6 +139,7 @@ export class SendSide {
     this.seqScratch = new Uint8Array(2);
     this.rrts = new Map();
     this.rtt = undefined;
+    this.srSent = new SentNtpTimes();
     this.drops = { malformed: 0, nackOverflow: 0 };
   }
 
@@ -277,7 +279,8 @@ export class SendSide {
     r.jitter = block.jitter / s.config.clockRate;
     r.extendedHighestSequence = block.highestSequence;
     r.reportsReceived++;
-    const rtt = rttFromReport(compactNtpFromMs(nowNtpMs), block);
+    // Only an echo of an SR we sent recently measures anything.
+    const rtt = this.srSent.has(block.lastSr) ? rttFromReport(compactNtpFromMs(nowNtpMs), block) : undefined;
     if (rtt !== undefined) {
       r.roundTripTimeMs = rtt;
       r.roundTripTimeMeasurements++;
@@ -319,6 +322,7 @@ export class SendSide {
   senderReports(now: number, ntpOffsetMs: number): SenderReport[] {
     const out: SenderReport[] = [];
     const ntp = ntpFromMs(now + ntpOffsetMs);
+    this.srSent.add(ntpCompact(ntp.seconds, ntp.fraction));
     for (const s of this.streams.values()) {
       if (s.packetsSent === 0) continue;
       // The RTP time of `now` extrapolated from the last packet (sent at its capture time).

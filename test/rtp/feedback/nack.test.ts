@@ -136,3 +136,14 @@ test("keyframe requester: one per interval or RTT, FIR numbers count up per sour
   assert.equal(k.request(1, "fir", 1100, 500), 2);
   assert.deepEqual(k.stats, { pliSent: 2, firSent: 3, suppressed: 2 });
 });
+
+test("a retransmission fills a hole but never moves the highest sequence number", () => {
+  const g = new NackGenerator({ reorderTolerance: 0 });
+  feed(g, [1, 2, 4], 0, 1);
+  g.onRecovered(3);
+  assert.equal(g.size, 0);
+  assert.equal(g.stats.recovered, 1);
+  g.onRecovered(900); // bogus OSN far ahead: no new holes
+  assert.equal(g.size, 0);
+  assert.deepEqual(feed(g, [5, 6], 10, 1), []);
+});

@@ -226,3 +226,36 @@ test("remote sender figures and a FIR-only stream's automatic keyframe request",
   assert.equal(s.remoteTimestamp, 2000);
   assert.equal(s.senderReportsReceived, 1);
 });
+
+test("a report block echoing no SR of ours (stale or bogus LSR) gives no RTT", () => {
+  const c = make();
+  c.handleOutgoingRtp(
+    serializeRtp({ payloadType: 96, sequenceNumber: 1, timestamp: 0, ssrc: LOCAL, payload: new Uint8Array(10) }),
+    0,
+  );
+  const block = {
+    ssrc: LOCAL,
+    fractionLost: 0,
+    packetsLost: 0,
+    highestSequence: 1,
+    jitter: 0,
+    lastSr: 0x12345678,
+    delaySinceLastSr: 0,
+  };
+  c.handleRtcp(serializeRtcp([{ type: "rr", ssrc: REMOTE, reports: [block] }]), 10);
+  c.handleRtcp(
+    serializeRtcp([
+      {
+        type: "xr",
+        senderSsrc: REMOTE,
+        blocks: [{ blockType: 5, subBlocks: [{ ssrc: LOCAL, lastRr: 0x1234, delaySinceLastRr: 0 }] }],
+      },
+    ]),
+    10,
+  );
+  const s = c.stats();
+  assert.equal(s.rttMeasured, false);
+  assert.equal(s.rtt, 100);
+  assert.equal(s.outbound[0]!.remote!.reportsReceived, 1, "the figures still count");
+  assert.equal(s.outbound[0]!.remote!.roundTripTimeMs, undefined);
+});
