@@ -223,9 +223,19 @@ export abstract class IceCore {
       return;
     }
     this.stats.checksReceived++;
+    // With the previous generation's credentials on the old selected path: a consent check there.
+    // On any other path it is a peer that has not seen our new credentials yet checking a new path
+    // (a browser restarting ICE pairs its new ports with our old candidates): a check like any.
+    const old = this.selected;
+    const oldPath =
+      creds !== this.local &&
+      old !== undefined &&
+      old.generation !== this.generation &&
+      sameAddr(old.remote.address, from) &&
+      old.local.baseKey === local.baseKey;
     // Role conflict (RFC 8445 7.3.1.1).
     const theirs = msg.get(this.controlling ? Attr.IceControlling : Attr.IceControlled);
-    if (theirs && theirs.length === 8 && creds === this.local) {
+    if (theirs && theirs.length === 8 && !oldPath) {
       const hi = readU32(theirs, 0);
       const lo = readU32(theirs, 4);
       const oursWins = this.tieHi > hi || (this.tieHi === hi && this.tieLo >= lo);
@@ -237,13 +247,10 @@ export abstract class IceCore {
     }
     this.queue(to, from, buildCheckResponse(msg, from, creds.key, this.software));
     this.stats.responsesSent++;
-    if (creds !== this.local) {
-      // A consent check of the previous generation on the old selected pair.
-      const old = this.selected;
-      if (old && sameAddr(old.remote.address, from) && old.local.baseKey === local.baseKey) {
-        old.requestsReceived++;
-        old.responsesSent++;
-      }
+    if (oldPath) {
+      old.requestsReceived++;
+      old.responsesSent++;
+      old.lastHeard = this.now;
       return;
     }
     const priority = msg.getU32(Attr.Priority) ?? 0;
@@ -289,8 +296,12 @@ export abstract class IceCore {
       this.dataPairs.set(pair.key, pair);
     }
     if (useCandidate && !this.controlling) {
+      // Nominated by the controlling peer. It nominates a pair after its own check on it
+      // succeeded (its request reached us, our response reached it), so the path works both ways
+      // even if our check has not completed: select now, as browsers do. (During an ICE restart a
+      // browser's old-generation port may answer our new checks with 401 until it is pruned.)
       pair.useCandidateReceived = true;
-      if (pair.state === "succeeded") this.nominate(pair, now);
+      this.nominate(pair, now);
     }
     if (pair.state !== "succeeded" && pair.state !== "in-progress") this.checklist.trigger(pair);
     this.scheduleChecks(now);
@@ -316,7 +327,13 @@ export abstract class IceCore {
       return;
     }
     if (!verifyIntegrity(msg, p.key)) {
-      this.drop("bad-response-integrity");
+      // An unauthenticated error (e.g. 401 from a browser port of the previous generation during
+      // a restart) is not trusted to fail the pair: the transaction keeps retransmitting.
+      this.drop(
+        msg.cls === StunClass.ErrorResponse && msg.integrityOffset < 0
+          ? "unauthenticated-error-response"
+          : "bad-response-integrity",
+      );
       return;
     }
     const pair = p.pair;
@@ -539,8 +556,9 @@ export abstract class IceCore {
       }
     }
     if (prev && prev.generation !== pair.generation) {
+      // The previous generation's local credentials stay valid (until the next restart) for
+      // peers that keep checking with them; its remote ones are no longer used.
       this.dataPairs.delete(prev.key);
-      this.prevLocal = undefined;
       this.prevRemote = undefined;
     }
     this.consent.start(now);

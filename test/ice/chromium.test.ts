@@ -4,6 +4,7 @@
 // 1. Chrome offers (controlling, regular nomination), we answer (controlled).
 // 2. We offer (controlling: we nominate), Chrome answers; its DTLS ClientHello reaches us as data.
 // 3. Chrome hides its addresses behind mDNS names we cannot resolve: we still connect (prflx).
+// 4. Chrome restarts ICE (restartIce): we follow and a pair of the new generation is selected.
 // Skips without Chromium (fails under PETREL_REQUIRE_INTEROP=1).
 import assert from "node:assert/strict";
 import { after, describe, it, type TestContext } from "node:test";
@@ -58,7 +59,8 @@ interface Ours {
 }
 
 async function startOurs(controlling: boolean): Promise<Ours> {
-  const agent = new IceAgent({ controlling, ta: 20 });
+  // Consent every ~1 s so that the tests see it work within their few seconds.
+  const agent = new IceAgent({ controlling, ta: 20, consentInterval: 1000 });
   const events: IceEvent[] = [];
   const lines: string[] = [];
   const driver = new UdpDriver<IceEvent>(agent, {
@@ -175,6 +177,82 @@ describe("ICE with headless Chromium", () => {
       } else {
         assert.equal(mine.remote.type, "host");
       }
+      assert.equal(ours.agent.stats.dropped["bad-integrity"] ?? 0, 0);
+      if (hideIps) return;
+
+      // ICE restart initiated by Chrome (restartIce): new credentials both ways, and the
+      // connection carries on without Chrome ever reporting disconnected or failed.
+      const offer2 = await page.evaluate(async () => {
+        const g = globalThis as unknown as { pc: RTCPeerConnection; iceStates: string[] };
+        const pc = g.pc;
+        g.iceStates = [];
+        pc.addEventListener("iceconnectionstatechange", () => g.iceStates.push(pc.iceConnectionState));
+        // Gathering of the new generation ends with a null candidate (the state may still read
+        // "complete" from the previous generation right after setLocalDescription).
+        const done = new Promise<void>((resolve) => {
+          pc.addEventListener("icecandidate", (e) => e.candidate === null && resolve());
+          setTimeout(resolve, 3000);
+        });
+        pc.restartIce();
+        await pc.setLocalDescription(await pc.createOffer());
+        await done;
+        return pc.localDescription!.sdp;
+      });
+      const chrome2 = parseSdp(offer2);
+      assert.notEqual(chrome2.ufrag, chrome.ufrag);
+      assert.ok(chrome2.candidates.length > 0, offer2);
+      const linesBefore = ours.lines.length;
+      const now2 = ours.driver.now();
+      ours.agent.restart(now2);
+      ours.agent.setRemoteCredentials(chrome2.ufrag, chrome2.pwd, now2);
+      for (const c of chrome2.candidates) ours.agent.addRemoteCandidate(c, now2);
+      ours.agent.addRemoteCandidate(null, now2);
+      ours.driver.kick();
+      await ours.waitFor(() => ours.lines.length > linesBefore, "our new candidates");
+      const creds2 = ours.agent.localCredentials;
+      assert.notEqual(creds2.ufrag, ufrag);
+      await page.evaluate(
+        (sdp) => (globalThis as unknown as { pc: RTCPeerConnection }).pc.setRemoteDescription({ type: "answer", sdp }),
+        sdpFor("answer", creds2.ufrag, creds2.pwd, ours.lines.slice(linesBefore)),
+      );
+      try {
+        await ours.waitFor(
+          () => ours.agent.stats.selectedPairChanges === 2 && connected(ours.agent.state),
+          "a pair of the new generation",
+        );
+      } catch (e) {
+        if (process.env.DEBUG_ICE) {
+          console.log(JSON.stringify(ours.agent.stats), JSON.stringify(ours.agent.getPairStats(), null, 1));
+          console.log(
+            await page.evaluate(async () => {
+              const pc = (globalThis as unknown as { pc: RTCPeerConnection }).pc;
+              const out: unknown[] = [];
+              (await pc.getStats()).forEach((s) => {
+                if (s.type === "candidate-pair" || s.type === "transport") out.push(s);
+              });
+              return JSON.stringify(out, null, 1);
+            }),
+          );
+        }
+        throw e;
+      }
+      await page.waitForFunction(
+        () => (globalThis as unknown as { pc: RTCPeerConnection }).pc.iceConnectionState === "connected",
+        undefined,
+        { timeout: 5000 },
+      );
+      // Consent on the new pair holds for a few intervals (both ways).
+      const consentBefore = ours.agent.stats.consentRequestsSent;
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.ok(ours.agent.stats.consentRequestsSent >= consentBefore + 2);
+      assert.ok(connected(ours.agent.state), ours.agent.state);
+      assert.ok(!ours.events.some((e) => e.type === "state" && e.state === "disconnected"));
+      const iceStates = await page.evaluate(() => (globalThis as unknown as { iceStates: string[] }).iceStates);
+      assert.ok(!iceStates.includes("failed") && !iceStates.includes("disconnected"), iceStates.join(","));
+      const sel2 = await chromeSelectedPair(page);
+      const mine2 = ours.agent.getSelectedPair()!;
+      assert.equal(sel2.remote, `${mine2.local.address}:${mine2.local.port}`);
+      assert.equal(mine2.remote.ufrag ?? chrome2.ufrag, chrome2.ufrag);
       assert.equal(ours.agent.stats.dropped["bad-integrity"] ?? 0, 0);
     });
   }

@@ -123,6 +123,7 @@ test("controlled agent accepts aggressive nomination (USE-CANDIDATE on the first
     peer.send(4000, { address: "10.0.0.1", port: 5000 }, check);
     net.run({ until: () => connected(host.state), maxSteps: 100_000, untilTime: 5_000 });
     assert.ok(connected(host.state), `seed ${seed}: ${host.state}`);
+    net.advance(100, 10_000);
     const sel = agent.getSelectedPair()!;
     assert.equal(sel.remote.type, "prflx", `seed ${seed}`);
     assert.equal(sel.remote.address, "10.0.0.7");
