@@ -9,6 +9,7 @@
 // reduced size was not negotiated, in a compound packet behind an empty RR and SDES (RFC 4585
 // 3.5.2 immediate mode).
 import type { Random } from "../../random.js";
+import { rtpError } from "../errors.js";
 import { parseRtp, type RtpPacket } from "../packet.js";
 import { ntpCompact, parseRtcp, type RtcpPacket, type SdesChunk, serializeRtcp, sizeRtcpPacket } from "../rtcp.js";
 import { isDlrr, isRrt, type XrBlock } from "../xr.js";
@@ -84,6 +85,15 @@ export interface FeedbackStats {
 
 const UDP_IP_OVERHEAD = 28;
 
+function checkSsrc(ssrc: number): void {
+  if (!(Number.isInteger(ssrc) && ssrc >= 0 && ssrc <= 0xffffffff)) {
+    throw rtpError("ERR_FEEDBACK_CONFIG", `SSRC must be a 32-bit unsigned integer: ${ssrc}`);
+  }
+}
+function checkClockRate(rate: number): void {
+  if (!(Number.isFinite(rate) && rate > 0)) throw rtpError("ERR_FEEDBACK_CONFIG", `bad clock rate ${rate}`);
+}
+
 export class RtpFeedbackChain {
   private readonly localSsrc: number;
   private readonly cname: string;
@@ -109,6 +119,15 @@ export class RtpFeedbackChain {
   private malformedRtcp: number;
 
   constructor(options: RtpFeedbackOptions) {
+    // Misuse throws here, not later from inside handleTimeout when a report is serialised.
+    const cnameBytes = new TextEncoder().encode(options.cname).length;
+    if (cnameBytes === 0 || cnameBytes > 255)
+      throw rtpError("ERR_FEEDBACK_CONFIG", "cname must be 1-255 bytes of UTF-8");
+    checkSsrc(options.localSsrc);
+    const id = options.transportCcExtensionId;
+    if (id !== undefined && !(Number.isInteger(id) && id >= 1 && id <= 255)) {
+      throw rtpError("ERR_FEEDBACK_CONFIG", "transportCcExtensionId must be 1-255");
+    }
     this.localSsrc = options.localSsrc >>> 0;
     this.cname = options.cname;
     this.random = options.random;
@@ -164,12 +183,24 @@ export class RtpFeedbackChain {
   }
 
   addReceiveStream(config: ReceiveStreamConfig): void {
+    checkSsrc(config.ssrc);
+    checkClockRate(config.clockRate);
+    if (config.rtxSsrc !== undefined) checkSsrc(config.rtxSsrc);
     this.receive.addStream(config);
   }
   removeReceiveStream(ssrc: number): void {
     this.receive.removeStream(ssrc);
   }
   addSendStream(config: SendStreamConfig): void {
+    checkSsrc(config.ssrc);
+    checkClockRate(config.clockRate);
+    if (config.rtx !== undefined) {
+      checkSsrc(config.rtx.ssrc);
+      for (const pt of config.rtx.payloadTypes.values()) {
+        if (!(Number.isInteger(pt) && pt >= 0 && pt <= 127))
+          throw rtpError("ERR_FEEDBACK_CONFIG", `bad RTX payload type ${pt}`);
+      }
+    }
     this.send.addStream(config);
   }
   removeSendStream(ssrc: number): void {

@@ -259,3 +259,20 @@ test("a report block echoing no SR of ours (stale or bogus LSR) gives no RTT", (
   assert.equal(s.outbound[0]!.remote!.reportsReceived, 1, "the figures still count");
   assert.equal(s.outbound[0]!.remote!.roundTripTimeMs, undefined);
 });
+
+test("misuse throws with a stable code at configuration time", () => {
+  const ok = { localSsrc: 1, cname: "x", random: new SeededRandom(1) };
+  const code = { code: "ERR_FEEDBACK_CONFIG" };
+  assert.throws(() => new RtpFeedbackChain({ ...ok, cname: "" }), code);
+  assert.throws(() => new RtpFeedbackChain({ ...ok, cname: "x".repeat(256) }), code);
+  assert.throws(() => new RtpFeedbackChain({ ...ok, localSsrc: -1 }), code);
+  assert.throws(() => new RtpFeedbackChain({ ...ok, transportCcExtensionId: 0 }), code);
+  const c = new RtpFeedbackChain(ok);
+  assert.throws(() => c.addSendStream({ ssrc: 2, clockRate: 0 }), code);
+  assert.throws(() => c.addSendStream({ ssrc: 2 ** 32, clockRate: 90000 }), code);
+  assert.throws(
+    () => c.addSendStream({ ssrc: 2, clockRate: 90000, rtx: { ssrc: 3, payloadTypes: new Map([[96, 128]]) } }),
+    code,
+  );
+  assert.throws(() => c.addReceiveStream({ ssrc: 2, clockRate: Number.NaN }), code);
+});
