@@ -4,7 +4,8 @@
 // 1. Chrome offers (controlling, regular nomination), we answer (controlled).
 // 2. We offer (controlling: we nominate), Chrome answers; its DTLS ClientHello reaches us as data.
 // 3. Chrome hides its addresses behind mDNS names we cannot resolve: we still connect (prflx).
-// 4. Chrome restarts ICE (restartIce): we follow and a pair of the new generation is selected.
+// 4. ICE restart both ways: Chrome restarts (restartIce) and we follow; we restart and Chrome
+//    follows. A pair of the new generation is selected, consent holds, nobody disconnects.
 // Skips without Chromium (fails under PETREL_REQUIRE_INTEROP=1).
 import assert from "node:assert/strict";
 import { after, describe, it, type TestContext } from "node:test";
@@ -311,5 +312,46 @@ describe("ICE with headless Chromium", () => {
     assert.equal(pairs.length, 1);
     assert.ok(pairs[0]!.responsesReceived >= 1);
     assert.ok(pairs[0]!.currentRoundTripTime !== undefined && pairs[0]!.currentRoundTripTime < 1);
+
+    // We restart ICE (a new offer with new credentials); Chrome answers with its own new ones.
+    const linesBefore = ours.lines.length;
+    ours.agent.restart(ours.driver.now());
+    ours.driver.kick();
+    await ours.waitFor(() => ours.lines.length > linesBefore, "our new candidates");
+    const creds2 = ours.agent.localCredentials;
+    const answer2 = await page.evaluate(
+      async (sdp) => {
+        const g = globalThis as unknown as { pc: RTCPeerConnection; iceStates: string[] };
+        const pc = g.pc;
+        g.iceStates = [];
+        pc.addEventListener("iceconnectionstatechange", () => g.iceStates.push(pc.iceConnectionState));
+        const done = new Promise<void>((resolve) => {
+          pc.addEventListener("icecandidate", (e) => e.candidate === null && resolve());
+          setTimeout(resolve, 3000);
+        });
+        await pc.setRemoteDescription({ type: "offer", sdp });
+        await pc.setLocalDescription(await pc.createAnswer());
+        await done;
+        return pc.localDescription!.sdp;
+      },
+      sdpFor("offer", creds2.ufrag, creds2.pwd, ours.lines.slice(linesBefore)),
+    );
+    const chrome2 = parseSdp(answer2);
+    assert.notEqual(chrome2.ufrag, chrome.ufrag);
+    const now2 = ours.driver.now();
+    ours.agent.setRemoteCredentials(chrome2.ufrag, chrome2.pwd, now2);
+    for (const c of chrome2.candidates) ours.agent.addRemoteCandidate(c, now2);
+    ours.agent.addRemoteCandidate(null, now2);
+    ours.driver.kick();
+    await ours.waitFor(() => ours.agent.stats.selectedPairChanges === 2, "a pair of the new generation");
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.ok(connected(ours.agent.state), ours.agent.state);
+    assert.ok(!ours.events.some((e) => e.type === "state" && e.state === "disconnected"));
+    const iceStates = await page.evaluate(() => (globalThis as unknown as { iceStates: string[] }).iceStates);
+    assert.ok(!iceStates.includes("failed") && !iceStates.includes("disconnected"), iceStates.join(","));
+    assert.equal(
+      await page.evaluate(() => (globalThis as unknown as { pc: RTCPeerConnection }).pc.iceConnectionState),
+      "connected",
+    );
   });
 });
