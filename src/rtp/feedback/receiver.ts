@@ -198,6 +198,10 @@ export class ReceiveSide {
         packet = unwrapped;
         retransmission = true;
         stream = this.streams.get(media!)!;
+      } else if (this.rtxToMedia.has(p.ssrc)) {
+        // On a known RTX SSRC but not an RTX payload type: nothing to unwrap it with.
+        this.drops.rtx++;
+        return undefined;
       } else {
         const clockRate = this.opts.payloadClockRates.get(p.payloadType);
         if (clockRate === undefined) {

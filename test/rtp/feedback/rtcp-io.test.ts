@@ -276,3 +276,34 @@ test("misuse throws with a stable code at configuration time", () => {
   );
   assert.throws(() => c.addReceiveStream({ ssrc: 2, clockRate: Number.NaN }), code);
 });
+
+test("an RTX SSRC not signalled is learned from its apt when one stream matches", () => {
+  const c = new RtpFeedbackChain({
+    localSsrc: LOCAL,
+    cname: "me",
+    random: new SeededRandom(3),
+    rtxPayloadTypes: { 97: 96 },
+  });
+  c.addReceiveStream({ ssrc: REMOTE, clockRate: 90000, kind: "video" });
+  for (const s of [1, 2, 4]) c.handleRtp(rtp(s), s);
+  const osn = Uint8Array.of(0, 3, 0xaa, 0xbb);
+  const rtx = (pt: number, ssrc: number) =>
+    serializeRtp({ payloadType: pt, sequenceNumber: 500, timestamp: 9000, ssrc, payload: osn });
+  const p = c.handleRtp(rtx(97, 0xcccc), 10)!;
+  assert.equal(p.ssrc, REMOTE);
+  assert.equal(p.sequenceNumber, 3);
+  assert.equal(p.payloadType, 96);
+  assert.deepEqual([...p.payload], [0xaa, 0xbb]);
+  assert.equal(c.stats().inbound[0]!.retransmittedPacketsReceived, 1);
+  assert.equal(c.stats().inbound[0]!.nack.recovered, 1);
+  // The learned RTX SSRC with a non-RTX payload type is dropped, not taken for a new stream.
+  assert.equal(c.handleRtp(rtx(96, 0xcccc), 11), undefined);
+  assert.equal(c.stats().dropped.rtx, 1);
+  // Two streams with the same payload type: an unknown RTX SSRC is ambiguous and dropped.
+  c.addReceiveStream({ ssrc: REMOTE + 1, clockRate: 90000 });
+  c.handleRtp(rtp(1, REMOTE + 1), 12);
+  c.addReceiveStream({ ssrc: REMOTE + 2, clockRate: 90000 });
+  c.handleRtp(rtp(1, REMOTE + 2), 12);
+  assert.equal(c.handleRtp(rtx(97, 0xdddd), 13), undefined);
+  assert.equal(c.stats().dropped.rtx, 2);
+});
