@@ -1,10 +1,23 @@
 // Life after connecting: consent freshness (RFC 7675) taking the state to disconnected, back to
 // connected, and to failed; a peer that closes is detected; ICE restart (RFC 8445 section 9)
-// keeps data flowing on the old pair until a new one is selected; close().
+// keeps data flowing on the old pair until a new one is selected, and a peer still using our old
+// ufrag on a new path is followed; failover to another pair when the selected one dies.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { IceAgent } from "../../src/ice/index.js";
+import { SeededRandom } from "../../src/random.js";
+import {
+  Attr,
+  parseStun,
+  StunBuilder,
+  StunClass,
+  StunMethod,
+  shortTermKey,
+  verifyIntegrity,
+} from "../../src/stun/index.js";
+import { Endpoint } from "../sim/endpoint.js";
 import { Network } from "../sim/network.js";
-import { connected, makePair } from "./harness.js";
+import { AgentHost, connected, makePair } from "./harness.js";
 
 const SEEDS = [1, 2, 3, 4];
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -162,5 +175,66 @@ test("failover: the selected path dies, another interface pair takes over withou
     // And it holds: no failure 40 s later.
     net.advance(40_000, 1_000_000);
     assert.ok(connected(a.state) && connected(b.state), `seed ${seed}: ${a.state}/${b.state}`);
+  }
+});
+
+test("restart: a peer still using our previous ufrag on a new path is followed (as Chrome does)", () => {
+  for (const seed of SEEDS) {
+    const net = new Network({ seed, defaultLink: { latency: 10 } });
+    const agent = new IceAgent({ controlling: false, random: new SeededRandom(seed), consentInterval: 1000 });
+    const host = new AgentHost(agent, net, "controlled");
+    net.attach(host, ["10.0.0.1"]);
+    agent.addLocalAddress({ address: "10.0.0.1", port: 5000 }, net.now);
+    agent.endOfLocalAddresses(net.now);
+    // The peer: answers checks with whichever of its passwords the request names.
+    const peerCreds = new Map([
+      ["peer1", "peerpasswordnumberone111"],
+      ["peer2", "peerpasswordnumbertwo222"],
+    ]);
+    const peer = new Endpoint(net, "10.0.0.7", (r) => {
+      const p = parseStun(r.data);
+      if (!p.ok || p.msg.cls !== StunClass.Request) return undefined;
+      const user = p.msg.getString(Attr.Username) ?? "";
+      const pwd = peerCreds.get(user.split(":")[0]!);
+      if (!pwd || !verifyIntegrity(p.msg, shortTermKey(pwd))) return undefined;
+      return new StunBuilder(StunMethod.Binding, StunClass.SuccessResponse, p.msg.transactionId)
+        .addAddress(Attr.XorMappedAddress, r.from)
+        .finish({ integrity: shortTermKey(pwd), fingerprint: true });
+    });
+    net.attach(peer, ["10.0.0.7"]);
+    const rnd = new SeededRandom(seed + 50);
+    const check = (username: string, pwd: string) =>
+      new StunBuilder(StunMethod.Binding, StunClass.Request, rnd.bytes(12))
+        .addString(Attr.Username, username)
+        .addU32(Attr.Priority, 1853817087)
+        .addU64(Attr.IceControlling, 0, 1)
+        .addFlag(Attr.UseCandidate)
+        .finish({ integrity: shortTermKey(pwd), fingerprint: true });
+    const to = { address: "10.0.0.1", port: 5000 };
+    agent.setRemoteCredentials("peer1", peerCreds.get("peer1")!, net.now);
+    host.kick();
+    const old = agent.localCredentials;
+    peer.send(4000, to, check(`${old.ufrag}:peer1`, old.pwd));
+    net.advance(200, 10_000);
+    assert.ok(connected(host.state), `seed ${seed}: ${host.state}`);
+    // We restart and learn the peer's new credentials; the peer, from a new port, still checks
+    // with our previous ufrag and password, and nominates that path.
+    agent.restart(net.now);
+    agent.setRemoteCredentials("peer2", peerCreds.get("peer2")!, net.now);
+    host.kick();
+    peer.send(4001, to, check(`${old.ufrag}:peer2`, old.pwd));
+    net.advance(200, 10_000);
+    const sel = agent.getSelectedPair()!;
+    assert.equal(sel.remote.port, 4001, `seed ${seed}: the new path is selected`);
+    assert.equal(agent.stats.selectedPairChanges, 2);
+    // Consent on it uses the peer's new credentials and holds; old-ufrag checks are still answered.
+    net.advance(5000, 100_000);
+    assert.ok(connected(host.state), `seed ${seed}: ${host.state}`);
+    assert.ok(agent.stats.consentRequestsSent >= 4);
+    const answered = peer.received.filter((r) => r.to.port === 4001).length;
+    peer.send(4001, to, check(`${old.ufrag}:peer2`, old.pwd));
+    net.advance(100, 10_000);
+    assert.ok(peer.received.filter((r) => r.to.port === 4001).length > answered, `seed ${seed}`);
+    assert.equal(agent.stats.dropped["unknown-ufrag"] ?? 0, 0, `seed ${seed}`);
   }
 });
