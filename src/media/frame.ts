@@ -17,6 +17,8 @@ export interface EncodedFrame {
   timestamp: number;
   /** A frame the decoder can start from (VP8/VP9 key frame, H.264 IDR, AV1 new coded video sequence). */
   keyframe: boolean;
+  /** How long it plays, in the same clock, when known (containers give it; RTP does not carry it). */
+  duration?: number;
 }
 
 /** A frame assembled from RTP packets, with where it came from. */

@@ -74,7 +74,14 @@ export {
   nalType,
   splitAnnexB,
 } from "./h264.js";
-export { OPUS_CLOCK_RATE, OpusDepayloader, OpusPayloader, opusFrameCount, opusPacketSamples } from "./opus.js";
+export {
+  OPUS_CLOCK_RATE,
+  OpusDepayloader,
+  OpusPayloader,
+  opusFrameCount,
+  opusFrameSamples,
+  opusPacketSamples,
+} from "./opus.js";
 export { DEFAULT_MAX_PAYLOAD_SIZE, RtpPacketizer, type RtpPacketizerOptions } from "./packetizer.js";
 export {
   type AssembledFrame,
@@ -99,6 +106,7 @@ export {
   writeVp8Descriptor,
 } from "./vp8.js";
 export {
+  isVp9Keyframe,
   parseVp9Descriptor,
   parseVp9FrameHeader,
   sizeVp9Descriptor,

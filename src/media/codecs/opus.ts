@@ -19,6 +19,11 @@ const CONFIG_SAMPLES = [
   480, 960, 120, 240, 480, 960, 120, 240, 480, 960,
 ];
 
+/** Samples per frame (48 kHz) of a TOC byte's configuration (RFC 6716 3.1, table 2). */
+export function opusFrameSamples(toc: number): number {
+  return CONFIG_SAMPLES[(toc & 0xff) >>> 3]!;
+}
+
 /** Number of frames in an Opus packet (RFC 6716 3.1-3.2), or 0 when malformed. */
 export function opusFrameCount(packet: Uint8Array): number {
   if (packet.length < 1) return 0;
@@ -34,7 +39,7 @@ export function opusFrameCount(packet: Uint8Array): number {
 export function opusPacketSamples(packet: Uint8Array): number {
   const frames = opusFrameCount(packet);
   if (frames === 0) return 0;
-  const samples = frames * CONFIG_SAMPLES[packet[0]! >>> 3]!;
+  const samples = frames * opusFrameSamples(packet[0]!);
   return samples > 5760 ? 0 : samples;
 }
 

@@ -287,6 +287,12 @@ export function parseVp9FrameHeader(f: Uint8Array): Vp9FrameHeader | undefined {
   return h;
 }
 
+/** Whether a VP9 frame is a key frame (frame_type 0 with a valid sync code, VP9 bitstream spec 6.2). */
+export function isVp9Keyframe(frame: Uint8Array): boolean {
+  const h = parseVp9FrameHeader(frame);
+  return h?.keyframe === true;
+}
+
 export interface Vp9PayloaderOptions {
   /** Flexible mode (P_DIFF = 1 on inter frames) instead of non-flexible (default false). */
   flexible?: boolean;

@@ -3,6 +3,8 @@
 // (7.4.1.2.3: a new one begins at an access unit delimiter, SPS, PPS, SEI or types 14-18, or at
 // a VCL NAL unit with first_mb_in_slice 0 once the current unit has a picture), and a writer.
 // Deliberately simple: slices of one picture are assumed to arrive with first_mb_in_slice > 0.
+// Splitting and joining whole buffers is src/media/codecs/h264.ts (splitAnnexB, joinAnnexB).
+import { joinAnnexB, NAL_AUD, NAL_IDR, NAL_PPS, NAL_SEI, NAL_SLICE, NAL_SPS, splitAnnexB } from "../codecs/h264.js";
 import { ByteQueue } from "./byte-queue.js";
 import { type ByteSink, OrderedSink } from "./io.js";
 import {
@@ -12,39 +14,6 @@ import {
   type ReaderEvent,
   VIDEO_CLOCK_RATE,
 } from "./types.js";
-
-export const NAL_SLICE = 1;
-export const NAL_IDR = 5;
-export const NAL_SEI = 6;
-export const NAL_SPS = 7;
-export const NAL_PPS = 8;
-export const NAL_AUD = 9;
-
-export function nalType(nal: Uint8Array): number {
-  return nal.length > 0 ? nal[0]! & 0x1f : -1;
-}
-
-/** Splits a whole Annex B buffer into NAL units (views, without start codes or trailing zeros). */
-export function splitAnnexB(b: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let start = -1;
-  let i = 0;
-  while (i + 2 < b.length) {
-    if (b[i + 2]! > 1) i += 3;
-    else if (b[i] === 0 && b[i + 1] === 0 && b[i + 2] === 1) {
-      if (start >= 0) pushNal(out, b, start, i);
-      i += 3;
-      start = i;
-    } else i++;
-  }
-  if (start >= 0) pushNal(out, b, start, b.length);
-  return out;
-}
-
-function pushNal(out: Uint8Array[], b: Uint8Array, start: number, end: number): void {
-  while (end > start && b[end - 1] === 0) end--;
-  if (end > start) out.push(b.subarray(start, end));
-}
 
 /** True when this NAL unit type begins a new access unit if the current one already has a picture. */
 function startsAccessUnit(nal: Uint8Array): boolean {
@@ -63,20 +32,6 @@ function isVcl(nal: Uint8Array): boolean {
 export interface H264AccessUnit extends EncodedFrame {
   /** The NAL units (views into `data`, without start codes). */
   nalus: Uint8Array[];
-}
-
-/** Serialises NAL units as Annex B with 4-byte start codes. */
-export function joinAnnexB(nalus: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const n of nalus) size += 4 + n.length;
-  const out = new Uint8Array(size);
-  let o = 0;
-  for (const n of nalus) {
-    out[o + 3] = 1;
-    out.set(n, o + 4);
-    o += 4 + n.length;
-  }
-  return out;
 }
 
 export interface H264ReaderOptions {

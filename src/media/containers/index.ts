@@ -1,5 +1,7 @@
 // Media file readers and writers for Node peers: IVF (VP8/VP9/AV1), Ogg Opus (RFC 7845),
-// H.264 Annex B, WebM/Matroska (RFC 9559), and a sans-IO playback pacer.
+// H.264 Annex B, WebM/Matroska (RFC 9559), and a sans-IO playback pacer. Part of petrel/media
+// (src/media/index.ts); the codec bitstream helpers they use (key frame peeks, Opus TOC, Annex B
+// split/join) and EncodedFrame come from src/media/codecs/ and src/media/frame.ts.
 //
 // Readers are push parsers: feed chunks, drain poll() (or use readEvents() over a buffer or a
 // Node Readable); malformed input ends in an { type: "error" } event, never an exception.
@@ -16,17 +18,8 @@
 //   await w.writeFrame(1, { data, timestamp: rtpTimestamp90k, keyframe: true });
 //   await w.close();
 export { av1CodecConfig } from "./av1-config.js";
-export { isAv1Keyframe, isVideoKeyframe, isVp8Keyframe, isVp9Keyframe, opusPacketSamples } from "./bitstream.js";
 export { type ContainerKind, createReader, detectContainer } from "./detect.js";
-export {
-  type H264AccessUnit,
-  H264AnnexBReader,
-  H264AnnexBWriter,
-  type H264ReaderOptions,
-  joinAnnexB,
-  nalType,
-  splitAnnexB,
-} from "./h264-annexb.js";
+export { type H264AccessUnit, H264AnnexBReader, H264AnnexBWriter, type H264ReaderOptions } from "./h264-annexb.js";
 export {
   type ByteSink,
   type ByteSource,
@@ -44,6 +37,7 @@ export {
   type IvfReaderOptions,
   IvfWriter,
   type IvfWriterOptions,
+  isVideoKeyframe,
 } from "./ivf.js";
 export { type OggPage, OggPageReader, oggCrc, parseOggPage, writeOggPage } from "./ogg.js";
 export {
@@ -67,8 +61,6 @@ export {
   ContainerError,
   type ContainerParseError,
   type ContainerReader,
-  type EncodedFrame,
-  OPUS_CLOCK_RATE,
   type ReaderEvent,
   TimestampUnwrapper,
   VIDEO_CLOCK_RATE,

@@ -2,7 +2,9 @@
 // header length, FourCC VP80/VP90/AV01, width, height, timebase rate and scale, frame count) and
 // a 12-byte header per frame (size, 64-bit pts), all little-endian. A streaming reader and a writer.
 // Timestamps are converted between the file's timebase and the 90 kHz video clock.
-import { isVideoKeyframe } from "./bitstream.js";
+import { isAv1Keyframe } from "../codecs/av1.js";
+import { isVp8Keyframe } from "../codecs/vp8.js";
+import { isVp9Keyframe } from "../codecs/vp9.js";
 import { ByteQueue } from "./byte-queue.js";
 import { type ByteSink, OrderedSink } from "./io.js";
 import {
@@ -14,6 +16,13 @@ import {
   VIDEO_CLOCK_RATE,
   type VideoCodec,
 } from "./types.js";
+
+/** Whether a frame of this codec is a key frame (the peeks live with each codec's RTP format). */
+export function isVideoKeyframe(codec: VideoCodec, frame: Uint8Array): boolean {
+  if (codec === "VP8") return isVp8Keyframe(frame);
+  if (codec === "VP9") return isVp9Keyframe(frame);
+  return isAv1Keyframe(frame);
+}
 
 export const IVF_HEADER_SIZE = 32;
 export const IVF_FRAME_HEADER_SIZE = 12;

@@ -5,7 +5,7 @@
 // and a writer that pages packets with granule positions, fills timestamp gaps with empty
 // (TOC-only) Opus packets so granules stay right, and ends with an EOS page.
 import { randomBytes } from "node:crypto";
-import { opusFrameSamples, opusPacketSamples } from "./bitstream.js";
+import { opusFrameSamples, opusPacketSamples } from "../codecs/opus.js";
 import { type ByteSink, OrderedSink } from "./io.js";
 import {
   OGG_FLAG_BOS,

@@ -1,19 +1,17 @@
 // Shared types for the media file readers and writers (IVF, Ogg Opus, H.264 Annex B, WebM):
 // the encoded frame, the tagged events a streaming reader emits, and the container error.
 // No RFC of its own; each format's file names the sections it implements.
-import type { EncodedFrame as MediaFrame } from "../frame.js";
+import type { EncodedFrame } from "../frame.js";
 
 /**
- * One encoded frame (video) or packet (audio): the shared media frame (src/media/frame.ts) plus an
- * optional duration. Same units as there: `timestamp` and `duration` are in the codec's RTP clock
- * (90,000 Hz for VP8, VP9, AV1 and H.264; 48,000 Hz for Opus, RFC 7587).
+ * One encoded frame (video) or packet (audio) is the shared media frame (src/media/frame.ts), with
+ * its optional duration. Same units as there: `timestamp` and `duration` are in the codec's RTP
+ * clock (90,000 Hz for VP8, VP9, AV1 and H.264; 48,000 Hz for Opus, RFC 7587).
  *
  * Readers give timestamps that do not wrap (they may exceed 2^32 in files over 13 hours of video);
  * writers accept either those or RTP timestamps that wrap at 2^32 (see TimestampUnwrapper).
  */
-export interface EncodedFrame extends MediaFrame {
-  duration?: number;
-}
+export type { EncodedFrame };
 
 const TWO_32 = 0x1_0000_0000;
 
@@ -39,8 +37,8 @@ export class TimestampUnwrapper {
   }
 }
 
+export { OPUS_CLOCK_RATE } from "../codecs/opus.js";
 export const VIDEO_CLOCK_RATE = 90_000;
-export const OPUS_CLOCK_RATE = 48_000;
 
 export type VideoCodec = "VP8" | "VP9" | "AV1";
 

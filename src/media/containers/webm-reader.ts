@@ -4,7 +4,7 @@
 // parses Info, Tracks and Cues, and yields frames from SimpleBlocks and BlockGroups with Xiph,
 // EBML and fixed-size lacing (RFC 9559 section 10.3). Everything else is skipped as it streams
 // past, so memory stays bounded by the largest block.
-import { opusPacketSamples } from "./bitstream.js";
+import { opusPacketSamples } from "../codecs/opus.js";
 import { ByteQueue } from "./byte-queue.js";
 import {
   ID,

@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  type H264AccessUnit,
-  H264AnnexBReader,
-  H264AnnexBWriter,
-  nalType,
-  splitAnnexB,
-} from "../../../src/media/containers/h264-annexb.js";
+import { nalType, splitAnnexB } from "../../../src/media/codecs/h264.js";
+import { type H264AccessUnit, H264AnnexBReader, H264AnnexBWriter } from "../../../src/media/containers/h264-annexb.js";
 import { MemorySink } from "../../../src/media/containers/io.js";
 import { collect, fixture } from "./helpers.js";
 

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isAv1Keyframe, isVp8Keyframe, isVp9Keyframe } from "../../../src/media/containers/bitstream.js";
+import { isAv1Keyframe } from "../../../src/media/codecs/av1.js";
+import { isVp8Keyframe } from "../../../src/media/codecs/vp8.js";
+import { isVp9Keyframe } from "../../../src/media/codecs/vp9.js";
 import { callbackSink, MemorySink } from "../../../src/media/containers/io.js";
 import { type IvfFrame, type IvfHeader, IvfReader, IvfWriter } from "../../../src/media/containers/ivf.js";
 import { bytesOf, collect, fixture } from "./helpers.js";
@@ -114,14 +116,19 @@ describe("IVF", () => {
   it("detects keyframes from codec headers", () => {
     assert.equal(isVp8Keyframe(Uint8Array.of(0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a)), true);
     assert.equal(isVp8Keyframe(Uint8Array.of(0x11, 0x02, 0x00)), false);
-    // VP9 profile 0: marker 10, profile 00, show_existing 0, frame_type 0 (key) / 1 (inter).
-    assert.equal(isVp9Keyframe(Uint8Array.of(0b1000_0010)), true);
+    // VP9 profile 0: marker 10, profile 00, show_existing 0, frame_type 0 (key) / 1 (inter); a key
+    // frame goes on with the sync code 49 83 42, color config and frame size.
+    assert.equal(isVp9Keyframe(Uint8Array.of(0b1000_0010, 0x49, 0x83, 0x42, 0, 0, 0, 0, 0)), true);
+    assert.equal(isVp9Keyframe(Uint8Array.of(0b1000_0010, 0x49, 0x83, 0x43, 0, 0, 0, 0, 0)), false, "bad sync code");
     assert.equal(isVp9Keyframe(Uint8Array.of(0b1000_0110)), false);
     assert.equal(isVp9Keyframe(Uint8Array.of(0b1000_1000)), false, "show_existing_frame");
-    // AV1: a temporal delimiter then a sequence header OBU.
-    assert.equal(isAv1Keyframe(Uint8Array.of(0x12, 0x00, 0x0a, 0x01, 0x00)), true);
+    // AV1: a key frame starts a coded video sequence (AV1-ISOBMFF sync sample): a sequence header
+    // OBU (payload byte 0: profile 0, not reduced_still_picture_header), then a frame with
+    // show_existing_frame 0 and frame_type KEY_FRAME (0).
+    assert.equal(isAv1Keyframe(Uint8Array.of(0x12, 0x00, 0x0a, 0x01, 0x00, 0x32, 0x01, 0b0000_0000)), true);
+    assert.equal(isAv1Keyframe(Uint8Array.of(0x12, 0x00, 0x0a, 0x01, 0x00, 0x32, 0x01, 0b0010_0000)), false, "inter");
+    assert.equal(isAv1Keyframe(Uint8Array.of(0x12, 0x00, 0x0a, 0x01, 0x00)), false, "sequence header alone");
     // Temporal delimiter then OBU_FRAME with show_existing 0, frame_type 1 (inter).
     assert.equal(isAv1Keyframe(Uint8Array.of(0x12, 0x00, 0x32, 0x01, 0b0010_0000)), false);
-    assert.equal(isAv1Keyframe(Uint8Array.of(0x12, 0x00, 0x32, 0x01, 0b0000_0000)), true);
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { opusPacketSamples } from "../../../src/media/containers/bitstream.js";
+import { opusPacketSamples } from "../../../src/media/codecs/opus.js";
 import { MemorySink } from "../../../src/media/containers/io.js";
 import { oggCrc, parseOggPage } from "../../../src/media/containers/ogg.js";
 import { type OggOpusHeader, OggOpusReader, OggOpusWriter } from "../../../src/media/containers/ogg-opus.js";
