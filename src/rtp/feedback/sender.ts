@@ -221,11 +221,14 @@ export class SendSide {
     if (s.config.rtx !== undefined && rtxPt !== undefined) {
       resend = wrapRtx(data, p, s.config.rtx.ssrc, s.rtxSequence, rtxPt);
       s.rtxSequence = (s.rtxSequence + 1) & 0xffff;
+      const q = parseRtp(resend);
+      if (q !== undefined) this.stampTransportSequence(resend, q, now);
     } else {
+      // The very same bytes, transport-wide sequence number included: SRTP will encrypt them
+      // under the same packet index, and different plaintext under a reused index would reuse
+      // the keystream (AES-CM) or the nonce (AES-GCM, fatal to its authentication).
       resend = Uint8Array.from(data);
     }
-    const q = parseRtp(resend);
-    if (q !== undefined) this.stampTransportSequence(resend, q, now);
     s.retransmittedPackets++;
     s.retransmittedBytes += p.payload.length;
     this.out.queueRtp(resend);

@@ -117,7 +117,7 @@ test("XR RRT/DLRR gives the receive-only side an RTT", () => {
 
 test("TWCC feedback round-trips through the RTCP parser and accounts for every packet", () => {
   for (const seed of SEEDS) {
-    const pair = new Pair(seed, { delay: 20, loss: 0.05 }, { delay: 20 }).withVideo({ ...VIDEO, until: 3000 }, false);
+    const pair = new Pair(seed, { delay: 20, loss: 0.05 }, { delay: 20 }).withVideo({ ...VIDEO, until: 3000 });
     pair.run(3500);
     const a = pair.a.stats();
     const stamped = pair.mediaSent + a.outbound[0]!.retransmittedPacketsSent;
@@ -187,6 +187,10 @@ test("without RTX negotiated, NACKed packets are resent as the original", () => 
     const pair = new Pair(seed, { delay: 20, loss: 0.1 }, { delay: 20 }).withVideo({ ...VIDEO, until: 2000 }, false);
     pair.run(4000);
     for (const seq of pair.sentAt.keys()) assert.ok(pair.deliveredAt.has(seq), `seed ${seed}: ${seq} missing`);
+    // Resent byte for byte (same transport-wide sequence number): SRTP must not see different
+    // plaintext under one packet index. Delivered + lost still accounts for each packet once.
+    const d = pair.a.stats().delivery;
+    assert.equal(d.packetsDelivered + d.packetsLost, pair.mediaSent, `seed ${seed}`);
     const inbound = pair.b.stats().inbound[0]!;
     // Resent originals arrive on the media SSRC: counted as received (duplicates of nothing).
     assert.equal(inbound.retransmittedPacketsReceived, 0);

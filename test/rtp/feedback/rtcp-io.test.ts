@@ -307,3 +307,35 @@ test("an RTX SSRC not signalled is learned from its apt when one stream matches"
   assert.equal(c.handleRtp(rtx(97, 0xdddd), 13), undefined);
   assert.equal(c.stats().dropped.rtx, 2);
 });
+
+test("without RTX a NACKed packet is resent byte for byte (no restamping under one SRTP index)", () => {
+  const c = make({ transportCcExtensionId: 3 });
+  const original = serializeRtp({
+    payloadType: 96,
+    sequenceNumber: 77,
+    timestamp: 1,
+    ssrc: LOCAL,
+    extensions: [{ id: 3, data: new Uint8Array(2) }],
+    payload: Uint8Array.of(1, 2, 3),
+  });
+  c.handleOutgoingRtp(original, 0);
+  const sent = Uint8Array.from(original); // as stamped
+  c.handleOutgoingRtp(
+    serializeRtp({
+      payloadType: 96,
+      sequenceNumber: 78,
+      timestamp: 1,
+      ssrc: LOCAL,
+      extensions: [{ id: 3, data: new Uint8Array(2) }],
+      payload: Uint8Array.of(4),
+    }),
+    1,
+  );
+  c.handleRtcp(
+    serializeRtcp([{ type: "nack", senderSsrc: REMOTE, mediaSsrc: LOCAL, items: [{ pid: 77, blp: 0 }] }]),
+    10,
+  );
+  const resent = c.pollRtp()!;
+  assert.deepEqual([...resent], [...sent]);
+  assert.equal(c.pollRtp(), undefined);
+});
