@@ -75,6 +75,10 @@ export class TwccRecorder {
         this.stats.late++;
         return;
       }
+      if (this.extOf[ext % this.maxSpan] === ext) {
+        this.stats.duplicates++;
+        return;
+      }
       this.base = ext;
     }
     if (ext >= this.base + this.maxSpan) {

@@ -128,6 +128,10 @@ test("TWCC recorder: early feedback when many wait, duplicates, late re-report, 
   rec.record(10, 30);
   const third = rec.flush(31, 1, 2);
   assert.equal(third[0]!.baseSequence, 10, "reported again from the late packet");
+  // A duplicate of a packet already reported does not rewind anything.
+  rec.record(11, 32);
+  assert.equal(rec.stats.duplicates, 2);
+  assert.equal(rec.nextTimeout(), undefined);
   assert.deepEqual(
     third[0]!.packets.map((p) => p.status !== 0),
     [true, true, true],
