@@ -3,7 +3,8 @@
 // marker/version, seq_profile, seq_level_idx_0, tier, bit depth, monochrome, chroma subsampling
 // and sample position, followed by the sequence header OBU. Those fields come from parsing the
 // sequence header OBU (AV1 bitstream spec 5.5: sequence_header_obu, timing/decoder model info,
-// operating points, color_config).
+// operating points, color_config). OBUs are split by src/media/codecs/av1.ts.
+import { OBU_SEQUENCE_HEADER, parseObus } from "../codecs/av1.js";
 
 class Bits {
   private readonly b: Uint8Array;
@@ -150,28 +151,14 @@ function parseSequenceHeader(p: Uint8Array): SeqInfo | undefined {
  * field; undefined if there is none or it is malformed.
  */
 export function av1CodecConfig(tu: Uint8Array): Uint8Array | undefined {
-  let o = 0;
-  while (o < tu.length) {
-    const h = tu[o]!;
-    const type = (h >> 3) & 15;
-    const ext = (h >> 2) & 1;
-    const hasSize = (h >> 1) & 1;
-    let p = o + 1 + ext;
-    let size = tu.length - p;
-    if (hasSize) {
-      size = 0;
-      for (let i = 0; i < 8; i++) {
-        if (p >= tu.length) return undefined;
-        const v = tu[p++]!;
-        size += (v & 0x7f) * 2 ** (7 * i);
-        if ((v & 0x80) === 0) break;
-      }
-    }
-    if (p + size > tu.length) return undefined;
-    if (type === 1) {
-      const s = parseSequenceHeader(tu.subarray(p, p + size));
+  const obus = parseObus(tu);
+  if (!obus) return undefined;
+  for (const { type, header, payload } of obus) {
+    if (type === OBU_SEQUENCE_HEADER) {
+      const s = parseSequenceHeader(payload);
       if (!s) return undefined;
-      const obu = tu.subarray(o, p + size);
+      const start = header.byteOffset - tu.byteOffset;
+      const obu = tu.subarray(start, payload.byteOffset - tu.byteOffset + payload.length);
       const out = new Uint8Array(4 + obu.length);
       out[0] = 0x81;
       out[1] = (s.profile << 5) | s.level0;
@@ -187,7 +174,6 @@ export function av1CodecConfig(tu: Uint8Array): Uint8Array | undefined {
       out.set(obu, 4);
       return out;
     }
-    o = p + size;
   }
   return undefined;
 }

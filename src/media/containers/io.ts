@@ -193,20 +193,8 @@ export async function* readEvents<H, F>(
     yield* readEventsSync(reader, source);
     return;
   }
-  for await (const chunk of source as AsyncIterable<Uint8Array>) {
-    for (let o = 0; o < chunk.length; o += FEED_CHUNK) {
-      reader.push(chunk.subarray(o, Math.min(chunk.length, o + FEED_CHUNK)));
-      for (let ev = reader.poll(); ev; ev = reader.poll()) {
-        yield ev;
-        if (ev.type === "error" || ev.type === "end") return;
-      }
-    }
-  }
-  reader.finish();
-  for (let ev = reader.poll(); ev; ev = reader.poll()) {
-    yield ev;
-    if (ev.type === "error" || ev.type === "end") return;
-  }
+  for await (const chunk of source as AsyncIterable<Uint8Array>) if (yield* feed(reader, chunk)) return;
+  yield* feed(reader, undefined);
 }
 
 /** The synchronous form of readEvents() for a whole buffer. */
@@ -214,16 +202,26 @@ export function* readEventsSync<H, F>(
   reader: ContainerReader<H, F>,
   bytes: Uint8Array,
 ): Generator<ReaderEvent<H, F>, void, undefined> {
-  for (let o = 0; o < bytes.length; o += FEED_CHUNK) {
-    reader.push(bytes.subarray(o, Math.min(bytes.length, o + FEED_CHUNK)));
+  if (!(yield* feed(reader, bytes))) yield* feed(reader, undefined);
+}
+
+/**
+ * Pushes `bytes` in FEED_CHUNK views (or finishes the input when undefined) and yields the events
+ * that frees. Returns true once the reader has ended or failed.
+ */
+function* feed<H, F>(
+  reader: ContainerReader<H, F>,
+  bytes: Uint8Array | undefined,
+): Generator<ReaderEvent<H, F>, boolean, undefined> {
+  let o = 0;
+  do {
+    if (bytes) reader.push(bytes.subarray(o, Math.min(bytes.length, o + FEED_CHUNK)));
+    else reader.finish();
     for (let ev = reader.poll(); ev; ev = reader.poll()) {
       yield ev;
-      if (ev.type === "error" || ev.type === "end") return;
+      if (ev.type === "error" || ev.type === "end") return true;
     }
-  }
-  reader.finish();
-  for (let ev = reader.poll(); ev; ev = reader.poll()) {
-    yield ev;
-    if (ev.type === "error" || ev.type === "end") return;
-  }
+    o += FEED_CHUNK;
+  } while (bytes && o < bytes.length);
+  return false;
 }
