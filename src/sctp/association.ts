@@ -5,10 +5,11 @@
 // timers (T1, T2, T3 via the sender, heartbeats and dead-peer detection of 8.1 / 8.3), shutdown
 // (9.2) and ABORT (9.1). Shared state and packet assembly: association-base.ts; sending: sender.ts;
 // receiving: receiver.ts, reassembly.ts, tsn.ts; stream reset (RFC 6525): reconfig.ts.
-import { readU16, readU32 } from "../bytes/index.js";
+import { readU16, readU32, writeU32 } from "../bytes/index.js";
 import type { PacketCore } from "../core.js";
 import { AssociationBase, ESTABLISHED_LIKE } from "./association-base.js";
 import {
+  CAUSE_STALE_COOKIE,
   CT_ABORT,
   CT_COOKIE_ACK,
   CT_COOKIE_ECHO,
@@ -56,6 +57,21 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
     this.state = "cookie-wait";
     this.t1Chunk = init;
     this.t1Count = 0;
+    this.t1 = this.now + this.rto.rto;
+    this.raw.push(this.packet(0, [init], true));
+  }
+
+  /** An ERROR chunk: a Stale Cookie error while our COOKIE ECHO is out restarts with a new INIT (RFC 9260 5.2.6). */
+  private onError(value: Uint8Array): void {
+    this.drop("peer-error");
+    if (this.state !== "cookie-echoed" || value.length < 4 || readU16(value, 0) !== CAUSE_STALE_COOKIE) return;
+    const init = chunk(
+      CT_INIT,
+      0,
+      writeInit(this.initFields(), { iData: this.opts.iData, zeroChecksum: this.opts.zeroChecksum }, undefined),
+    );
+    this.state = "cookie-wait";
+    this.t1Chunk = init;
     this.t1 = this.now + this.rto.rto;
     this.raw.push(this.packet(0, [init], true));
   }
@@ -346,7 +362,7 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
         }
         return true;
       case CT_ERROR:
-        this.drop("peer-error");
+        this.onError(value);
         return true;
       default:
         // RFC 9260 3.2: the upper two bits of an unknown chunk type say what to do.
@@ -447,8 +463,24 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
       return false;
     }
     if (this.now - c.created > this.opts.cookieLifetime || c.created > this.now) {
-      this.drop("stale-cookie");
-      return false;
+      // A stale cookie only matters when it would create state (RFC 9260 5.1.5). If this peer is
+      // the one we are connecting to or are connected to (an INIT collision, or case D of 5.2.4),
+      // nothing new is created from it and it is accepted. Otherwise: Stale Cookie error (5.2.6).
+      const known =
+        this.state === "cookie-wait" ||
+        this.state === "cookie-echoed" ||
+        (this.setupDone && this.state !== "closed" && c.peerTag === this.peerTag);
+      if (!known) {
+        this.drop("stale-cookie");
+        const staleness = new Uint8Array(4);
+        writeU32(
+          staleness,
+          0,
+          Math.min(0xffffffff, Math.round((this.now - c.created - this.opts.cookieLifetime) * 1000)),
+        );
+        this.raw.push(this.packet(c.peerTag, [chunk(CT_ERROR, 0, tlv(CAUSE_STALE_COOKIE, staleness))], true));
+        return false;
+      }
     }
     if (this.setupDone && c.peerTag !== this.peerTag) {
       // A restart (RFC 9260 5.2.4 case A) or a stale collision cookie (case C): not supported here.

@@ -372,23 +372,33 @@ export class Sender {
       i++;
     }
     if (!tsnLt(this.cumAck, this.advancedAckPoint)) return undefined;
-    const byKey = new Map<number, ForwardEntry>();
-    const end = this.outHead + ((this.advancedAckPoint - this.cumAck) | 0);
+    // The new cumulative TSN never splits an abandoned message: a message with TSNs on both sides
+    // of it (fragments interleave with I-DATA) waits for a later FORWARD TSN, so that the one that
+    // names it also covers all of it (else a late fragment could rebuild a partial message the
+    // receiver has just dropped). Likewise at most MAX_FORWARD_ENTRIES streams per chunk.
     let newCum = this.advancedAckPoint;
-    for (let j = this.outHead; j < end; j++) {
-      const c = this.out[j]!;
-      if (!c.abandoned) continue;
-      const m = c.msg!;
-      if (!this.iData && m.unordered) continue;
-      const key = m.sid * 2 + (m.unordered ? 1 : 0);
-      const prev = byKey.get(key);
-      if (!prev && byKey.size >= MAX_FORWARD_ENTRIES) {
-        // Too many streams for one chunk: stop before this one; the next FORWARD TSN goes on.
-        newCum = (c.tsn - 1) >>> 0;
-        break;
+    let byKey = new Map<number, ForwardEntry>();
+    for (let again = true; again; ) {
+      again = false;
+      byKey = new Map();
+      for (let j = this.outHead; j < this.out.length; j++) {
+        const c = this.out[j]!;
+        if (tsnLt(newCum, c.tsn)) break;
+        if (!c.abandoned) continue;
+        const m = c.msg!;
+        const unnamed = !this.iData && m.unordered; // FORWARD TSN names ordered streams only
+        const key = m.sid * 2 + (m.unordered ? 1 : 0);
+        const prev = unnamed ? undefined : byKey.get(key);
+        if (tsnLt(newCum, m.lastTsn) || (!unnamed && !prev && byKey.size >= MAX_FORWARD_ENTRIES)) {
+          newCum = (m.firstTsn - 1) >>> 0;
+          again = true;
+          break;
+        }
+        if (unnamed) continue;
+        const newer = !prev || (this.iData ? tsnLt(prev.seq, m.seq) : ((m.seq - prev.seq) << 16) >> 16 > 0);
+        if (newer) byKey.set(key, { sid: m.sid, unordered: m.unordered, seq: m.seq });
       }
-      const newer = !prev || (this.iData ? tsnLt(prev.seq, m.seq) : ((m.seq - prev.seq) << 16) >> 16 > 0);
-      if (newer) byKey.set(key, { sid: m.sid, unordered: m.unordered, seq: m.seq });
+      if (!tsnLt(this.cumAck, newCum)) return undefined;
     }
     return { newCum, entries: [...byKey.values()] };
   }

@@ -298,3 +298,26 @@ test("set-up and a transfer survive 40% loss in both directions (collision, retr
     assert.deepEqual(got, [...Array(20).keys()], `seed ${seed}`);
   }
 });
+
+test("a stale cookie gets a Stale Cookie error and the initiator starts over (RFC 9260 5.2.6)", () => {
+  let now = 0;
+  const f = filteredPair(
+    18,
+    (p) => firstChunk(p) === CT_COOKIE_ECHO && now < 70_000,
+    () => false,
+  );
+  f.a.connect(f.net.now);
+  f.kick();
+  f.net.run({
+    until: () => {
+      now = f.net.now;
+      return f.a.state === "established" && f.b.state === "established";
+    },
+    untilTime: 600_000,
+    maxSteps: 10000,
+  });
+  assert.equal(f.a.state, "established");
+  assert.equal(f.b.state, "established");
+  assert.ok((f.b.stats.dropped["stale-cookie"] ?? 0) >= 1, "b saw a stale cookie");
+  assert.ok(f.net.now > 60_000);
+});
