@@ -12,28 +12,10 @@ import {
   createAnswer,
   createOffer,
   generateIceCredentials,
-  type LocalOfferState,
-  newSessionId,
   parseRemoteDescription,
 } from "../../src/sdp/index.js";
 import { CHROMIUM_ARGS, CHROMIUM_PATHS, requireTool } from "../interop/tools.js";
-
-const FP = {
-  algorithm: "sha-256",
-  value: "0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9",
-};
-
-function state(seed: number): LocalOfferState {
-  const rnd = new SeededRandom(seed);
-  const { ufrag, pwd } = generateIceCredentials(rnd);
-  return {
-    sessionId: newSessionId(rnd),
-    iceUfrag: ufrag,
-    icePwd: pwd,
-    fingerprints: [FP],
-    sections: [{ kind: "application", mid: "0" }],
-  };
-}
+import { answerState, offerState } from "./helpers.js";
 
 describe("Chromium accepts Petrel's SDP", () => {
   let browser: Browser | undefined;
@@ -73,7 +55,7 @@ describe("Chromium accepts Petrel's SDP", () => {
 
   it("answers our data-channel offer; its answer reads back as the DTLS client", async (t) => {
     if (!(await open(t))) return;
-    const offer = createOffer(state(1));
+    const offer = createOffer(offerState(1));
     const [answer] = await chromeAnswers([offer]);
     const r = parseRemoteDescription(answer!, "answer", { offer });
     assert.ok(r.ok, r.ok ? "" : r.reason);
@@ -85,7 +67,7 @@ describe("Chromium accepts Petrel's SDP", () => {
 
   it("accepts our offer with candidates and end-of-candidates, then an ICE restart offer", async (t) => {
     if (!(await open(t))) return;
-    const s = state(2);
+    const s = offerState(2);
     let offer = createOffer(s);
     offer = addCandidateToSdp(offer, "0", "candidate:1 1 udp 2122194687 192.0.2.1 50000 typ host generation 0");
     offer = addEndOfCandidates(offer);
@@ -121,14 +103,7 @@ describe("Chromium accepts Petrel's SDP", () => {
       const offer = result[i]!;
       const r = parseRemoteDescription(offer, "offer");
       assert.ok(r.ok, r.ok ? "" : r.reason);
-      const rnd = new SeededRandom(10 + i);
-      const { ufrag, pwd } = generateIceCredentials(rnd);
-      const answer = createAnswer(offer, {
-        sessionId: newSessionId(rnd),
-        iceUfrag: ufrag,
-        icePwd: pwd,
-        fingerprints: [FP],
-      });
+      const answer = createAnswer(offer, answerState(10 + i));
       const outcome = await page.evaluate(
         async ({ n, sdp }) => {
           const pc = (globalThis as unknown as Record<string, RTCPeerConnection>)[`pc${n}`]!;

@@ -2,7 +2,6 @@
 // with Chrome's, answers to browser offers, DTLS roles, candidates editing, ICE restart, and the
 // rejection (with a reason, never a throw) of unusable or mutated descriptions.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { SeededRandom } from "../../src/random.js";
 import {
@@ -10,62 +9,19 @@ import {
   addEndOfCandidates,
   createAnswer,
   createOffer,
-  type DescriptionInfo,
   generateIceCredentials,
   getAttribute,
   getAttributes,
   isIceRestart,
-  type LocalAnswerState,
   type LocalOfferState,
   newSessionId,
-  parseLocalDescription,
   parseRemoteDescription,
-  parseSdp,
   removeCandidates,
   type SdpType,
   type SessionDescription,
   serializeSdp,
 } from "../../src/sdp/index.js";
-
-const DIR = "test/fixtures/sdp";
-const load = (name: string): string => readFileSync(`${DIR}/${name}`, "utf8");
-const FP = {
-  algorithm: "sha-256",
-  value: "0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9",
-};
-
-function remote(text: string, type: SdpType = "offer", offer?: string): DescriptionInfo {
-  const r = parseRemoteDescription(text, type, offer === undefined ? {} : { offer });
-  if (!r.ok) assert.fail(`rejected: ${r.reason}`);
-  return r.description;
-}
-function local(text: string, type: SdpType, offer?: string): DescriptionInfo {
-  const r = parseLocalDescription(text, type, offer === undefined ? {} : { offer });
-  if (!r.ok) assert.fail(`rejected: ${r.reason}`);
-  return r.description;
-}
-function parsed(text: string): SessionDescription {
-  const r = parseSdp(text);
-  if (!r.ok) assert.fail(`parse failed at ${r.line}: ${r.reason}`);
-  return r.sdp;
-}
-function offerState(seed = 1, extra: Partial<LocalOfferState> = {}): LocalOfferState {
-  const rnd = new SeededRandom(seed);
-  const { ufrag, pwd } = generateIceCredentials(rnd);
-  return {
-    sessionId: newSessionId(rnd),
-    iceUfrag: ufrag,
-    icePwd: pwd,
-    fingerprints: [FP],
-    sections: [{ kind: "application", mid: "0" }],
-    ...extra,
-  };
-}
-function answerState(seed = 2, extra: Partial<LocalAnswerState> = {}): LocalAnswerState {
-  const rnd = new SeededRandom(seed);
-  const { ufrag, pwd } = generateIceCredentials(rnd);
-  return { sessionId: newSessionId(rnd), iceUfrag: ufrag, icePwd: pwd, fingerprints: [FP], ...extra };
-}
+import { answerState, FP, load, local, offerState, parsed, remote } from "./helpers.js";
 
 describe("reading browser descriptions", () => {
   it("Chrome data-channel offer", () => {

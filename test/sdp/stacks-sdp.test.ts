@@ -5,33 +5,12 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import ndc from "node-datachannel";
 import { RTCPeerConnection as WeriftPeerConnection } from "werift";
-import { SeededRandom } from "../../src/random.js";
-import {
-  createAnswer,
-  createOffer,
-  generateIceCredentials,
-  type LocalAnswerState,
-  newSessionId,
-  parseRemoteDescription,
-} from "../../src/sdp/index.js";
-
-const FP = {
-  algorithm: "sha-256",
-  value: "0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9",
-};
-
-function local(seed: number): LocalAnswerState {
-  const rnd = new SeededRandom(seed);
-  const { ufrag, pwd } = generateIceCredentials(rnd);
-  return { sessionId: newSessionId(rnd), iceUfrag: ufrag, icePwd: pwd, fingerprints: [FP] };
-}
-function ourOffer(seed: number): string {
-  return createOffer({ ...local(seed), sections: [{ kind: "application", mid: "0" }] });
-}
+import { createAnswer, createOffer, parseRemoteDescription } from "../../src/sdp/index.js";
+import { answerState, offerState } from "./helpers.js";
 
 describe("werift and Petrel SDP", () => {
   it("werift answers our offer and accepts our answer", { timeout: 20_000 }, async () => {
-    const offer = ourOffer(1);
+    const offer = createOffer(offerState(1));
     const a = new WeriftPeerConnection();
     try {
       await a.setRemoteDescription({ type: "offer", sdp: offer });
@@ -51,7 +30,7 @@ describe("werift and Petrel SDP", () => {
       const r = parseRemoteDescription(theirs, "offer");
       assert.ok(r.ok, r.ok ? "" : r.reason);
       assert.equal(r.description.dtlsRole, "client");
-      await b.setRemoteDescription({ type: "answer", sdp: createAnswer(theirs, local(2)) });
+      await b.setRemoteDescription({ type: "answer", sdp: createAnswer(theirs, answerState(2)) });
       assert.equal(b.signalingState, "stable");
     } finally {
       await b.close();
@@ -65,7 +44,7 @@ describe("libdatachannel and Petrel SDP", () => {
     return new Promise((resolve) => pc.onLocalDescription((sdp, type) => resolve({ sdp, type })));
   }
   it("libdatachannel answers our offer and accepts our answer", { timeout: 20_000 }, async () => {
-    const offer = ourOffer(3);
+    const offer = createOffer(offerState(3));
     const a = new ndc.PeerConnection("a", { iceServers: [] });
     const b = new ndc.PeerConnection("b", { iceServers: [] });
     try {
@@ -86,7 +65,7 @@ describe("libdatachannel and Petrel SDP", () => {
       assert.equal(theirs.type, "offer");
       const r2 = parseRemoteDescription(theirs.sdp, "offer");
       assert.ok(r2.ok, r2.ok ? "" : r2.reason);
-      b.setRemoteDescription(createAnswer(theirs.sdp, local(4)), "answer");
+      b.setRemoteDescription(createAnswer(theirs.sdp, answerState(4)), "answer");
       assert.equal(b.signalingState(), "stable");
     } finally {
       a.close();
