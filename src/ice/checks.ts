@@ -504,7 +504,12 @@ export abstract class IceCore {
       this.nominateAt = undefined;
       return;
     }
-    for (const p of this.checklist.pairs) if (p.nominating) return;
+    for (const p of this.checklist.pairs) {
+      if (p.nominating) {
+        this.nominateAt = undefined; // a nomination is in flight; its outcome calls back here
+        return;
+      }
+    }
     const best = this.checklist.bestValid();
     if (!best) {
       this.nominateAt = undefined;
