@@ -107,6 +107,19 @@ export class Reader {
 
 export const EMPTY: Uint8Array = new Uint8Array(0);
 
+/** The parts one after the other in a new array. For cold paths (a hot path writes in place). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 /** A growable writer for cold paths (handshake messages, certificates). */
 export class Writer {
   buf: Uint8Array;

@@ -10,6 +10,7 @@ import {
   sign,
   X509Certificate,
 } from "node:crypto";
+import { concatBytes } from "../bytes/index.js";
 import type { Random } from "../random.js";
 import { cryptoRandom } from "../random.js";
 import { type Fingerprint, fingerprint } from "./fingerprint.js";
@@ -59,20 +60,8 @@ function tlv(tag: number, content: Uint8Array): Uint8Array {
   return out;
 }
 
-function cat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-const seq = (...parts: Uint8Array[]): Uint8Array => tlv(0x30, cat(parts));
-const set = (...parts: Uint8Array[]): Uint8Array => tlv(0x31, cat(parts));
+const seq = (...parts: Uint8Array[]): Uint8Array => tlv(0x30, concatBytes(parts));
+const set = (...parts: Uint8Array[]): Uint8Array => tlv(0x31, concatBytes(parts));
 const NULL = Uint8Array.of(0x05, 0x00);
 
 /** Encodes a dotted OID (X.690 8.19). */

@@ -2,6 +2,8 @@
 // ClientHello (again with the cookie after a HelloVerifyRequest, or straight to ServerHello when
 // the server sends none, as Firefox does), then the server's flight, then Certificate,
 // ClientKeyExchange, CertificateVerify, ChangeCipherSpec and Finished, then the server's Finished.
+
+import { concatBytes } from "../bytes/index.js";
 import { AlertDescription } from "./alert.js";
 import {
   EC_POINT_FORMATS_UNCOMPRESSED,
@@ -43,7 +45,6 @@ import {
   writeClientKeyExchange,
   writeSignedBody,
 } from "./messages.js";
-import { concatBytes } from "./prf.js";
 import type { HandshakeMessage } from "./reassembly.js";
 import { DTLS_1_2 } from "./record.js";
 import { chooseSignatureScheme, keyKind, SIGNATURE_SCHEMES, signWith, verifyWith } from "./signature.js";
@@ -204,7 +205,7 @@ export class ClientHandshake extends Handshake {
     if (!this.config.groups.includes(ske.group)) {
       return this.failWith(`server chose group ${ske.group} we did not offer`, AlertDescription.illegal_parameter);
     }
-    const signed = concatBytes(this.clientRandom, this.serverRandom, ske.params);
+    const signed = concatBytes([this.clientRandom, this.serverRandom, ske.params]);
     if (!verifyWith(ske.signatureScheme, this.peerPublicKey!, signed, ske.signature)) {
       return this.failWith("ServerKeyExchange signature does not verify", AlertDescription.decrypt_error);
     }

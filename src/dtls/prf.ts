@@ -3,6 +3,7 @@
 // key block (RFC 5246 6.3), Finished verify_data (RFC 5246 7.4.9) and the keying material
 // exporter (RFC 5705 4).
 import { createHash, createHmac } from "node:crypto";
+import { concatBytes } from "../bytes/index.js";
 
 export type PrfHash = "sha256" | "sha384";
 
@@ -32,18 +33,6 @@ export function prf(hash: PrfHash, secret: Uint8Array, label: string, seed: Uint
   return pHash(hash, secret, s, length);
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** master_secret (RFC 5246 8.1). */
 export function masterSecret(
   hash: PrfHash,
@@ -51,7 +40,7 @@ export function masterSecret(
   clientRandom: Uint8Array,
   serverRandom: Uint8Array,
 ): Uint8Array {
-  return prf(hash, preMaster, "master secret", concat(clientRandom, serverRandom), 48);
+  return prf(hash, preMaster, "master secret", concatBytes([clientRandom, serverRandom]), 48);
 }
 
 /** Extended master secret over the session hash (RFC 7627 4). */
@@ -75,7 +64,13 @@ export function keyBlock(
   keyLength: number,
   ivLength: number,
 ): AeadKeys {
-  const block = prf(hash, master, "key expansion", concat(serverRandom, clientRandom), 2 * (keyLength + ivLength));
+  const block = prf(
+    hash,
+    master,
+    "key expansion",
+    concatBytes([serverRandom, clientRandom]),
+    2 * (keyLength + ivLength),
+  );
   let o = 0;
   const take = (n: number): Uint8Array => {
     const v = block.slice(o, o + n);
@@ -111,12 +106,10 @@ export function exportKeyingMaterial(
   length: number,
 ): Uint8Array {
   let seed: Uint8Array;
-  if (context === undefined) seed = concat(clientRandom, serverRandom);
+  if (context === undefined) seed = concatBytes([clientRandom, serverRandom]);
   else {
     const len = new Uint8Array([context.length >>> 8, context.length & 255]);
-    seed = concat(clientRandom, serverRandom, len, context);
+    seed = concatBytes([clientRandom, serverRandom, len, context]);
   }
   return prf(hash, master, label, seed, length);
 }
-
-export { concat as concatBytes };

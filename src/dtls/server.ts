@@ -5,6 +5,8 @@
 // Selects DTLS 1.2 even when the client offers DTLS 1.3 in supported_versions, and does not echo
 // that extension or put the TLS 1.3 downgrade sentinel in its random (RFC 8446 4.1.3 asks that only
 // of servers that implement TLS 1.3; BoringSSL clients reject a sentinel from a 1.2 server).
+
+import { concatBytes } from "../bytes/index.js";
 import { AlertDescription } from "./alert.js";
 import {
   EC_POINT_FORMATS_UNCOMPRESSED,
@@ -45,7 +47,6 @@ import {
   writeServerHello,
   writeSignedBody,
 } from "./messages.js";
-import { concatBytes } from "./prf.js";
 import type { HandshakeMessage } from "./reassembly.js";
 import { DTLS_1_2 } from "./record.js";
 import { chooseSignatureScheme, keyKind, SIGNATURE_SCHEMES, signWith, verifyWith } from "./signature.js";
@@ -189,7 +190,7 @@ export class ServerHandshake extends Handshake {
 
     this.keyShare = generateKeyShare(group, this.config.random);
     const params = writeEcdhParams(group, this.keyShare.publicKey);
-    const signature = signWith(scheme, cert.privateKey, concatBytes(this.clientRandom, this.serverRandom, params));
+    const signature = signWith(scheme, cert.privateKey, concatBytes([this.clientRandom, this.serverRandom, params]));
 
     const items = [
       this.message(HT_SERVER_HELLO, serverHello),

@@ -2,6 +2,7 @@
 // (serializeRtp/parseRtp), a seeded lossy and reordering channel, and an RtpDepacketizer, and
 // collects what comes out. Also builds synthetic but well-formed frames for each codec.
 
+import { concatBytes } from "../../../src/bytes/index.js";
 import type { DepacketizerEvent, RtpDepacketizer, RtpPacketizer } from "../../../src/media/codecs/index.js";
 import type { ReceivedFrame } from "../../../src/media/frame.js";
 import type { Random } from "../../../src/random.js";
@@ -84,17 +85,7 @@ export function nonZeroBytes(rnd: Random, n: number): Uint8Array {
   return b;
 }
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export { concatBytes as concat };
 
 /** A VP8 frame: frame tag (key or inter, RFC 6386 9.1), key frame start code and size, then random. */
 export function vp8Frame(rnd: Random, size: number, key: boolean): Uint8Array {
@@ -159,7 +150,7 @@ export function h264AccessUnit(rnd: Random, sliceSizes: number[], key: boolean, 
   }
   const parts: Uint8Array[] = [];
   for (const n of nals) parts.push(Uint8Array.of(0, 0, 0, 1), n);
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 function leb(v: number): number[] {
@@ -177,7 +168,7 @@ function leb(v: number): number[] {
 export function obu(type: number, payload: Uint8Array, extension?: number): Uint8Array {
   const head = [(type << 3) | 0x02 | (extension !== undefined ? 0x04 : 0)];
   if (extension !== undefined) head.push(extension);
-  return concat([Uint8Array.from(head), Uint8Array.from(leb(payload.length)), payload]);
+  return concatBytes([Uint8Array.from(head), Uint8Array.from(leb(payload.length)), payload]);
 }
 
 /** An AV1 temporal unit: TD, then (key) sequence header + frame OBU, or a frame OBU alone. */
@@ -197,7 +188,7 @@ export function av1TemporalUnit(
   frame[0] = key ? 0x10 : 0x30; // show_existing_frame 0, frame_type KEY (0) or INTER (1)
   parts.push(obu(6, frame));
   parts.push(...extraObus);
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 /** Asserts equal bytes whatever the views' classes (Buffer or Uint8Array). */
