@@ -3,6 +3,7 @@
 // (RFC 8842 5: any one matching fingerprint authenticates the certificate).
 import { createHash } from "node:crypto";
 import { constantTimeEqual, fromHex } from "../bytes/index.js";
+import { DtlsError } from "./errors.js";
 
 export interface Fingerprint {
   /** "sha-256", "sha-1", "sha-384", "sha-512" (case-insensitive on input). */
@@ -26,7 +27,7 @@ export function isSupportedFingerprintAlgorithm(algorithm: string): boolean {
 /** The fingerprint of a DER certificate with the given SDP hash name. */
 export function fingerprint(der: Uint8Array, algorithm = "sha-256"): Fingerprint {
   const h = HASHES[algorithm.toLowerCase()];
-  if (!h) throw new Error(`unsupported fingerprint algorithm ${algorithm}`);
+  if (!h) throw new DtlsError("UNSUPPORTED", `unsupported fingerprint algorithm ${algorithm}`);
   const hex = createHash(h).update(der).digest("hex").toUpperCase();
   return { algorithm: algorithm.toLowerCase(), value: hex.match(/../g)!.join(":") };
 }

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { createCipheriv, createHash, X509Certificate } from "node:crypto";
 import { test } from "node:test";
+import { fromHex, toHex } from "../../src/bytes/index.js";
 import { certificateFromPem, certificateToPem, generateCertificate } from "../../src/dtls/certificate.js";
 import { checkFingerprints, fingerprint } from "../../src/dtls/fingerprint.js";
 import { packFlight, type RecordSealer } from "../../src/dtls/flight.js";
@@ -15,8 +16,7 @@ import { plainRecord, RecordCipher, type RecordHeader, ReplayWindow, readRecordH
 import { suiteById } from "../../src/dtls/suites.js";
 import { SeededRandom } from "../../src/random.js";
 
-const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s/g, ""), "hex"));
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+const hex = (s: string): Uint8Array => fromHex(s)!;
 
 test("TLS 1.2 PRF with SHA-256: the IETF TLS list vector", () => {
   const out = prf(
@@ -204,6 +204,7 @@ test("generateCertificate: valid self-signed ECDSA P-256 X.509 with SDP fingerpr
   assert.equal(fp!.value, x.fingerprint256);
   assert.match(fp!.value, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
   assert.equal(fingerprint(cert.der, "sha-1").value, x.fingerprint);
+  assert.throws(() => fingerprint(cert.der, "md5"), { code: "UNSUPPORTED" });
   assert.equal(checkFingerprints(cert.der, [{ algorithm: "sha-256", value: fp!.value.toLowerCase() }]), "match");
   assert.equal(checkFingerprints(cert.der, [{ algorithm: "md5", value: "00" }]), "unsupported");
   const other = createHash("sha256").update("x").digest("hex");
