@@ -334,6 +334,9 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
         if (this.state === "cookie-echoed") this.established();
         return true;
       case CT_HEARTBEAT: {
+        // Only an established peer sends heartbeats: like DATA, one in COOKIE-ECHOED means our
+        // COOKIE ACK was lost (acceptsData() moves us to ESTABLISHED).
+        this.acceptsData();
         // Reflect the Heartbeat Info parameter unchanged (RFC 9260 8.3).
         this.control.push(chunk(CT_HEARTBEAT_ACK, 0, value));
         return true;

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SeededRandom } from "../../src/random.js";
 import { sctpChecksum, writeChecksum } from "../../src/sctp/crc32c.js";
-import { SctpAssociation, type SctpEvent } from "../../src/sctp/index.js";
+import { SctpAssociation, type SctpEvent, type SctpOptions } from "../../src/sctp/index.js";
 import { connectPair, Network } from "../sim/network.js";
 import { DropFilter, establish, firstChunk, makePair } from "./pair.js";
 
@@ -12,10 +12,15 @@ const LINK = { latency: 10, mtu: 1200 };
 const CT_INIT = 1;
 const CT_COOKIE_ECHO = 10;
 
-function filteredPair(seed: number, dropA: (p: Uint8Array) => boolean, dropB: (p: Uint8Array) => boolean) {
+function filteredPair(
+  seed: number,
+  dropA: (p: Uint8Array) => boolean,
+  dropB: (p: Uint8Array) => boolean,
+  opts: SctpOptions = {},
+) {
   const net = new Network({ seed, defaultLink: LINK });
-  const a = new SctpAssociation({ random: new SeededRandom(seed * 7 + 1) });
-  const b = new SctpAssociation({ random: new SeededRandom(seed * 7 + 2) });
+  const a = new SctpAssociation({ random: new SeededRandom(seed * 7 + 1), ...opts });
+  const b = new SctpAssociation({ random: new SeededRandom(seed * 7 + 2), ...opts });
   const fa = new DropFilter<SctpEvent>(a, dropA);
   const fb = new DropFilter<SctpEvent>(b, dropB);
   const eventsA: SctpEvent[] = [];
@@ -320,4 +325,19 @@ test("a stale cookie gets a Stale Cookie error and the initiator starts over (RF
   assert.equal(f.b.state, "established");
   assert.ok((f.b.stats.dropped["stale-cookie"] ?? 0) >= 1, "b saw a stale cookie");
   assert.ok(f.net.now > 60_000);
+});
+
+test("every COOKIE ACK lost: the peer's heartbeat tells the initiator it is established", () => {
+  const f = filteredPair(
+    19,
+    () => false,
+    (p) => firstChunk(p) === 11,
+    { heartbeatInterval: 2000 },
+  );
+  f.a.connect(f.net.now);
+  f.kick();
+  f.net.run({ until: () => f.a.state === "established", untilTime: 60_000, maxSteps: 10000 });
+  assert.equal(f.b.state, "established");
+  assert.equal(f.a.state, "established");
+  assert.ok(f.fb.dropped >= 1);
 });
