@@ -4,6 +4,7 @@
 // video checks.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { fromHex, toHex } from "../../../src/bytes/index.js";
 import {
   Av1Depayloader,
   Av1Payloader,
@@ -20,8 +21,7 @@ import { SeededRandom } from "../../../src/random.js";
 import { assertBytes, av1TemporalUnit, concat, obu } from "./harness.js";
 import { checkAll } from "./video-checks.js";
 
-const hx = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/ /g, ""), "hex"));
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+const hx = (s: string): Uint8Array => fromHex(s)!;
 
 test("leb128", () => {
   const cases: [number, string][] = [

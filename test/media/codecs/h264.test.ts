@@ -3,6 +3,7 @@
 // dropped, and the shared video checks.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { fromHex, toHex } from "../../../src/bytes/index.js";
 import {
   H264Depayloader,
   H264Payloader,
@@ -18,8 +19,7 @@ import { SeededRandom } from "../../../src/random.js";
 import { assertBytes, h264AccessUnit, run } from "./harness.js";
 import { checkAll } from "./video-checks.js";
 
-const hx = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/ /g, ""), "hex"));
-const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+const hx = (s: string): Uint8Array => fromHex(s)!;
 
 test("Annex B split and join", () => {
   const nals = splitAnnexB(hx("ffff 00000001 67aa 000001 68bb 00000001 65cc00 000001 000001 41dd"));
