@@ -2,14 +2,7 @@
 // byte per sample, 20 ms = 160 samples by default), and the G.711 companding itself (ITU-T G.711
 // mu-law and A-law, applied to 16-bit linear PCM) for bots that make or play raw audio.
 import { codecError } from "./errors.js";
-import {
-  type AssembledFrame,
-  type CodecDepayloader,
-  type CodecPayloader,
-  PKT_END,
-  PKT_MALFORMED,
-  PKT_START,
-} from "./payload.js";
+import { type CodecPayloader, WholeFrameDepayloader } from "./payload.js";
 
 export const G711_CLOCK_RATE = 8000;
 export const PCMU_PAYLOAD_TYPE = 0;
@@ -131,14 +124,8 @@ export class G711Payloader implements CodecPayloader {
   }
 }
 
-export class G711Depayloader implements CodecDepayloader {
-  readonly clockRate = G711_CLOCK_RATE;
-  readonly video = false;
-  inspect(payload: Uint8Array): number {
-    return payload.length === 0 ? PKT_MALFORMED : PKT_START | PKT_END;
-  }
-  assemble(payloads: readonly Uint8Array[], count: number): AssembledFrame | undefined {
-    if (count !== 1) return undefined;
-    return { data: payloads[0]!, keyframe: true };
+export class G711Depayloader extends WholeFrameDepayloader {
+  constructor() {
+    super(G711_CLOCK_RATE);
   }
 }

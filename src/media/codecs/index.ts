@@ -91,6 +91,7 @@ export {
   PKT_MALFORMED,
   PKT_NOT_START,
   PKT_START,
+  WholeFrameDepayloader,
 } from "./payload.js";
 export { createDepayloader, createPayloader, isSupportedCodec, parseFmtp, SUPPORTED_CODECS } from "./registry.js";
 export {

@@ -2,14 +2,7 @@
 // coded bandwidth (section 4.1), no fragmentation (4.2). Also reads the TOC byte (RFC 6716
 // section 3.1) to tell how many samples a packet holds, for timestamp bookkeeping.
 import { codecError } from "./errors.js";
-import {
-  type AssembledFrame,
-  type CodecDepayloader,
-  type CodecPayloader,
-  PKT_END,
-  PKT_MALFORMED,
-  PKT_START,
-} from "./payload.js";
+import { type CodecPayloader, WholeFrameDepayloader } from "./payload.js";
 
 export const OPUS_CLOCK_RATE = 48000;
 
@@ -54,14 +47,8 @@ export class OpusPayloader implements CodecPayloader {
   }
 }
 
-export class OpusDepayloader implements CodecDepayloader {
-  readonly clockRate = OPUS_CLOCK_RATE;
-  readonly video = false;
-  inspect(payload: Uint8Array): number {
-    return payload.length === 0 ? PKT_MALFORMED : PKT_START | PKT_END;
-  }
-  assemble(payloads: readonly Uint8Array[], count: number): AssembledFrame | undefined {
-    if (count !== 1) return undefined;
-    return { data: payloads[0]!, keyframe: true };
+export class OpusDepayloader extends WholeFrameDepayloader {
+  constructor() {
+    super(OPUS_CLOCK_RATE);
   }
 }

@@ -43,3 +43,23 @@ export interface CodecDepayloader {
    */
   assemble(payloads: readonly Uint8Array[], count: number): AssembledFrame | undefined;
 }
+
+/**
+ * The depayloader of audio formats that carry one whole frame per RTP payload (Opus, RFC 7587
+ * 4.2; G.711, RFC 3551 4.5.14): every non-empty payload starts and ends a frame.
+ */
+export class WholeFrameDepayloader implements CodecDepayloader {
+  readonly clockRate: number;
+  readonly video: boolean;
+  constructor(clockRate: number) {
+    this.clockRate = clockRate;
+    this.video = false;
+  }
+  inspect(payload: Uint8Array): number {
+    return payload.length === 0 ? PKT_MALFORMED : PKT_START | PKT_END;
+  }
+  assemble(payloads: readonly Uint8Array[], count: number): AssembledFrame | undefined {
+    if (count !== 1) return undefined;
+    return { data: payloads[0]!, keyframe: true };
+  }
+}
