@@ -1,3 +1,5 @@
+// The network simulator itself (test/sim/network.ts): random loss rates, reproducible traces per
+// seed, jitter reordering, duplication, MTU drops, and run() failing with the seed on livelock.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { connectPair, Network, type PacketCore } from "./network.js";

@@ -1,7 +1,8 @@
 // IVF, the simple container of libvpx and AV1 tools: a 32-byte file header ("DKIF", version 0,
 // header length, FourCC VP80/VP90/AV01, width, height, timebase rate and scale, frame count) and
 // a 12-byte header per frame (size, 64-bit pts), all little-endian. A streaming reader and a writer.
-// Timestamps are converted between the file's timebase and the 90 kHz video clock.
+// Timestamps are converted between the file's timebase and the 90 kHz video clock. No RFC: the
+// format is libvpx's (its ivfenc/ivfdec), also written by ffmpeg and the AV1 reference tools.
 import { isAv1Keyframe } from "../codecs/av1.js";
 import { isVp8Keyframe } from "../codecs/vp8.js";
 import { isVp9Keyframe } from "../codecs/vp9.js";

@@ -1,3 +1,5 @@
+// H.264 Annex B (ITU-T H.264 Annex B, 7.4.1.2.3): splitting on start codes, grouping NAL units
+// into access units, reading ffmpeg's libx264 stream, byte-exact writing and size bounds.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { nalType, splitAnnexB } from "../../../src/media/codecs/h264.js";

@@ -1,3 +1,5 @@
+// Container I/O (src/media/containers/io.ts, detect.ts): detecting each fixture, reading from a
+// Node Readable, backpressure on a slow Writable, seekable-file patching and failing sinks.
 import assert from "node:assert/strict";
 import { createReadStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

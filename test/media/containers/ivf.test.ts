@@ -1,3 +1,5 @@
+// IVF: reading ffmpeg's VP8/VP9/AV1 files, writer round trips (seekable and live sinks, custom
+// timebase), misuse codes, malformed files, and key frame detection from each codec's headers.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isAv1Keyframe } from "../../../src/media/codecs/av1.js";

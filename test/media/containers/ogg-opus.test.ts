@@ -1,3 +1,5 @@
+// Ogg Opus (RFC 7845 over RFC 3533): the page CRC, reading ffmpeg's file (granules, end trimming),
+// writer round trips across pages, gap filling, damaged pages, comment headers and OpusHead.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { opusPacketSamples } from "../../../src/media/codecs/opus.js";

@@ -1,3 +1,5 @@
+// PlaybackPacer: release times, ordering of interleaved tracks, pause/resume/rate/late drops, the
+// queue bound, and pacing a real WebM file on a virtual clock.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { mediaTimeMs, PlaybackPacer } from "../../../src/media/containers/pacer.js";

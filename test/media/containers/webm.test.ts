@@ -1,3 +1,6 @@
+// WebM/Matroska (RFC 8794 EBML, RFC 9559): reading ffmpeg's files (Cues, live unknown sizes,
+// lacing, BlockGroups), writer round trips, seeking by SeekHead and Cues, cluster timestamps,
+// RTP timestamp wrap, the AV1 CodecPrivate, and malformed input reported as errors.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { av1CodecConfig } from "../../../src/media/containers/av1-config.js";
