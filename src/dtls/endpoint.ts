@@ -13,7 +13,14 @@ import { checkFingerprints, type Fingerprint } from "./fingerprint.js";
 import { type FlightItem, FlightTimer, packFlight, type RecordSealer } from "./flight.js";
 import type { Handshake, HandshakeConfig, HandshakeHost } from "./handshake.js";
 import { HT_CLIENT_HELLO, HT_HELLO_REQUEST, readFragment } from "./messages.js";
-import type { DtlsEndpointOptions, DtlsEvent, DtlsRole, DtlsState, DtlsStats } from "./options.js";
+import {
+  type DtlsEndpointOptions,
+  type DtlsEvent,
+  type DtlsRole,
+  type DtlsState,
+  type DtlsStats,
+  handshakeConfig,
+} from "./options.js";
 import { type AeadKeys, exportKeyingMaterial } from "./prf.js";
 import { Reassembler } from "./reassembly.js";
 import {
@@ -34,15 +41,7 @@ import {
 export type { DtlsEndpointOptions, DtlsEvent, DtlsRole, DtlsState, DtlsStats } from "./options.js";
 
 import { ServerHandshake } from "./server.js";
-import {
-  CIPHER_SUITES,
-  type CipherSuite,
-  DEFAULT_SRTP_PROFILES,
-  SRTP_PROFILE_NAMES,
-  SUPPORTED_GROUPS,
-  suiteById,
-  suiteByName,
-} from "./suites.js";
+import { type CipherSuite, SRTP_PROFILE_NAMES } from "./suites.js";
 
 /** Largest number of queued outgoing datagrams before send() refuses more. */
 const MAX_TX_QUEUE = 8192;
@@ -50,14 +49,6 @@ const MAX_TX_QUEUE = 8192;
 const MAX_EARLY_DATA = 64;
 /** Protected records that arrive before their keys (e.g. Finished overtaking ClientKeyExchange). */
 const MAX_EARLY_RECORDS = 8;
-
-const EXPORTER_FORBIDDEN = new Set([
-  "client finished",
-  "server finished",
-  "master secret",
-  "key expansion",
-  "extended master secret",
-]);
 
 export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, RecordSealer {
   readonly role: DtlsRole;
@@ -104,19 +95,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
     this.mtu = opts.mtu ?? 1200;
     if (this.mtu < 200) throw new DtlsError("INVALID_ARGUMENT", "mtu must be at least 200");
     const random = opts.random ?? cryptoRandom();
-    const suites: CipherSuite[] = [];
-    for (const s of opts.cipherSuites ?? CIPHER_SUITES.map((c) => c.id)) {
-      const suite = typeof s === "number" ? suiteById(s) : suiteByName(s);
-      if (!suite) throw new DtlsError("UNSUPPORTED", `unsupported cipher suite ${String(s)}`);
-      suites.push(suite);
-    }
-    this.config = {
-      certificate: opts.certificate,
-      random,
-      cipherSuites: suites,
-      groups: opts.groups ?? SUPPORTED_GROUPS,
-      srtpProfiles: opts.srtpProfiles ?? DEFAULT_SRTP_PROFILES,
-    };
+    this.config = handshakeConfig(opts, random);
     this.cookies = opts.cookies ?? true;
     this.cookieSecret = opts.cookieSecret ?? random.bytes(32);
     this.clientId = opts.clientId;
@@ -250,10 +229,6 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
     const hs = this.hs;
     if (!hs?.master || !this.handshakeDone || !this.fingerprintVerified) {
       throw new DtlsError("EXPORTER_UNAVAILABLE", "handshake not complete or peer not verified");
-    }
-    if (EXPORTER_FORBIDDEN.has(label)) throw new DtlsError("INVALID_ARGUMENT", `reserved exporter label ${label}`);
-    if (!Number.isInteger(length) || length <= 0 || length > 65535) {
-      throw new DtlsError("INVALID_ARGUMENT", "length must be 1..65535");
     }
     return exportKeyingMaterial(hs.suite!.hash, hs.master, hs.clientRandom, hs.serverRandom, label, context, length);
   }

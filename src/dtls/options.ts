@@ -1,7 +1,18 @@
-// The DtlsEndpoint's public types: options, states, events and statistics (see endpoint.ts).
+// The DtlsEndpoint's public types: options, states, events and statistics (see endpoint.ts), and
+// turning the options into the handshake's configuration (cipher suites by id or name).
 import type { Random } from "../random.js";
 import type { DtlsCertificate } from "./certificate.js";
+import { DtlsError } from "./errors.js";
 import type { Fingerprint } from "./fingerprint.js";
+import type { HandshakeConfig } from "./handshake.js";
+import {
+  CIPHER_SUITES,
+  type CipherSuite,
+  DEFAULT_SRTP_PROFILES,
+  SUPPORTED_GROUPS,
+  suiteById,
+  suiteByName,
+} from "./suites.js";
 
 export type DtlsRole = "client" | "server";
 export type DtlsState = "new" | "connecting" | "connected" | "closed" | "failed";
@@ -58,5 +69,22 @@ export interface DtlsStats {
     epoch: number;
     state: number;
     handshake: number;
+  };
+}
+
+/** The handshake configuration for these options; throws DtlsError UNSUPPORTED for an unknown suite. */
+export function handshakeConfig(opts: DtlsEndpointOptions, random: Random): HandshakeConfig {
+  const suites: CipherSuite[] = [];
+  for (const s of opts.cipherSuites ?? CIPHER_SUITES.map((c) => c.id)) {
+    const suite = typeof s === "number" ? suiteById(s) : suiteByName(s);
+    if (!suite) throw new DtlsError("UNSUPPORTED", `unsupported cipher suite ${String(s)}`);
+    suites.push(suite);
+  }
+  return {
+    certificate: opts.certificate,
+    random,
+    cipherSuites: suites,
+    groups: opts.groups ?? SUPPORTED_GROUPS,
+    srtpProfiles: opts.srtpProfiles ?? DEFAULT_SRTP_PROFILES,
   };
 }

@@ -4,6 +4,7 @@
 // exporter (RFC 5705 4).
 import { createHash, createHmac } from "node:crypto";
 import { concatBytes } from "../bytes/index.js";
+import { DtlsError } from "./errors.js";
 
 export type PrfHash = "sha256" | "sha384";
 
@@ -95,7 +96,19 @@ export function finishedVerifyData(
   return prf(hash, master, role === "client" ? "client finished" : "server finished", digest, 12);
 }
 
-/** RFC 5705 keying material exporter; `context` undefined means "no context" (not empty). */
+/** Labels the exporter must refuse: the TLS 1.2 key schedule's own (RFC 5705 4, RFC 7627). */
+const EXPORTER_FORBIDDEN = new Set([
+  "client finished",
+  "server finished",
+  "master secret",
+  "key expansion",
+  "extended master secret",
+]);
+
+/**
+ * RFC 5705 keying material exporter; `context` undefined means "no context" (not empty). Throws
+ * DtlsError INVALID_ARGUMENT for a reserved label or a length outside 1..65535.
+ */
 export function exportKeyingMaterial(
   hash: PrfHash,
   master: Uint8Array,
@@ -105,6 +118,10 @@ export function exportKeyingMaterial(
   context: Uint8Array | undefined,
   length: number,
 ): Uint8Array {
+  if (EXPORTER_FORBIDDEN.has(label)) throw new DtlsError("INVALID_ARGUMENT", `reserved exporter label ${label}`);
+  if (!Number.isInteger(length) || length <= 0 || length > 65535) {
+    throw new DtlsError("INVALID_ARGUMENT", "length must be 1..65535");
+  }
   let seed: Uint8Array;
   if (context === undefined) seed = concatBytes([clientRandom, serverRandom]);
   else {

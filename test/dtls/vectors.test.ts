@@ -43,6 +43,13 @@ test("exporter: no context differs from an empty context (RFC 5705 4)", () => {
   seed.set(cr);
   seed.set(sr, 32);
   assert.equal(toHex(a), toHex(prf("sha256", m, "EXTRACTOR-dtls_srtp", seed, 60)));
+  // The key schedule's own labels are refused, and so are lengths outside 1..65535.
+  for (const label of ["master secret", "key expansion", "client finished"])
+    assert.throws(() => exportKeyingMaterial("sha256", m, cr, sr, label, undefined, 16), { code: "INVALID_ARGUMENT" });
+  for (const n of [0, 65536, 1.5])
+    assert.throws(() => exportKeyingMaterial("sha256", m, cr, sr, "EXTRACTOR-x", undefined, n), {
+      code: "INVALID_ARGUMENT",
+    });
 });
 
 function header(rec: Uint8Array): RecordHeader {
