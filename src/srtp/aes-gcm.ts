@@ -3,6 +3,7 @@
 // associated data, a 16-byte tag. Node's GCM needs a cipher object per packet (no IV reset),
 // so this is createCipheriv + setAAD + update + final per packet.
 import { createCipheriv, createDecipheriv } from "node:crypto";
+import { writeU32 } from "../bytes/index.js";
 import type { SrtpSessionKeys } from "./kdf.js";
 import type { SrtpProfileParams } from "./profiles.js";
 import { SRTCP_E_FLAG, type SrtpTransform } from "./transform.js";
@@ -101,7 +102,7 @@ export class AesGcmTransform implements SrtpTransform {
     out.set(packet.subarray(0, 8));
     out.set(ct, 8);
     out.set(c.getAuthTag(), len);
-    writeWord(out, len + TAG, word);
+    writeU32(out, len + TAG, word);
     return out;
   }
 
@@ -131,16 +132,9 @@ export class AesGcmTransform implements SrtpTransform {
   private rtcpAad(packet: Uint8Array, word: number): Uint8Array {
     const aad = this.aad;
     for (let i = 0; i < 8; i++) aad[i] = packet[i]!;
-    writeWord(aad, 8, word);
+    writeU32(aad, 8, word);
     return aad;
   }
-}
-
-function writeWord(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = v >>> 16;
-  b[o + 2] = v >>> 8;
-  b[o + 3] = v;
 }
 
 /** Node reports a GCM tag mismatch only by throwing from final(). */

@@ -2,6 +2,8 @@
 // HMAC-SHA1 (RFC 3711 sections 3.3, 3.4, 4.1.1, 4.2) and AES-GCM (RFC 7714 sections 8 and 9).
 // The session (session.ts) owns indices, rollover counters and replay; a transform only turns
 // plaintext into ciphertext and back for a given (SSRC, index).
+
+import { writeU32 } from "../bytes/index.js";
 import { AesCmKeystream, tagMatches } from "./aes-cm.js";
 import { HmacSha1 } from "./hmac-sha1.js";
 import type { SrtpSessionKeys } from "./kdf.js";
@@ -63,7 +65,7 @@ export class AesCmHmacTransform implements SrtpTransform {
     out.set(packet, o);
     this.rtpKs.xor(out, o + headerLength, o + len, ssrc, roc, seq, s.words);
     // RFC 3711 4.2: the MAC covers the authenticated portion followed by the ROC.
-    writeWord(out, o + len, roc);
+    writeU32(out, o + len, roc);
     const mac = this.rtpMac.mac(out, o, o + len + 4);
     for (let i = 0; i < tag; i++) out[o + len + i] = mac[i]!;
     return out.subarray(o, o + len + tag);
@@ -81,7 +83,7 @@ export class AesCmHmacTransform implements SrtpTransform {
     const o = s.take(end + 4, headerLength);
     const out = s.bytes;
     out.set(packet.subarray(0, end), o);
-    writeWord(out, o + end, roc);
+    writeU32(out, o + end, roc);
     const mac = this.rtpMac.mac(out, o, o + end + 4);
     if (!tagMatches(mac, packet, end, this.rtpTagLength)) {
       s.rewind(o);
@@ -98,7 +100,7 @@ export class AesCmHmacTransform implements SrtpTransform {
     const out = s.bytes;
     out.set(packet, o);
     this.rtcpKs.xor(out, o + 8, o + len, ssrc, index >>> 16, index & 0xffff, s.words);
-    writeWord(out, o + len, (SRTCP_E_FLAG | index) >>> 0);
+    writeU32(out, o + len, (SRTCP_E_FLAG | index) >>> 0);
     const mac = this.rtcpMac.mac(out, o, o + len + 4);
     for (let i = 0; i < this.rtcpTagLength; i++) out[o + len + 4 + i] = mac[i]!;
     return out.subarray(o, o + len + 4 + this.rtcpTagLength);
@@ -116,11 +118,4 @@ export class AesCmHmacTransform implements SrtpTransform {
     if (encrypted) this.rtcpKs.xor(out, o + 8, o + end, ssrc, index >>> 16, index & 0xffff, s.words);
     return out.subarray(o, o + end);
   }
-}
-
-function writeWord(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = v >>> 16;
-  b[o + 2] = v >>> 8;
-  b[o + 3] = v;
 }
