@@ -53,8 +53,15 @@ export interface SctpOptions {
   iData?: boolean;
   /** Offer and use zero checksums (RFC 9653, method 1: SCTP over DTLS). Default true. */
   zeroChecksum?: boolean;
+  /** RTO.Initial in ms. Default 1000 (RFC 9260 16). */
   rtoInitial?: number;
+  /** RTO.Min in ms. Default 200 (RFC 9260 says 1 s; a data channel wants faster recovery). */
   rtoMin?: number;
+  /**
+   * RTO.Max in ms, which also caps the exponential backoff. Default 10000: the RFC's 60 s lets a
+   * lossy path stall a data channel for a minute after a few consecutive losses, and delays
+   * dead-peer detection to minutes (ICE consent freshness gives up after 30 s anyway).
+   */
   rtoMax?: number;
   /** Association.Max.Retrans (RFC 9260 15). Default 10. */
   maxRetransmissions?: number;
@@ -112,7 +119,7 @@ export function resolveOptions(o: SctpOptions): ResolvedOptions {
     zeroChecksum: o.zeroChecksum ?? true,
     rtoInitial: o.rtoInitial ?? 1000,
     rtoMin: o.rtoMin ?? 200,
-    rtoMax: o.rtoMax ?? 60000,
+    rtoMax: o.rtoMax ?? 10000,
     maxRetransmissions: o.maxRetransmissions ?? 10,
     maxInitRetransmits: o.maxInitRetransmits ?? 8,
     heartbeatInterval: o.heartbeatInterval ?? 30000,
