@@ -42,6 +42,26 @@ export function writeU48(b: Uint8Array, o: number, v: number): number {
   return writeU32(b, o + 2, v - hi * 0x1_0000_0000);
 }
 
+// Little-endian forms, for file formats (IVF, Ogg, OpusHead); network protocols are big-endian.
+export function readU16LE(b: Uint8Array, o: number): number {
+  return b[o]! | (b[o + 1]! << 8);
+}
+export function readU32LE(b: Uint8Array, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+}
+export function writeU16LE(b: Uint8Array, o: number, v: number): number {
+  b[o] = v;
+  b[o + 1] = v >>> 8;
+  return o + 2;
+}
+export function writeU32LE(b: Uint8Array, o: number, v: number): number {
+  b[o] = v;
+  b[o + 1] = v >>> 8;
+  b[o + 2] = v >>> 16;
+  b[o + 3] = v >>> 24;
+  return o + 4;
+}
+
 /**
  * A bounds-checked cursor. Reads past the end return 0 (or an empty view) and set `failed`;
  * a parser checks `failed` once at the end instead of catching exceptions.

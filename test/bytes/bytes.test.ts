@@ -2,13 +2,18 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { canonicalIP, formatIP, parseIP, parseIPv4, parseIPv6 } from "../../src/address.js";
 import {
+  concatBytes,
   constantTimeEqual,
   fromHex,
   Reader,
+  readU16LE,
   readU32,
+  readU32LE,
   readU48,
   toHex,
   Writer,
+  writeU16LE,
+  writeU32LE,
   writeU48,
 } from "../../src/bytes/index.js";
 import { SeededRandom } from "../../src/random.js";
@@ -81,4 +86,15 @@ test("SeededRandom is reproducible and roughly uniform", () => {
   let sum = 0;
   for (let i = 0; i < 100_000; i++) sum += r.float();
   assert.ok(Math.abs(sum / 100_000 - 0.5) < 0.01);
+});
+
+test("little-endian reads and writes, and concatBytes", () => {
+  const b = new Uint8Array(6);
+  assert.equal(writeU16LE(b, 0, 0xbeef), 2);
+  assert.equal(writeU32LE(b, 2, 0xfedcba98), 6);
+  assert.equal(toHex(b), "efbe98badcfe");
+  assert.equal(readU16LE(b, 0), 0xbeef);
+  assert.equal(readU32LE(b, 2), 0xfedcba98, "unsigned above 2^31");
+  assert.equal(toHex(concatBytes([Uint8Array.of(1), new Uint8Array(0), Uint8Array.of(2, 3)])), "010203");
+  assert.equal(concatBytes([]).length, 0);
 });

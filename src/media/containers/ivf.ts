@@ -3,6 +3,7 @@
 // a 12-byte header per frame (size, 64-bit pts), all little-endian. A streaming reader and a writer.
 // Timestamps are converted between the file's timebase and the 90 kHz video clock. No RFC: the
 // format is libvpx's (its ivfenc/ivfdec), also written by ffmpeg and the AV1 reference tools.
+import { readU16LE, readU32LE, writeU16LE, writeU32LE } from "../../bytes/index.js";
 import { isAv1Keyframe } from "../codecs/av1.js";
 import { isVp8Keyframe } from "../codecs/vp8.js";
 import { isVp9Keyframe } from "../codecs/vp9.js";
@@ -49,23 +50,6 @@ export interface IvfHeader {
 export interface IvfFrame extends EncodedFrame {
   /** The frame's pts in the file's timebase (timestamp is the same in 90 kHz). */
   pts: number;
-}
-
-function readU16LE(b: Uint8Array, o: number): number {
-  return b[o]! | (b[o + 1]! << 8);
-}
-function readU32LE(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-}
-function writeU16LE(b: Uint8Array, o: number, v: number): void {
-  b[o] = v;
-  b[o + 1] = v >>> 8;
-}
-function writeU32LE(b: Uint8Array, o: number, v: number): void {
-  b[o] = v;
-  b[o + 1] = v >>> 8;
-  b[o + 2] = v >>> 16;
-  b[o + 3] = v >>> 24;
 }
 
 export function codecFromFourcc(fourcc: string): VideoCodec | undefined {

@@ -2,6 +2,7 @@
 // no final xor; section 6), page headers (capture pattern, version, header type flags, 64-bit
 // granule position, serial, sequence, CRC, segment table; section 6), lacing (section 5), a
 // streaming page reader that resynchronises on the capture pattern, and a page serialiser.
+import { readU32LE, writeU32LE } from "../../bytes/index.js";
 import { ByteQueue } from "./byte-queue.js";
 
 export const OGG_FLAG_CONTINUED = 0x01;
@@ -33,16 +34,6 @@ export function oggPageCrc(page: Uint8Array): number {
   return oggCrc(c, page, 26, page.length);
 }
 const ZERO4 = new Uint8Array(4);
-
-function readU32LE(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-}
-function writeU32LE(b: Uint8Array, o: number, v: number): void {
-  b[o] = v;
-  b[o + 1] = v >>> 8;
-  b[o + 2] = v >>> 16;
-  b[o + 3] = v >>> 24;
-}
 
 export interface OggPage {
   flags: number;

@@ -2,6 +2,7 @@
 // (version, channel count, pre-skip, input sample rate, output gain, channel mapping family and
 // table; 5.1) and the comment header "OpusTags" (vendor string and user comments; 5.2).
 // The same OpusHead bytes are WebM's A_OPUS CodecPrivate.
+import { readU16LE, readU32LE, writeU16LE, writeU32LE } from "../../bytes/index.js";
 
 export interface OpusHead {
   version: number;
@@ -48,9 +49,9 @@ export function parseOpusHead(b: Uint8Array): OpusHead | { reason: string } {
   const head: OpusHead = {
     version,
     channels,
-    preSkip: b[10]! | (b[11]! << 8),
-    inputSampleRate: (b[12]! | (b[13]! << 8) | (b[14]! << 16) | (b[15]! << 24)) >>> 0,
-    outputGain: ((b[16]! | (b[17]! << 8)) << 16) >> 16,
+    preSkip: readU16LE(b, 10),
+    inputSampleRate: readU32LE(b, 12),
+    outputGain: (readU16LE(b, 16) << 16) >> 16,
     mappingFamily: b[18]!,
   };
   if (head.mappingFamily === 0) {
@@ -72,17 +73,9 @@ export function writeOpusHead(h: Partial<OpusHead> & { channels: number }): Uint
   for (let i = 0; i < 8; i++) b[i] = HEAD_MAGIC.charCodeAt(i);
   b[8] = h.version ?? 1;
   b[9] = h.channels;
-  const preSkip = h.preSkip ?? 0;
-  b[10] = preSkip;
-  b[11] = preSkip >>> 8;
-  const rate = h.inputSampleRate ?? 48000;
-  b[12] = rate;
-  b[13] = rate >>> 8;
-  b[14] = rate >>> 16;
-  b[15] = rate >>> 24;
-  const gain = h.outputGain ?? 0;
-  b[16] = gain;
-  b[17] = gain >>> 8;
+  writeU16LE(b, 10, h.preSkip ?? 0);
+  writeU32LE(b, 12, h.inputSampleRate ?? 48000);
+  writeU16LE(b, 16, h.outputGain ?? 0);
   b[18] = family;
   if (family !== 0) {
     b[19] = h.streamCount ?? 1;
