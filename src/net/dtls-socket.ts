@@ -370,7 +370,6 @@ export class DtlsServer extends EventEmitter {
 
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
     const key = `${rinfo.address}|${rinfo.port}`;
-    const clientId = Buffer.from(key);
     const cookies = this.opts.cookies ?? true;
     const existing = this.connections.get(key);
     if (existing) {
@@ -378,6 +377,10 @@ export class DtlsServer extends EventEmitter {
         existing.input(msg);
         return;
       }
+    }
+    // Only datagrams that may start an association get this far (the common path above is one lookup).
+    const clientId = Buffer.from(key);
+    if (existing) {
       // RFC 6347 4.2.8: a fresh ClientHello from the address of an established association (the
       // client restarted). Answer with a cookie; once the client proves reachability, replace it.
       const verdict = statelessServerResponse(msg, this.cookieSecret, clientId);
