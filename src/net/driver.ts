@@ -78,6 +78,8 @@ export class UdpDriver<E = unknown> {
   private started = false;
   /** Sends handed to dgram whose callback has not come back yet (close() waits for them). */
   private pendingSends = 0;
+  /** Set by close() while sends are pending: closes the sockets when the last callback comes. */
+  private onSendsDone: (() => void) | undefined;
   private failure: unknown;
   private hasFailed = false;
   private readonly events: E[] = [];
@@ -109,6 +111,7 @@ export class UdpDriver<E = unknown> {
         this.stats.datagramsSent++;
         this.stats.bytesSent += bytes;
       }
+      if (this.pendingSends <= 0) this.onSendsDone?.();
     };
     this.drainTask = () => {
       this.kicked = false;
@@ -213,7 +216,10 @@ export class UdpDriver<E = unknown> {
     const sockets = this.sockets.splice(0);
     this.byIp.clear();
     if (sockets.length === 0) return;
+    let fallback: NodeJS.Timeout | undefined;
     const closeAll = (): void => {
+      this.onSendsDone = undefined;
+      if (fallback) clearTimeout(fallback);
       for (const s of sockets) {
         try {
           s.socket.close();
@@ -222,14 +228,13 @@ export class UdpDriver<E = unknown> {
         }
       }
     };
-    if (this.pendingSends <= 0) return closeAll();
-    // dgram sends after a next-tick address lookup: wait for the callbacks, polling cheaply.
-    const started = this.clock();
-    const wait = (): void => {
-      if (this.pendingSends <= 0 || this.clock() - started > 1000) closeAll();
-      else setTimeout(wait, 1).unref();
-    };
-    setImmediate(wait);
+    if (this.pendingSends <= 0) {
+      closeAll();
+      return;
+    }
+    // dgram sends after a next-tick address lookup: close when the last send callback comes back.
+    this.onSendsDone = closeAll;
+    fallback = setTimeout(closeAll, 1000).unref();
   }
 
   private countSendError(err: Error): void {
