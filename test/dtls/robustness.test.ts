@@ -158,6 +158,11 @@ test("random bytes never throw at any stage of the handshake", () => {
       p.server.handleDatagram(junk, p.net.now);
       p.kick();
     }
+    // The junk was dropped and counted, and did not stop the handshake.
+    const dropped = (s: { dropped: Record<string, number> }): number =>
+      Object.values(s.dropped).reduce((a, b) => a + b, 0);
+    assert.ok(dropped(p.client.stats) > 0 && dropped(p.server.stats) > 0, `seed ${seed}: nothing counted as dropped`);
+    assert.ok(p.handshake(), `seed ${seed}: ${p.client.state}/${p.server.state}`);
   }
 });
 
