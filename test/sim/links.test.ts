@@ -7,6 +7,16 @@ import { Network } from "./network.js";
 
 const SEEDS = [1, 2, 3];
 
+/** A network with two attached hosts, a = 10.0.0.1 and b = 10.0.0.2. */
+function twoHosts(seed: number): { net: Network; a: Endpoint; b: Endpoint } {
+  const net = new Network({ seed });
+  const a = new Endpoint(net, "10.0.0.1");
+  const b = new Endpoint(net, "10.0.0.2");
+  net.attach(a, [a.ip]);
+  net.attach(b, [b.ip]);
+  return { net, a, b };
+}
+
 /** Sends `n` 4-byte numbered datagrams from a to b, one per `gap` ms; returns the numbers b received. */
 function stream(net: Network, a: Endpoint, b: Endpoint, n: number, size = 4, gap = 1): number[] {
   for (let i = 0; i < n; i++) {
@@ -36,11 +46,7 @@ function meanLossRun(got: number[], n: number): number {
 test("Gilbert-Elliott loss averages pGB/(pGB+pBG) and comes in bursts", () => {
   const n = 20_000;
   for (const seed of SEEDS) {
-    const net = new Network({ seed });
-    const a = new Endpoint(net, "10.0.0.1");
-    const b = new Endpoint(net, "10.0.0.2");
-    net.attach(a, [a.ip]);
-    net.attach(b, [b.ip]);
+    const { net, a, b } = twoHosts(seed);
     net.setLink(a.ip, b.ip, { latency: 5, burst: { pGoodToBad: 0.05, pBadToGood: 0.25 } });
     const got = stream(net, a, b, n);
     const rate = 1 - got.length / n;
@@ -56,11 +62,7 @@ test("Gilbert-Elliott loss averages pGB/(pGB+pBG) and comes in bursts", () => {
 test("Gilbert-Elliott with partial loss in each state", () => {
   const n = 20_000;
   for (const seed of SEEDS) {
-    const net = new Network({ seed });
-    const a = new Endpoint(net, "10.0.0.1");
-    const b = new Endpoint(net, "10.0.0.2");
-    net.attach(a, [a.ip]);
-    net.attach(b, [b.ip]);
+    const { net, a, b } = twoHosts(seed);
     const burst = { pGoodToBad: 0.1, pBadToGood: 0.1, lossGood: 0.02, lossBad: 0.5 };
     net.setLink(a.ip, b.ip, { latency: 5, burst });
     const got = stream(net, a, b, n);
@@ -72,11 +74,7 @@ test("Gilbert-Elliott with partial loss in each state", () => {
 
 test("a rate limit serialises datagrams and tail-drops beyond the queue", () => {
   for (const seed of SEEDS) {
-    const net = new Network({ seed });
-    const a = new Endpoint(net, "10.0.0.1");
-    const b = new Endpoint(net, "10.0.0.2");
-    net.attach(a, [a.ip]);
-    net.attach(b, [b.ip]);
+    const { net, a, b } = twoHosts(seed);
     // 10 kB/s, 1,000-byte datagrams: 100 ms each on the wire; the queue holds 5 of them.
     net.setLink(a.ip, b.ip, { latency: 20, rate: 10_000, queue: 5_000 });
     const got = stream(net, a, b, 200, 1000);
@@ -98,11 +96,7 @@ test("a rate limit serialises datagrams and tail-drops beyond the queue", () => 
 });
 
 test("below the rate nothing is dropped and delay is latency plus serialisation", () => {
-  const net = new Network({ seed: 7 });
-  const a = new Endpoint(net, "10.0.0.1");
-  const b = new Endpoint(net, "10.0.0.2");
-  net.attach(a, [a.ip]);
-  net.attach(b, [b.ip]);
+  const { net, a, b } = twoHosts(7);
   net.setLink(a.ip, b.ip, { latency: 10, rate: 1_000_000, queue: 10_000 });
   // 500 bytes every 1 ms = 500 kB/s, half the rate: each takes 0.5 ms on the wire.
   const got = stream(net, a, b, 1000, 500);
@@ -114,11 +108,7 @@ test("below the rate nothing is dropped and delay is latency plus serialisation"
 });
 
 test("a saturated link delivers at its rate over time", () => {
-  const net = new Network({ seed: 11 });
-  const a = new Endpoint(net, "10.0.0.1");
-  const b = new Endpoint(net, "10.0.0.2");
-  net.attach(a, [a.ip]);
-  net.attach(b, [b.ip]);
+  const { net, a, b } = twoHosts(11);
   net.setLink(a.ip, b.ip, { latency: 0, rate: 100_000, queue: 20_000 });
   // Offer 1,200 kB/s for 2 s into a 100 kB/s link.
   stream(net, a, b, 2000, 1200);
@@ -132,11 +122,7 @@ test("a saturated link delivers at its rate over time", () => {
 });
 
 test("scheduled actions run at their virtual time, before deliveries due then", () => {
-  const net = new Network({ seed: 5 });
-  const a = new Endpoint(net, "10.0.0.1");
-  const b = new Endpoint(net, "10.0.0.2");
-  net.attach(a, [a.ip]);
-  net.attach(b, [b.ip]);
+  const { net, a, b } = twoHosts(5);
   net.setLink(a.ip, b.ip, { latency: 5 });
   // The link goes down at t=50 and comes back at t=80 (loss applies when a datagram is sent).
   net.schedule(50, () => net.setLink(a.ip, b.ip, { latency: 5, loss: 1 }));
