@@ -103,6 +103,27 @@ class OpenSsl {
   }
 }
 
+/** openssl s_server on 127.0.0.1:port with this certificate, for one connection. */
+function sServer(openssl: string, port: number, cert: PeerCert, extra: string[] = []): OpenSsl {
+  const args = ["-accept", `127.0.0.1:${port}`, "-cert", cert.cert, "-key", cert.key, ...extra, "-naccept", "1"];
+  return new OpenSsl(openssl, ["s_server", "-dtls1_2", ...args]);
+}
+
+/** openssl s_client connecting to 127.0.0.1:port with this certificate. */
+function sClient(openssl: string, port: number, cert: PeerCert, extra: string[] = []): OpenSsl {
+  return new OpenSsl(openssl, [
+    "s_client",
+    "-dtls1_2",
+    "-connect",
+    `127.0.0.1:${port}`,
+    "-cert",
+    cert.cert,
+    "-key",
+    cert.key,
+    ...extra,
+  ]);
+}
+
 const EXPORT_ARGS = ["-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "60"];
 const KEYING = /Keying material: ([0-9A-F]{120})/;
 
@@ -127,23 +148,7 @@ for (const c of CLIENT_CASES) {
     makeCerts(openssl);
     const peer = certs[c.cert];
     const port = await freePort();
-    const srv = new OpenSsl(openssl, [
-      "s_server",
-      "-dtls1_2",
-      "-accept",
-      `127.0.0.1:${port}`,
-      "-cert",
-      peer.cert,
-      "-key",
-      peer.key,
-      "-verify",
-      "1",
-      "-use_srtp",
-      "SRTP_AES128_CM_SHA1_80",
-      ...EXPORT_ARGS,
-      "-naccept",
-      "1",
-    ]);
+    const srv = sServer(openssl, port, peer, ["-verify", "1", "-use_srtp", "SRTP_AES128_CM_SHA1_80", ...EXPORT_ARGS]);
     try {
       await srv.waitFor(/ACCEPT/);
       const conn = connect({
@@ -183,18 +188,7 @@ for (const group of [GROUP_X25519, GROUP_SECP256R1]) {
     // ties the certificate's curve to supported_groups, and openssl enforces it): use RSA there.
     const kind = group === GROUP_X25519 ? certs.rsa : certs.ecdsa;
     const port = await freePort();
-    const srv = new OpenSsl(openssl, [
-      "s_server",
-      "-dtls1_2",
-      "-accept",
-      `127.0.0.1:${port}`,
-      "-cert",
-      kind.cert,
-      "-key",
-      kind.key,
-      "-naccept",
-      "1",
-    ]);
+    const srv = sServer(openssl, port, kind);
     try {
       await srv.waitFor(/ACCEPT/);
       const { DtlsEndpoint } = await import("../../src/dtls/endpoint.js");
@@ -260,15 +254,7 @@ for (const cipher of SERVER_CASES) {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = server.address().port;
     const connP = once(server, "connection") as Promise<[DtlsConnection]>;
-    const cli = new OpenSsl(openssl, [
-      "s_client",
-      "-dtls1_2",
-      "-connect",
-      `127.0.0.1:${port}`,
-      "-cert",
-      certs.ecdsa.cert,
-      "-key",
-      certs.ecdsa.key,
+    const cli = sClient(openssl, port, certs.ecdsa, [
       "-cipher",
       cipher,
       "-use_srtp",
@@ -298,18 +284,7 @@ test("a mismatched fingerprint for openssl's certificate fails the handshake", {
   if (!openssl) return;
   makeCerts(openssl);
   const port = await freePort();
-  const srv = new OpenSsl(openssl, [
-    "s_server",
-    "-dtls1_2",
-    "-accept",
-    `127.0.0.1:${port}`,
-    "-cert",
-    certs.ecdsa.cert,
-    "-key",
-    certs.ecdsa.key,
-    "-naccept",
-    "1",
-  ]);
+  const srv = sServer(openssl, port, certs.ecdsa);
   try {
     await srv.waitFor(/ACCEPT/);
     const conn = connect({ host: "127.0.0.1", port, certificate: ours, remoteFingerprint: certs.rsa.fingerprint });
@@ -334,16 +309,7 @@ test("openssl s_client with a certificate we do not expect is refused by the Pet
   server.on("connection", () => connections++);
   server.on("clientError", (err: Error) => clientErrors.push(err));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const cli = new OpenSsl(openssl, [
-    "s_client",
-    "-dtls1_2",
-    "-connect",
-    `127.0.0.1:${server.address().port}`,
-    "-cert",
-    certs.ecdsa.cert,
-    "-key",
-    certs.ecdsa.key,
-  ]);
+  const cli = sClient(openssl, server.address().port, certs.ecdsa);
   try {
     await cli.waitFor(/alert bad certificate|bad certificate/i);
     assert.equal(connections, 0);
@@ -361,23 +327,7 @@ test("small MTUs both ways: our 300-byte fragments reassembled by openssl, opens
   if (!openssl) return;
   makeCerts(openssl);
   const port = await freePort();
-  const srv = new OpenSsl(openssl, [
-    "s_server",
-    "-dtls1_2",
-    "-accept",
-    `127.0.0.1:${port}`,
-    "-cert",
-    certs.rsa.cert,
-    "-key",
-    certs.rsa.key,
-    "-verify",
-    "1",
-    "-mtu",
-    "300",
-    ...EXPORT_ARGS,
-    "-naccept",
-    "1",
-  ]);
+  const srv = sServer(openssl, port, certs.rsa, ["-verify", "1", "-mtu", "300", ...EXPORT_ARGS]);
   try {
     await srv.waitFor(/ACCEPT/);
     const conn = connect({
@@ -407,19 +357,7 @@ test("openssl with an ECDSA P-384 certificate, both directions", { timeout: 20_0
   makeCerts(openssl);
   // openssl as server, Petrel as client.
   const port = await freePort();
-  const srv = new OpenSsl(openssl, [
-    "s_server",
-    "-dtls1_2",
-    "-accept",
-    `127.0.0.1:${port}`,
-    "-cert",
-    certs.p384.cert,
-    "-key",
-    certs.p384.key,
-    ...EXPORT_ARGS,
-    "-naccept",
-    "1",
-  ]);
+  const srv = sServer(openssl, port, certs.p384, EXPORT_ARGS);
   try {
     await srv.waitFor(/ACCEPT/);
     const conn = connect({ host: "127.0.0.1", port, certificate: ours, remoteFingerprint: certs.p384.fingerprint });
@@ -434,17 +372,7 @@ test("openssl with an ECDSA P-384 certificate, both directions", { timeout: 20_0
   const server = createServer({ certificate: ours, remoteFingerprint: certs.p384.fingerprint });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const connP = once(server, "connection") as Promise<[DtlsConnection]>;
-  const cli = new OpenSsl(openssl, [
-    "s_client",
-    "-dtls1_2",
-    "-connect",
-    `127.0.0.1:${server.address().port}`,
-    "-cert",
-    certs.p384.cert,
-    "-key",
-    certs.p384.key,
-    ...EXPORT_ARGS,
-  ]);
+  const cli = sClient(openssl, server.address().port, certs.p384, EXPORT_ARGS);
   try {
     const [conn] = await connP;
     const [, theirs] = await cli.waitFor(KEYING);
