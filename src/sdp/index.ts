@@ -10,6 +10,7 @@ export * from "./attributes.js";
 export * from "./candidates.js";
 export * from "./errors.js";
 export * from "./jsep.js";
+export * from "./media.js";
 export * from "./model.js";
 export * from "./parse.js";
 export * from "./remote.js";

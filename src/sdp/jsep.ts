@@ -15,18 +15,27 @@ import {
   type SetupRole,
 } from "./attributes.js";
 import { SdpError } from "./errors.js";
+import { MEDIA_SECTION_BUILDER, type MediaAnswerPolicy } from "./media.js";
 import { getAttribute, getAttributes, newSession, type SdpMedia, type SessionDescription } from "./model.js";
 import { parseSdp } from "./parse.js";
 import {
   type AnswerPreferences,
+  SECTION_BUILDERS as DATA_BUILDERS,
   DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_SCTP_PORT,
   type LocalSectionConfig,
   type LocalTransport,
   rejectedSection,
-  SECTION_BUILDERS,
+  type SectionBuilder,
 } from "./sections.js";
 import { serializeSdp as serialize } from "./serialize.js";
+
+/** Every m-line kind we build: data (sections.ts) and RTP media (media.ts). */
+const SECTION_BUILDERS: Readonly<Record<string, SectionBuilder>> = {
+  ...DATA_BUILDERS,
+  audio: MEDIA_SECTION_BUILDER,
+  video: MEDIA_SECTION_BUILDER,
+};
 
 /** What every local description needs: identity, ICE and DTLS parameters, gathered candidates. */
 export interface LocalDescriptionBase {
@@ -69,6 +78,8 @@ export interface LocalAnswerState extends LocalDescriptionBase {
   sctpPort?: number;
   /** The largest message we can receive (default 262144; 0 = no limit). */
   maxMessageSize?: number;
+  /** How to answer each offered audio/video section (src/sdp/media.ts); without it they are rejected. */
+  media?: MediaAnswerPolicy;
 }
 
 const ICE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -133,6 +144,7 @@ export function createAnswer(
   const prefs: AnswerPreferences = {
     sctpPort: local.sctpPort ?? DEFAULT_SCTP_PORT,
     maxMessageSize: local.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+    media: local.media,
   };
   const offeredBundle = bundleGroup(remote);
   const accepted = new Set<string>();

@@ -1,10 +1,10 @@
 // Media section builders for JSEP offers and answers, one per m-line kind (RFC 8829 5.2.1, 5.3.1).
 // Every section starts with the same transport block (RFC 8839 5: c=, candidates, ice-ufrag,
 // ice-pwd, ice-options; RFC 8122: fingerprint; RFC 4145: setup); the kind's builder adds the rest.
-// Today only `application` (RFC 8841: UDP/DTLS/SCTP webrtc-datachannel, sctp-port,
-// max-message-size) is built; audio and video get their own builder in SECTION_BUILDERS later and
-// are rejected in answers until then.
+// `application` (RFC 8841: UDP/DTLS/SCTP webrtc-datachannel, sctp-port, max-message-size) is
+// built here; audio and video by src/sdp/media.ts (registered beside this table in jsep.ts).
 import { type Fingerprint, formatFingerprint, type SetupRole } from "./attributes.js";
+import type { MediaAnswerPolicy, MediaSectionConfig } from "./media.js";
 import { newMedia, type SdpAttribute, type SdpMedia } from "./model.js";
 
 /** ICE and DTLS parameters written into every bundled section. */
@@ -32,13 +32,15 @@ export interface DataSectionConfig {
   maxMessageSize?: number;
 }
 
-/** One m-line of a local offer. Audio and video configurations join this union later. */
-export type LocalSectionConfig = DataSectionConfig;
+/** One m-line of a local offer. */
+export type LocalSectionConfig = DataSectionConfig | MediaSectionConfig;
 
 /** What the answering side of a builder may accept. */
 export interface AnswerPreferences {
   sctpPort: number;
   maxMessageSize: number;
+  /** How to answer audio/video sections; without it they are rejected. */
+  media?: MediaAnswerPolicy;
 }
 
 export const DEFAULT_SCTP_PORT = 5000;
@@ -115,6 +117,7 @@ function dataAttributes(a: SdpAttribute[], mid: string | undefined, sctpPort: nu
 
 const applicationBuilder: SectionBuilder = {
   offer(config, transport) {
+    if (config.kind !== "application") throw new Error("not a data section config");
     const m = newMedia("application", 9, DATA_PROTOCOL, [DATA_FORMAT]);
     writeTransport(m, transport);
     dataAttributes(
