@@ -4,6 +4,7 @@
 // Accepts CRLF or bare LF line endings and skips blank lines; attribute values are kept verbatim.
 import {
   newMedia,
+  newSession,
   type SdpAttribute,
   type SdpBandwidth,
   type SdpConnection,
@@ -77,22 +78,8 @@ function parseLines(text: string, maxMedia: number): SessionDescription | Failur
       if (type === "o") {
         const origin = parseOrigin(value);
         if (!origin) return new Failure(`malformed origin "${clip(value)}"`, lineNo);
-        session = {
-          version: 0,
-          origin,
-          sessionName: "",
-          information: undefined,
-          uri: undefined,
-          emails: [],
-          phones: [],
-          connection: undefined,
-          bandwidths: [],
-          timings: [],
-          zone: undefined,
-          key: undefined,
-          attributes: [],
-          media: [],
-        };
+        session = newSession(origin);
+        session.timings = []; // from the t= lines (s= comes next)
         expect = "s";
         continue;
       }
