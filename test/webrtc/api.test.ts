@@ -293,6 +293,31 @@ describe("signaling state machine", () => {
     b.close();
   });
 
+  test("provisional answers: have-local-pranswer / have-remote-pranswer, then the final answer", async () => {
+    const a = pc();
+    const b = pc();
+    a.createDataChannel("x");
+    await a.setLocalDescription();
+    await b.setRemoteDescription(a.localDescription!);
+    const pr = await b.createAnswer();
+    await b.setLocalDescription({ type: "pranswer", sdp: pr.sdp! });
+    assert.equal(b.signalingState, "have-local-pranswer");
+    await a.setRemoteDescription({ type: "pranswer", sdp: pr.sdp! });
+    assert.equal(a.signalingState, "have-remote-pranswer");
+    assert.equal(a.pendingRemoteDescription?.type, "pranswer");
+    assert.equal(a.currentRemoteDescription, null);
+    await b.setLocalDescription();
+    assert.equal(b.signalingState, "stable");
+    assert.equal(b.currentLocalDescription?.type, "answer");
+    await a.setRemoteDescription(b.localDescription!);
+    assert.equal(a.signalingState, "stable");
+    const current = (x: RTCPeerConnection) => x.currentRemoteDescription;
+    assert.equal(current(a)?.type, "answer");
+    assert.equal(a.pendingRemoteDescription, null);
+    a.close();
+    b.close();
+  });
+
   test("calls in the wrong state reject with InvalidStateError", async () => {
     const a = pc();
     await rejectsName(a.createAnswer(), "InvalidStateError");
