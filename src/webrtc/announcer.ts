@@ -73,8 +73,12 @@ export class Announcer {
   /** Queues an event of the core; it fires in a later task. */
   enqueue(ev: PeerEvent): void {
     if (ev.type === "message") {
-      // Copy out of the core's buffers now: the user gets their own bytes, read later.
-      ev = { type: "message", handle: ev.handle, data: ev.data.slice(), binary: ev.binary };
+      // Copy out of the core's buffers now (a one-fragment message is a view into a DTLS record):
+      // the user gets bytes of their own, read later. A message SCTP reassembled is already a
+      // buffer of its own (offset 0, whole buffer) and is handed over as it is.
+      const d = ev.data;
+      const own = d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.byteLength > 0;
+      ev = { type: "message", handle: ev.handle, data: own ? d : d.slice(), binary: ev.binary };
     }
     this.queue.push(ev);
     this.scheduleFlush();
