@@ -434,8 +434,8 @@ export class MediaSession {
   }
 
   /**
-   * Sends an RTP packet as it is (forwarding): our SSRC and negotiated send payload type replace
-   * the packet's; sequence numbers and timestamps are the caller's. Returns false when not sending.
+   * Sends an RTP packet as it is (forwarding): our SSRC replaces the packet's, and its payload
+   * type unless that is a negotiated one; sequence numbers and timestamps are the caller's. Returns false when not sending.
    */
   sendRtp(
     id: number,
@@ -444,8 +444,10 @@ export class MediaSession {
   ): boolean {
     const t = this.transceiver(id);
     if (this.closed || !this.tx || !t.sendCodec || t.stopped || !sends(t.currentDirection)) return false;
+    const pt = packet.payloadType;
+    const negotiated = pt !== undefined && t.negotiated?.codecs.some((c) => c.payloadType === pt);
     this.sendPacket(
-      { ...packet, ssrc: t.ssrc, payloadType: packet.payloadType ?? t.sendCodec.payloadType },
+      { ...packet, ssrc: t.ssrc, payloadType: negotiated ? pt : t.sendCodec.payloadType },
       this.extensionsFor(t, now),
       now,
     );

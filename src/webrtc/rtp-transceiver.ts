@@ -1,0 +1,427 @@
+// RTCRtpTransceiver, RTCRtpSender and RTCRtpReceiver (webrtc-pc sections 5.2, 5.3, 5.4) as thin
+// handles over one transceiver of the sans-IO MediaSession (src/peer/media.ts): direction,
+// currentDirection, mid and SSRCs live in the core; these objects hold its id, the track, the
+// sender's stream ids and the codec preferences (JSEP inputs, RFC 8829 4.2.6). Capabilities list
+// what src/sdp/media.ts negotiates and src/media/codecs can packetize.
+import type { EncodedFrame, ReceivedFrame } from "../media/frame.js";
+import type { MediaSession, TransceiverState } from "../peer/media.js";
+import type { RtpPacket } from "../rtp/packet.js";
+import type { Direction } from "../sdp/attributes.js";
+import {
+  type CodecSpec,
+  DEFAULT_AUDIO_CODECS,
+  DEFAULT_EXTENSIONS,
+  DEFAULT_VIDEO_CODECS,
+  type NegotiatedCodec,
+} from "../sdp/media.js";
+import { domError, invalidState, typeError } from "./errors.js";
+import { type MediaKind, MediaStreamTrack, type OutgoingRtp, TrackHub, trackHub } from "./media-stream.js";
+
+/** What the RTP objects need from their RTCPeerConnection. */
+export interface MediaHost {
+  readonly media: MediaSession;
+  /** Monotonic ms for the core. */
+  now(): number;
+  /** Moves the core's output to the network soon (one drain per burst). */
+  kick(): void;
+  /** webrtc-pc 4.7.3: update the negotiation-needed flag. */
+  updateNegotiationNeeded(): void;
+  readonly isClosed: boolean;
+  readonly cname: string;
+}
+
+export interface RTCRtpCodec {
+  mimeType: string;
+  clockRate: number;
+  channels?: number;
+  sdpFmtpLine?: string;
+}
+export interface RTCRtpCodecParameters extends RTCRtpCodec {
+  payloadType: number;
+}
+export interface RTCRtpHeaderExtensionParameters {
+  uri: string;
+  id: number;
+  encrypted: boolean;
+}
+export interface RTCRtpCapabilities {
+  codecs: RTCRtpCodec[];
+  headerExtensions: { uri: string }[];
+}
+export interface RTCRtpEncodingParameters {
+  active: boolean;
+  maxBitrate?: number;
+  rid?: string;
+}
+export interface RTCRtpParameters {
+  codecs: RTCRtpCodecParameters[];
+  headerExtensions: RTCRtpHeaderExtensionParameters[];
+  rtcp: { cname?: string; reducedSize?: boolean };
+}
+export interface RTCRtpSendParameters extends RTCRtpParameters {
+  transactionId: string;
+  encodings: RTCRtpEncodingParameters[];
+}
+export interface RTCRtpReceiveParameters extends RTCRtpParameters {}
+
+export interface RTCRtpSynchronizationSource {
+  timestamp: number;
+  source: number;
+  rtpTimestamp: number;
+  audioLevel?: number;
+}
+
+/** What we can send and receive (webrtc-pc 5.2 getCapabilities). */
+export function rtpCapabilities(kind: string): RTCRtpCapabilities | null {
+  if (kind !== "audio" && kind !== "video") return null;
+  const codecs: RTCRtpCodec[] = (kind === "audio" ? DEFAULT_AUDIO_CODECS : DEFAULT_VIDEO_CODECS).map(toRtcCodec);
+  if (kind === "video") codecs.push({ mimeType: "video/rtx", clockRate: 90000 });
+  return { codecs, headerExtensions: DEFAULT_EXTENSIONS[kind].map((e) => ({ uri: e.uri })) };
+}
+
+function toRtcCodec(c: CodecSpec): RTCRtpCodec {
+  const r: RTCRtpCodec = { mimeType: c.mimeType, clockRate: c.clockRate };
+  if (c.channels !== undefined) r.channels = c.channels;
+  if (c.sdpFmtpLine) r.sdpFmtpLine = c.sdpFmtpLine;
+  return r;
+}
+
+function negotiatedCodecs(t: TransceiverState): RTCRtpCodecParameters[] {
+  const out: RTCRtpCodecParameters[] = [];
+  for (const c of t.negotiated?.codecs ?? []) {
+    out.push(codecParameters(c));
+    if (c.rtxPayloadType !== undefined) {
+      out.push({
+        payloadType: c.rtxPayloadType,
+        mimeType: `${t.kind}/rtx`,
+        clockRate: c.clockRate,
+        sdpFmtpLine: `apt=${c.payloadType}`,
+      });
+    }
+  }
+  return out;
+}
+
+function codecParameters(c: NegotiatedCodec): RTCRtpCodecParameters {
+  const r: RTCRtpCodecParameters = { payloadType: c.payloadType, mimeType: c.mimeType, clockRate: c.clockRate };
+  if (c.channels !== undefined) r.channels = c.channels;
+  if (c.sdpFmtpLine) r.sdpFmtpLine = c.sdpFmtpLine;
+  return r;
+}
+
+function commonParameters(host: MediaHost, t: TransceiverState): RTCRtpParameters {
+  const headerExtensions: RTCRtpHeaderExtensionParameters[] = [];
+  for (const [uri, id] of t.negotiated?.extensions ?? []) headerExtensions.push({ uri, id, encrypted: false });
+  return {
+    codecs: negotiatedCodecs(t),
+    headerExtensions,
+    rtcp: { cname: host.cname, reducedSize: t.negotiated?.rtcpRsize ?? true },
+  };
+}
+
+export class RTCRtpSender {
+  private readonly host: MediaHost;
+  private readonly id: number;
+  readonly kind: MediaKind;
+  private _track: MediaStreamTrack | null;
+  /** Stream ids for a=msid (set by addTrack / setStreams). */
+  streamIds: string[];
+  private unsubscribe: (() => void) | undefined;
+  private encodings: RTCRtpEncodingParameters[];
+  private lastTransactionId: string | undefined;
+  private transactions = 0;
+  /** Frames dropped because the transceiver could not send yet (not negotiated, not connected). */
+  framesNotSent = 0;
+  readonly dtmf: null = null;
+  readonly transport: null = null;
+
+  constructor(
+    host: MediaHost,
+    transceiverId: number,
+    kind: MediaKind,
+    track: MediaStreamTrack | null,
+    streamIds: string[],
+  ) {
+    this.host = host;
+    this.id = transceiverId;
+    this.kind = kind;
+    this._track = null;
+    this.streamIds = streamIds;
+    this.unsubscribe = undefined;
+    this.encodings = [{ active: true }];
+    this.lastTransactionId = undefined;
+    this.attach(track);
+  }
+
+  static getCapabilities(kind: string): RTCRtpCapabilities | null {
+    return rtpCapabilities(kind);
+  }
+
+  get track(): MediaStreamTrack | null {
+    return this._track;
+  }
+
+  /** Petrel-internal: the core's transceiver id. */
+  get transceiverId(): number {
+    return this.id;
+  }
+
+  private attach(track: MediaStreamTrack | null): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this._track = track;
+    if (!track) return;
+    const hub = trackHub(track);
+    this.unsubscribe = hub.subscribe(
+      hub.rtpSource ? { rtpOut: (p) => this.sendRtp(track, p) } : { frame: (f) => this.sendFrame(track, f) },
+    );
+  }
+
+  private sendFrame(track: MediaStreamTrack, frame: EncodedFrame): void {
+    if (this.host.isClosed || track.readyState !== "live" || !track.enabled || !this.encodings[0]?.active) return;
+    const media = this.host.media;
+    const t = media.transceiver(this.id);
+    const codec = trackHub(track).codec;
+    if (codec && t.sendCodec && t.sendCodec.mimeType.toLowerCase() !== codec.toLowerCase()) {
+      const match = t.negotiated?.codecs.find((c) => c.mimeType.toLowerCase() === codec.toLowerCase());
+      if (match) media.setSendCodec(this.id, match.payloadType);
+    }
+    if (codec && t.sendCodec?.mimeType.toLowerCase() !== codec.toLowerCase()) {
+      this.framesNotSent++;
+      return;
+    }
+    if (media.sendFrame(this.id, frame, this.host.now())) this.host.kick();
+    else this.framesNotSent++;
+  }
+
+  private sendRtp(track: MediaStreamTrack, p: OutgoingRtp): void {
+    if (this.host.isClosed || track.readyState !== "live" || !track.enabled || !this.encodings[0]?.active) return;
+    if (this.host.media.sendRtp(this.id, p, this.host.now())) this.host.kick();
+    else this.framesNotSent++;
+  }
+
+  /** Petrel-internal: the remote asked for a keyframe of what we send. */
+  keyframeRequested(): void {
+    if (this._track) trackHub(this._track).requestKeyframe();
+  }
+
+  async replaceTrack(track: MediaStreamTrack | null): Promise<void> {
+    if (this.host.isClosed) throw invalidState("the connection is closed");
+    if (track && track.kind !== this.kind)
+      throw typeError(`cannot replace a ${this.kind} track with a ${track.kind} track`);
+    if (this.host.media.transceiver(this.id).stopped) throw invalidState("the transceiver is stopped");
+    this.attach(track);
+    if (track) this.keyframeRequested();
+  }
+
+  setStreams(...streams: { id: string }[]): void {
+    if (this.host.isClosed) throw invalidState("the connection is closed");
+    this.streamIds = streams.map((s) => s.id);
+    this.host.updateNegotiationNeeded();
+  }
+
+  getParameters(): RTCRtpSendParameters {
+    const t = this.host.media.transceiver(this.id);
+    this.lastTransactionId = `${++this.transactions}`;
+    return {
+      ...commonParameters(this.host, t),
+      transactionId: this.lastTransactionId,
+      encodings: this.encodings.map((e) => ({ ...e })),
+    };
+  }
+
+  async setParameters(p: RTCRtpSendParameters): Promise<void> {
+    if (this.host.media.transceiver(this.id).stopped) throw invalidState("the transceiver is stopped");
+    if (this.lastTransactionId === undefined || p.transactionId !== this.lastTransactionId) {
+      throw domError("InvalidStateError", "call getParameters() first (transactionId does not match)");
+    }
+    if (!Array.isArray(p.encodings) || p.encodings.length !== this.encodings.length) {
+      throw domError("InvalidModificationError", "the number of encodings cannot change");
+    }
+    for (const e of p.encodings) {
+      if (e.maxBitrate !== undefined && !(Number.isFinite(e.maxBitrate) && e.maxBitrate >= 0)) {
+        throw typeError("maxBitrate must be a non-negative number");
+      }
+    }
+    this.encodings = p.encodings.map((e) => {
+      const r: RTCRtpEncodingParameters = { active: e.active !== false };
+      if (e.maxBitrate !== undefined) r.maxBitrate = e.maxBitrate;
+      return r;
+    });
+    this.lastTransactionId = undefined;
+  }
+
+  /** Petrel-internal: the transceiver stopped. */
+  detach(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+}
+
+export class RTCRtpReceiver {
+  private readonly host: MediaHost;
+  private readonly id: number;
+  readonly track: MediaStreamTrack;
+  private readonly hub: TrackHub;
+  private readonly sources = new Map<number, RTCRtpSynchronizationSource>();
+  readonly transport: null = null;
+  jitterBufferTarget: number | null = null;
+
+  constructor(host: MediaHost, transceiverId: number, kind: MediaKind, trackId?: string) {
+    this.host = host;
+    this.id = transceiverId;
+    this.hub = new TrackHub(kind);
+    this.track = new MediaStreamTrack(this.hub, { id: trackId, label: `remote ${kind}`, muted: true });
+    this.hub.onRtpDemand = (on) => {
+      this.host.media.transceiver(this.id).rawRtp = on;
+    };
+  }
+
+  static getCapabilities(kind: string): RTCRtpCapabilities | null {
+    return rtpCapabilities(kind);
+  }
+
+  getParameters(): RTCRtpReceiveParameters {
+    return commonParameters(this.host, this.host.media.transceiver(this.id));
+  }
+
+  /** The SSRCs heard in the last 10 s (webrtc-pc 5.3.4), newest first. */
+  getSynchronizationSources(): RTCRtpSynchronizationSource[] {
+    const cutoff = performance.timeOrigin + performance.now() - 10_000;
+    return [...this.sources.values()].filter((s) => s.timestamp >= cutoff).sort((a, b) => b.timestamp - a.timestamp);
+  }
+
+  /** CSRCs are not tracked (no mixers in Petrel's path): always empty. */
+  getContributingSources(): RTCRtpSynchronizationSource[] {
+    return [];
+  }
+
+  /** Petrel-internal: a frame assembled from a remote stream. */
+  deliverFrame(ssrc: number, frame: ReceivedFrame): void {
+    this.sources.set(ssrc, {
+      source: ssrc,
+      rtpTimestamp: frame.timestamp,
+      timestamp: performance.timeOrigin + performance.now(),
+    });
+    if (this.track.muted) this.track.setMuted(false);
+    if (this.track.readyState === "live" && this.track.enabled) this.hub.pushFrame(frame);
+  }
+
+  /** Petrel-internal: a received RTP packet (when raw RTP is enabled). */
+  deliverRtp(packet: RtpPacket): void {
+    if (this.track.readyState === "live" && this.track.enabled) this.hub.pushRtp(packet);
+  }
+
+  /** Petrel-internal: the transceiver stopped or the remote removed the track. */
+  end(): void {
+    this.hub.end();
+  }
+}
+
+const DIRECTIONS: readonly string[] = ["sendrecv", "sendonly", "recvonly", "inactive"];
+
+export class RTCRtpTransceiver {
+  private readonly host: MediaHost;
+  private readonly id: number;
+  readonly sender: RTCRtpSender;
+  readonly receiver: RTCRtpReceiver;
+  /** setCodecPreferences (RFC 8829 4.2.6); empty = defaults. */
+  codecPreferences: CodecSpec[];
+  private stopping: boolean;
+
+  constructor(host: MediaHost, state: TransceiverState, track: MediaStreamTrack | null, streamIds: string[]) {
+    this.host = host;
+    this.id = state.id;
+    this.sender = new RTCRtpSender(host, state.id, state.kind, track, streamIds);
+    this.receiver = new RTCRtpReceiver(host, state.id, state.kind);
+    this.codecPreferences = [];
+    this.stopping = false;
+  }
+
+  private get state(): TransceiverState {
+    return this.host.media.transceiver(this.id);
+  }
+  /** Petrel-internal: the core's transceiver id. */
+  get transceiverId(): number {
+    return this.id;
+  }
+  get kind(): MediaKind {
+    return this.state.kind;
+  }
+
+  /** Null until a description applied gives the transceiver its mid (webrtc-pc 5.4). */
+  get mid(): string | null {
+    return this.state.mid ?? null;
+  }
+
+  get direction(): Direction | "stopped" {
+    return this.stopping || this.state.stopped ? "stopped" : this.state.direction;
+  }
+  set direction(v: Direction | "stopped") {
+    if (!DIRECTIONS.includes(v)) throw typeError(`bad direction "${v}"`);
+    if (this.stopping || this.state.stopped) throw invalidState("the transceiver is stopped");
+    if (this.host.isClosed) throw invalidState("the connection is closed");
+    if (this.state.direction === v) return;
+    this.state.direction = v as Direction;
+    this.host.updateNegotiationNeeded();
+  }
+
+  get currentDirection(): Direction | "stopped" | null {
+    const s = this.state;
+    if (s.stopped) return "stopped";
+    return s.currentDirection ?? null;
+  }
+
+  /** True once stop() was called or a negotiation rejected the m-line (legacy attribute). */
+  get stopped(): boolean {
+    return this.state.stopped;
+  }
+
+  /** webrtc-pc 5.4 stop(): stop sending and receiving now; the m-line is rejected in the next offer. */
+  stop(): void {
+    if (this.host.isClosed) throw invalidState("the connection is closed");
+    if (this.stopping || this.state.stopped) return;
+    this.stopping = true;
+    this.sender.detach();
+    this.receiver.end();
+    this.host.media.stopTransceiver(this.id, this.host.now());
+    this.host.kick();
+    this.host.updateNegotiationNeeded();
+  }
+
+  /** Petrel-internal: the remote rejected the m-line or it was stopped by negotiation. */
+  markStopped(): void {
+    if (this.state.stopped) return;
+    this.stopping = true;
+    this.sender.detach();
+    this.receiver.end();
+    this.host.media.stopTransceiver(this.id, this.host.now());
+  }
+
+  setCodecPreferences(codecs: RTCRtpCodec[]): void {
+    if (!Array.isArray(codecs)) throw typeError("codecs must be an array");
+    if (codecs.length === 0) {
+      this.codecPreferences = [];
+      return;
+    }
+    const caps = rtpCapabilities(this.kind)!.codecs;
+    const picked: CodecSpec[] = [];
+    for (const c of codecs) {
+      const known = caps.find(
+        (k) =>
+          k.mimeType.toLowerCase() === String(c.mimeType).toLowerCase() &&
+          k.clockRate === c.clockRate &&
+          (k.channels ?? 1) === (c.channels ?? 1) &&
+          (k.sdpFmtpLine ?? "") === (c.sdpFmtpLine ?? ""),
+      );
+      if (!known) throw domError("InvalidModificationError", `codec ${c.mimeType} is not in getCapabilities()`);
+      if (known.mimeType.toLowerCase().endsWith("/rtx")) continue;
+      const def = (this.kind === "audio" ? DEFAULT_AUDIO_CODECS : DEFAULT_VIDEO_CODECS).find(
+        (d) => d.mimeType === known.mimeType && (d.sdpFmtpLine ?? "") === (known.sdpFmtpLine ?? ""),
+      );
+      picked.push({ ...known, payloadType: def?.payloadType });
+    }
+    if (picked.length === 0) throw domError("InvalidModificationError", "only RTX codecs given");
+    this.codecPreferences = picked;
+  }
+}
