@@ -22,8 +22,10 @@ import { SeededRandom } from "../../src/random.js";
 import type { Direction } from "../../src/sdp/attributes.js";
 import { createAnswer, createOffer, negotiateMedia, parseSdp } from "../../src/sdp/index.js";
 import { srtpKeyingMaterialLength } from "../../src/srtp/index.js";
+import { addMediaStats } from "../../src/webrtc/media-stats.js";
 import { MediaStream, MediaStreamTrack, TrackHub } from "../../src/webrtc/media-stream.js";
 import { type MediaHost, RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver } from "../../src/webrtc/rtp-transceiver.js";
+import type { RTCStatsReport } from "../../src/webrtc/stats.js";
 import { answerState, offerState } from "../sdp/helpers.js";
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -290,6 +292,19 @@ describe("petrel/nonstandard over a media pair", () => {
     assert.equal(unmuted, 1);
     assert.equal(remote.muted, false);
     assert.equal(p.tb.receiver.getSynchronizationSources().length, 1);
+    // getStats objects from both cores.
+    const rb: RTCStatsReport = new Map();
+    addMediaStats(rb, { media: p.b.media, transceivers: [p.tb], timestamp: 1000, transportId: "T01", now: p.b.now() });
+    const inbound = [...rb.values()].find((x) => x.type === "inbound-rtp")!;
+    assert.equal(inbound.framesDecoded, vp8.length);
+    assert.equal(inbound.kind, "video");
+    assert.equal(rb.get(inbound.codecId as string)?.mimeType, "video/VP8");
+    const ra: RTCStatsReport = new Map();
+    addMediaStats(ra, { media: p.a.media, transceivers: [p.ta], timestamp: 1000, transportId: "T01", now: p.a.now() });
+    const outbound = [...ra.values()].find((x) => x.type === "outbound-rtp")!;
+    assert.equal(outbound.framesSent, vp8.length);
+    assert.ok((outbound.packetsSent as number) >= vp8.length);
+    assert.equal(ra.get(outbound.mediaSourceId as string)?.trackIdentifier, src.track.id);
     rtpSink.stop();
     assert.equal(p.b.media.transceiver(p.tb.transceiverId).rawRtp, false, "raw RTP off once the last RTP sink left");
     // A disabled track sends nothing.
