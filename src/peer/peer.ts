@@ -468,8 +468,10 @@ export class Peer implements DatagramCore<PeerEvent> {
     if (this.sctpState === "closed") return;
     this.sctpState = "closed";
     this.emit({ type: "sctp-state", state: "closed", reason });
+    // As browsers do when the association goes away: closing, then closed with the error.
     for (const ch of this.channels.values()) {
       if (ch.state === "closed") continue;
+      if (ch.state !== "closing") this.emit({ type: "channel-closing", handle: ch.handle });
       ch.state = "closed";
       this.emit({ type: "channel-closed", handle: ch.handle, error: reason });
     }
@@ -526,6 +528,9 @@ export class Peer implements DatagramCore<PeerEvent> {
       case "closed": {
         const ch = this.byKey.get(ev.channel);
         if (ch && ch.state !== "closed") {
+          if (ev.error !== undefined && ch.state !== "closing") {
+            this.emit({ type: "channel-closing", handle: ch.handle });
+          }
           ch.state = "closed";
           this.byKey.delete(ev.channel);
           this.channels.delete(ch.handle);

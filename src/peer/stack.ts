@@ -7,7 +7,7 @@ import type { KeyObject } from "node:crypto";
 import type { TransportAddress } from "../address.js";
 import { parseIP } from "../address.js";
 import type { Transmit } from "../core.js";
-import { DataChannelEndpoint } from "../datachannel/index.js";
+import { DataChannelEndpoint, type DataChannelEvent } from "../datachannel/index.js";
 import { DtlsEndpoint } from "../dtls/index.js";
 import { formatCandidate, parseCandidate } from "../ice/candidate.js";
 import { IceAgent } from "../ice/index.js";
@@ -303,8 +303,27 @@ class DataChannelAdapter implements DcLayer {
   stats(): Record<string, unknown> {
     return { ...this.endpoint.stats };
   }
+  /** Events read ahead to find why the association closed (channels close before it says). */
+  private readonly ahead: DataChannelEvent[] = [];
+  private associationError: string | undefined;
+
+  /** The association is gone: read ahead to its "disconnected" event for the reason. */
+  private closeReason(): string {
+    if (this.associationError === undefined) {
+      for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) this.ahead.push(e);
+      const d = this.ahead.find((e) => e.type === "disconnected");
+      this.associationError =
+        d && d.type === "disconnected"
+          ? d.cause
+            ? `sctp-${d.reason}: ${d.cause}`
+            : `sctp-${d.reason}`
+          : "sctp-closed";
+    }
+    return this.associationError;
+  }
+
   pollEvent(): DcLayerEvent | undefined {
-    const ev = this.endpoint.pollEvent();
+    const ev = this.ahead.length > 0 ? this.ahead.shift() : this.endpoint.pollEvent();
     if (!ev) return undefined;
     switch (ev.type) {
       case "connected": {
@@ -342,8 +361,10 @@ class DataChannelAdapter implements DcLayer {
         this.errors.set(ev.channel, `${ev.code}: ${ev.message}`);
         return { type: "other" };
       case "closed": {
-        const error = this.errors.get(ev.channel);
+        let error = this.errors.get(ev.channel);
         this.errors.delete(ev.channel);
+        // Closed because the association went away (ABORT, failure): an error, as browsers report.
+        if (error === undefined && this.endpoint.association.state === "closed") error = this.closeReason();
         return error === undefined
           ? { type: "closed", channel: ev.channel }
           : { type: "closed", channel: ev.channel, error };

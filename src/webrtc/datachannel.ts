@@ -234,7 +234,13 @@ export class RTCDataChannel extends EventTarget {
     if (this._readyState === "closed") return;
     this._readyState = "closed";
     if (error !== undefined) {
-      const e = new RTCError({ errorDetail: error.startsWith("dtls") ? "dtls-failure" : "sctp-failure" }, error);
+      const e = new RTCError(
+        {
+          errorDetail: error.startsWith("dtls") ? "dtls-failure" : "sctp-failure",
+          sctpCauseCode: sctpCauseCode(error),
+        },
+        error,
+      );
       this.dispatchEvent(new RTCErrorEvent("error", { error: e }));
     }
     this.dispatchEvent(new Event("close"));
@@ -246,6 +252,19 @@ export class RTCDataChannel extends EventTarget {
 }
 
 defineEventHandlers(RTCDataChannel.prototype, ["open", "bufferedamountlow", "error", "closing", "close", "message"]);
+
+/** RFC 9260 3.3.10 cause codes named in an SCTP close reason (as src/sctp describes them). */
+const SCTP_CAUSES: [string, number][] = [
+  ["user-initiated-abort", 12],
+  ["protocol-violation", 13],
+  ["out-of-resource", 4],
+  ["invalid-stream-identifier", 1],
+];
+
+function sctpCauseCode(reason: string): number | null {
+  for (const [name, code] of SCTP_CAUSES) if (reason.includes(name)) return code;
+  return null;
+}
 
 /** The bytes as an ArrayBuffer of their own (no copy when `data` already spans its whole buffer). */
 function ownBuffer(data: Uint8Array): ArrayBuffer {

@@ -239,11 +239,20 @@ describe("two peers over loopback UDP", () => {
 
   test("closing the whole connection closes the other side's channels", async () => {
     const { a, b, dc, rdc } = await pair();
+    const seen: string[] = [];
+    rdc.addEventListener("closing", () => seen.push("closing"));
+    rdc.addEventListener("error", (e) => {
+      const err = (e as unknown as { error: { errorDetail: string; sctpCauseCode: number | null } }).error;
+      seen.push(`error:${err.errorDetail}:${err.sctpCauseCode}`);
+    });
+    rdc.addEventListener("close", () => seen.push("close"));
     const closed = once(rdc, "close");
     a.close();
     assert.equal(dc.readyState, "closed");
     assert.equal(a.connectionState, "closed");
     await closed;
+    // As Chromium reports its peer's close(): closing, an SCTP User-Initiated Abort (cause 12), close.
+    assert.deepEqual(seen, ["closing", "error:sctp-failure:12", "close"]);
     b.close();
   });
 });
