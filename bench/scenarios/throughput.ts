@@ -10,25 +10,34 @@ const SEND_MS = 3_000;
 const DRAIN_MS = 2_000;
 const MAX_BYTES = 200_000_000;
 
+interface UdpCounters {
+  /** Datagrams sent (IPv4 + IPv6). */
+  out: number;
+  /** Datagrams dropped because a socket's receive buffer was full. */
+  drops: number;
+}
+
 /**
- * Datagrams the kernel dropped because a UDP socket's receive buffer was full (Linux, IPv4 + IPv6,
- * machine-wide), or undefined where /proc is not there. Both peers share one thread here, so a
- * sender's burst can overrun the receiving socket before the receiver runs; each drop costs the
- * stack a retransmission and a congestion-window cut.
+ * The kernel's UDP counters (Linux /proc, machine-wide), or undefined elsewhere. Both peers share one
+ * thread here, so a sender's burst can overrun the receiving socket before the receiver runs (each
+ * drop costs a retransmission and a congestion-window cut); and datagrams sent tell the packet size
+ * a stack used (Petrel's SCTP probes the path MTU, RFC 8899, which is 64 KiB on loopback).
  */
-function udpReceiveBufferDrops(): number | undefined {
+function udpCounters(): UdpCounters | undefined {
   try {
-    let total = 0;
+    const out: UdpCounters = { out: 0, drops: 0 };
     const v4 = readFileSync("/proc/net/snmp", "utf8").split("\n");
     const head = v4.findIndex((l) => l.startsWith("Udp:"));
     if (head >= 0 && v4[head + 1]?.startsWith("Udp:")) {
       const names = v4[head].split(/\s+/);
       const values = v4[head + 1].split(/\s+/);
-      total += Number(values[names.indexOf("RcvbufErrors")]) || 0;
+      out.drops += Number(values[names.indexOf("RcvbufErrors")]) || 0;
+      out.out += Number(values[names.indexOf("OutDatagrams")]) || 0;
     }
-    const v6 = /Udp6RcvbufErrors\s+(\d+)/.exec(readFileSync("/proc/net/snmp6", "utf8"));
-    if (v6) total += Number(v6[1]);
-    return total;
+    const v6 = readFileSync("/proc/net/snmp6", "utf8");
+    out.drops += Number(/Udp6RcvbufErrors\s+(\d+)/.exec(v6)?.[1] ?? 0);
+    out.out += Number(/Udp6OutDatagrams\s+(\d+)/.exec(v6)?.[1] ?? 0);
+    return out;
   } catch {
     return undefined;
   }
@@ -36,7 +45,7 @@ function udpReceiveBufferDrops(): number | undefined {
 
 async function flow(ctx: ScenarioContext, figure: (r: FlowResult) => ScenarioResult): Promise<ScenarioResult> {
   const pair = await openPair(ctx.stack, ctx.name, 10_000);
-  const drops0 = udpReceiveBufferDrops();
+  const udp0 = udpCounters();
   const durationMs = Math.max(500, Math.min(SEND_MS, ctx.budgetMs - DRAIN_MS));
   const r = await runFlow(pair, {
     size: ctx.param,
@@ -45,12 +54,15 @@ async function flow(ctx: ScenarioContext, figure: (r: FlowResult) => ScenarioRes
     drainMs: DRAIN_MS,
     progress: (p) => ctx.partial({ ...figure(p), capped: true }),
   });
-  const drops1 = udpReceiveBufferDrops();
+  const udp1 = udpCounters();
   // No close: the child process reports and exits (a stack's close must not hold the figure).
   void pair;
   const result = figure(r);
-  if (drops0 !== undefined && drops1 !== undefined) {
-    result.detail += `, UDP receive-buffer drops ${drops1 - drops0} (machine-wide)`;
+  if (udp0 && udp1) {
+    const sent = udp1.out - udp0.out;
+    const perDatagram =
+      sent > 0 ? `, ${Math.round(r.receivedBytes / sent)} message bytes per datagram (data and acks, both ways)` : "";
+    result.detail += `; UDP (machine-wide): ${sent} datagrams sent${perDatagram}, ${udp1.drops - udp0.drops} receive-buffer drops`;
   }
   return result;
 }
