@@ -54,7 +54,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
   readonly role: DtlsRole;
   readonly stats: DtlsStats;
   state: DtlsState;
-  readonly mtu: number;
+  mtu: number;
   private readonly config: HandshakeConfig;
   private readonly cookies: boolean;
   private readonly cookieSecret: Uint8Array;
@@ -202,6 +202,12 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
     if (this.tx.length - this.txHead >= MAX_TX_QUEUE) throw new DtlsError("QUEUE_FULL", "transmit queue full");
     this.pushTx(cipher.seal(CONTENT_APPLICATION_DATA, 1, this.writeSeq[1]!++, data));
     this.stats.recordsSent++;
+  }
+
+  /** Changes the MTU (e.g. SCTP's PLPMTUD found larger packets get through, RFC 8261 5). */
+  setMtu(mtu: number): void {
+    if (!(mtu >= 200)) throw new DtlsError("INVALID_ARGUMENT", "mtu must be at least 200");
+    this.mtu = mtu;
   }
 
   /** Largest application payload send() accepts. */

@@ -169,7 +169,10 @@ class DtlsAdapter implements DtlsLayer {
     this.endpoint.setRemoteFingerprints(fps);
   }
   send(data: Uint8Array, _now: number): void {
-    this.endpoint.send(data);
+    // SCTP discovers the path MTU (RFC 8261 5, RFC 8899): DTLS's MTU follows the packets it sends.
+    const e = this.endpoint;
+    if (data.length > e.maxPayload) e.setMtu(e.mtu + data.length - e.maxPayload);
+    e.send(data);
   }
   close(_now: number): void {
     this.endpoint.close();

@@ -29,6 +29,7 @@ import {
   type SctpStats,
 } from "./options.js";
 import type { InitInfo } from "./params.js";
+import { PathMtu } from "./pmtud.js";
 import { Receiver } from "./receiver.js";
 import { StreamReset } from "./reconfig.js";
 import { Sender } from "./sender.js";
@@ -44,7 +45,8 @@ export abstract class AssociationBase {
   state: SctpState = "closed";
   readonly localPort: number;
   readonly remotePort: number;
-  readonly mtu: number;
+  /** Path MTU discovery (RFC 8899); `mtu` is its current PLPMTU. */
+  readonly pmtud: PathMtu;
   /** Largest message reassembled on receipt. */
   readonly maxMessageSize: number;
   /** Largest message send() accepts; the data channel layer sets it from the peer's a=max-message-size. */
@@ -98,7 +100,8 @@ export abstract class AssociationBase {
     if (this.opts.mtu < 256 || this.opts.mtu > 65535) throw new SctpError("invalid-option", "mtu out of range");
     this.localPort = this.opts.localPort;
     this.remotePort = this.opts.remotePort;
-    this.mtu = this.opts.mtu;
+    if (this.opts.maxPacketSize > 65535) throw new SctpError("invalid-option", "maxPacketSize out of range");
+    this.pmtud = new PathMtu(this.opts.mtu, this.opts.pmtud ? this.opts.maxPacketSize : 0, this.random);
     this.maxMessageSize = this.opts.maxMessageSize;
     this.maxSendMessageSize = this.opts.maxSendMessageSize;
     this.receiveWindow = this.opts.receiveWindow;
@@ -109,7 +112,7 @@ export abstract class AssociationBase {
     this.myInitialTsn = this.random.u32();
     this.heartbeat = new Heartbeat(this.opts.heartbeatInterval, this.random);
     this.rto = new RtoEstimator(this.opts.rtoInitial, this.opts.rtoMin, this.opts.rtoMax);
-    this.sender = new Sender(this, this.myInitialTsn, this.receiveWindow, this.mtu, this.rto, this.opts.maxBurst);
+    this.sender = new Sender(this, this.myInitialTsn, this.receiveWindow, this.opts.mtu, this.rto, this.opts.maxBurst);
     this.stats = {
       packetsSent: 0,
       packetsReceived: 0,
@@ -120,10 +123,16 @@ export abstract class AssociationBase {
       sacksSent: 0,
       dropped: {},
       sending: this.sender.stats,
+      pmtu: this.pmtud.stats,
     };
     const maxHeld = Math.max(64 * 1024 * 1024, this.receiveWindow + 4 * this.maxMessageSize);
     this.rx = new Receiver(this, this, this.receiveWindow, this.maxMessageSize, maxHeld, this.opts.delayedAckTime);
     this.reset = new StreamReset(this.myInitialTsn);
+  }
+
+  /** The largest SCTP packet sent now: the base PLPMTU (the `mtu` option) or what probing proved. */
+  get mtu(): number {
+    return this.pmtud.mtu;
   }
 
   protected nonZeroU32(): number {
@@ -174,6 +183,7 @@ export abstract class AssociationBase {
     c(this.t2);
     c(this.rx.ackTimer);
     c(this.heartbeat.timer);
+    c(this.pmtud.timer);
     c(this.reset.timer);
     if (this.setupDone) c(this.sender.t3);
     return t;
@@ -207,6 +217,7 @@ export abstract class AssociationBase {
     this.peerSupportsPr = info.forwardTsn;
     this.peerSupportsReconfig = info.reconfig;
     this.zeroChecksumInUse = this.opts.zeroChecksum && info.zeroChecksum;
+    this.pmtud.peerSupportsPad = info.pad;
     this.rx.start(peerInitialTsn, this.iData);
     this.reset.peerReqSn = peerInitialTsn;
     const s = this.sender;
@@ -221,6 +232,7 @@ export abstract class AssociationBase {
     this.t1Chunk = undefined;
     this.state = "established";
     this.heartbeat.start(this.now);
+    this.pmtud.start(this.now);
     this.events.push({ type: "established" });
   }
 
@@ -261,6 +273,7 @@ export abstract class AssociationBase {
     this.state = "closed";
     this.setupDone = true; // a closed association never comes back
     this.t1 = this.t2 = this.rx.ackTimer = this.heartbeat.timer = undefined;
+    this.pmtud.stop();
     this.sender.t3 = undefined;
     this.reset.timer = undefined;
     this.control.length = 0;

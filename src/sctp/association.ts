@@ -22,6 +22,7 @@ import {
   CT_I_FORWARD_TSN,
   CT_INIT,
   CT_INIT_ACK,
+  CT_PAD,
   CT_RECONFIG,
   CT_SACK,
   CT_SHUTDOWN,
@@ -172,6 +173,9 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
       this.rx.sackNeeded = true;
     }
     if (this.setupDone && this.sender.t3 !== undefined && this.sender.t3 <= now) {
+      // RFC 8899 4.3: a timeout above the base PLPMTU may be a black hole; the retransmissions go
+      // out at the base size (every DATA chunk was cut to fit it).
+      if (this.pmtud.onRetransmitTimeout(now, this.rto.rto)) this.sender.cc.mtu = this.pmtud.mtu;
       this.sender.onT3(now);
       if (++this.errorCount > this.opts.maxRetransmissions) {
         this.closeWithAbort("retransmission-limit", "too many retransmissions");
@@ -180,6 +184,7 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
     }
     if (this.heartbeat.timer !== undefined && this.heartbeat.timer <= now) this.onHeartbeatTimer();
     if ((this.state as SctpState) === "closed") return;
+    if (this.pmtud.timer !== undefined && this.pmtud.timer <= now) this.onProbeTimer();
     if (this.reset.timer !== undefined && this.reset.timer <= now) {
       this.reset.timer = undefined;
       this.reset.retransmit = true;
@@ -226,6 +231,16 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
     }
     const c = hb.fire(this.now, this.rto.rto, this.state === "established" && !this.sender.hasOutstanding());
     if (c) this.control.push(c);
+  }
+
+  /** RFC 8899 6.2.1: a probe is a packet of its own (HEARTBEAT + PAD), sent only when established. */
+  private onProbeTimer(): void {
+    if (this.state !== "established") {
+      this.pmtud.timer = this.now + this.rto.rto;
+      return;
+    }
+    const probe = this.pmtud.onTimer(this.now, this.rto.rto);
+    if (probe) this.raw.push(this.packet(this.peerTag, [probe], false));
   }
 
   handleDatagram(p: Uint8Array, now: number): void {
@@ -344,6 +359,9 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
       case CT_HEARTBEAT_ACK:
         this.onHeartbeatAck(value);
         return true;
+      case CT_PAD:
+        // RFC 4820 3: padding (of a path MTU probe) is ignored.
+        return true;
       case CT_FORWARD_TSN:
       case CT_I_FORWARD_TSN:
         if (!this.acceptsData()) return true;
@@ -399,6 +417,10 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
   }
 
   private onHeartbeatAck(value: Uint8Array): void {
+    if (this.pmtud.onAck(value, this.now)) {
+      this.sender.cc.mtu = this.pmtud.mtu;
+      return;
+    }
     const rtt = this.heartbeat.onAck(value, this.now);
     if (rtt === undefined) return;
     this.errorCount = 0;

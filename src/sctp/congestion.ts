@@ -46,10 +46,11 @@ export class CongestionControl {
   /** The highest TSN outstanding when fast recovery began (exit when it is acked). */
   recoveryPoint = 0;
 
-  constructor(
-    readonly mtu: number,
-    initialSsthresh: number,
-  ) {
+  /** The path MTU (set by path MTU discovery as it changes). */
+  mtu: number;
+
+  constructor(mtu: number, initialSsthresh: number) {
+    this.mtu = mtu;
     // RFC 9260 7.2.1: min(4 * MTU, max(2 * MTU, 4404)).
     this.cwnd = Math.min(4 * mtu, Math.max(2 * mtu, 4404));
     this.ssthresh = initialSsthresh;

@@ -17,6 +17,8 @@ export interface CookieState {
   peerReconfig: boolean;
   peerIData: boolean;
   peerZeroChecksum: boolean;
+  /** The peer listed PAD (RFC 4820) among its supported extensions. */
+  peerPad: boolean;
   /** Creation time (ms, the core's clock). */
   created: number;
 }
@@ -28,7 +30,12 @@ export const COOKIE_LENGTH = BODY + MAC;
 export function makeCookie(s: CookieState, secret: Uint8Array): Uint8Array {
   const c = Buffer.alloc(COOKIE_LENGTH);
   c[0] = 1;
-  c[1] = (s.peerForwardTsn ? 1 : 0) | (s.peerReconfig ? 2 : 0) | (s.peerIData ? 4 : 0) | (s.peerZeroChecksum ? 8 : 0);
+  c[1] =
+    (s.peerForwardTsn ? 1 : 0) |
+    (s.peerReconfig ? 2 : 0) |
+    (s.peerIData ? 4 : 0) |
+    (s.peerZeroChecksum ? 8 : 0) |
+    (s.peerPad ? 16 : 0);
   writeU16(c, 2, s.peerOutboundStreams);
   writeU16(c, 4, s.peerInboundStreams);
   writeU32(c, 8, s.myTag);
@@ -59,6 +66,7 @@ export function openCookie(c: Uint8Array, secret: Uint8Array): CookieState | und
     peerReconfig: (flags & 2) !== 0,
     peerIData: (flags & 4) !== 0,
     peerZeroChecksum: (flags & 8) !== 0,
+    peerPad: (flags & 16) !== 0,
     created: Buffer.from(c.buffer, c.byteOffset, c.byteLength).readDoubleBE(28),
   };
 }
@@ -77,6 +85,7 @@ export function cookieFromInit(info: InitInfo, myTag: number, myInitialTsn: numb
     peerReconfig: info.reconfig,
     peerIData: info.iData,
     peerZeroChecksum: info.zeroChecksum,
+    peerPad: info.pad,
     created: now,
   };
 }
@@ -94,6 +103,7 @@ export function initInfoFromCookie(c: CookieState): InitInfo {
     iData: c.peerIData,
     iForwardTsn: c.peerIData,
     zeroChecksum: c.peerZeroChecksum,
+    pad: c.peerPad,
     cookie: undefined,
     unrecognized: [],
   };

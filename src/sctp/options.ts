@@ -2,6 +2,7 @@
 // defaults (protocol parameters of RFC 9260 section 16 unless WebRTC needs otherwise), send
 // options (RFC 3758 policies) and statistics.
 import type { Random } from "../random.js";
+import type { PathMtuStats } from "./pmtud.js";
 import type { SenderStats } from "./sender.js";
 
 export type SctpState =
@@ -36,8 +37,22 @@ export interface SctpOptions {
   random?: Random;
   localPort?: number;
   remotePort?: number;
-  /** Largest SCTP packet we send (bytes). Default 1140 (1200-byte datagrams minus DTLS and margin). */
+  /**
+   * The base PLPMTU: the largest SCTP packet we send until a larger size is proven (bytes).
+   * Default 1140 (1200-byte datagrams minus DTLS and margin).
+   */
   mtu?: number;
+  /**
+   * Packetization Layer Path MTU Discovery (RFC 8899, pmtud.ts): once established, probe packet
+   * sizes above `mtu` up to `maxPacketSize` with padded HEARTBEATs and use the largest one
+   * acknowledged; a retransmission timeout falls back to `mtu`. Default true.
+   */
+  pmtud?: boolean;
+  /**
+   * Largest SCTP packet PLPMTUD may reach (bytes). Default 16384: one DTLS record's plaintext
+   * limit (RFC 6347 4.1 / RFC 5246 6.2.1).
+   */
+  maxPacketSize?: number;
   /** Largest message reassembled on receipt (our a=max-message-size). Default 262144. */
   maxMessageSize?: number;
   /**
@@ -100,6 +115,8 @@ export interface SctpStats {
   dropped: Record<string, number>;
   /** The sending side: DATA chunks sent, retransmissions (fast and on T3), abandoned messages. */
   sending: SenderStats;
+  /** Path MTU discovery: the current PLPMTU, probes sent and acknowledged, black holes detected. */
+  pmtu: PathMtuStats;
 }
 
 export type ResolvedOptions = Required<Omit<SctpOptions, "random">>;
@@ -110,6 +127,8 @@ export function resolveOptions(o: SctpOptions): ResolvedOptions {
     localPort: o.localPort ?? 5000,
     remotePort: o.remotePort ?? 5000,
     mtu: o.mtu ?? 1140,
+    pmtud: o.pmtud ?? true,
+    maxPacketSize: o.maxPacketSize ?? 16384,
     maxMessageSize: o.maxMessageSize ?? 262144,
     maxSendMessageSize: o.maxSendMessageSize ?? 0xffffffff,
     outboundStreams: o.outboundStreams ?? 65535,

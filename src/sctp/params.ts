@@ -5,7 +5,7 @@
 // (usrsctp) also send - Random, Chunk List, HMAC-ALGO (RFC 4895), Adaptation Layer Indication,
 // ECN capable, Supported Address Types - is recognised and ignored.
 import { readU16, readU32, writeU16, writeU32 } from "../bytes/index.js";
-import { CT_FORWARD_TSN, CT_I_DATA, CT_I_FORWARD_TSN, CT_RECONFIG, pad4, tlv } from "./chunks.js";
+import { CT_FORWARD_TSN, CT_I_DATA, CT_I_FORWARD_TSN, CT_PAD, CT_RECONFIG, pad4, tlv } from "./chunks.js";
 
 export const P_HEARTBEAT_INFO = 1;
 export const P_IPV4 = 5;
@@ -59,6 +59,8 @@ export interface InitInfo {
   iForwardTsn: boolean;
   /** Whether the peer announced it accepts a zero checksum (method 1, DTLS). */
   zeroChecksum: boolean;
+  /** Whether the peer listed the PAD chunk (RFC 4820) among its supported extensions. */
+  pad: boolean;
   /** INIT ACK only. */
   cookie: Uint8Array | undefined;
   /** Parameters to report back in an Unrecognized Parameter (type 8) list. */
@@ -85,6 +87,7 @@ export function parseInit(v: Uint8Array): InitInfo | undefined {
     iData: false,
     iForwardTsn: false,
     zeroChecksum: false,
+    pad: false,
     cookie: undefined,
     unrecognized: [],
   };
@@ -106,6 +109,7 @@ export function parseInit(v: Uint8Array): InitInfo | undefined {
           else if (t === CT_RECONFIG) info.reconfig = true;
           else if (t === CT_I_DATA) info.iData = true;
           else if (t === CT_I_FORWARD_TSN) info.iForwardTsn = true;
+          else if (t === CT_PAD) info.pad = true;
         }
         break;
       case P_FORWARD_TSN_SUPPORTED:
@@ -134,7 +138,7 @@ export function writeInit(
   unrecognized: Uint8Array[] = [],
 ): Uint8Array {
   const params: Uint8Array[] = [];
-  const ext = [CT_FORWARD_TSN, CT_RECONFIG];
+  const ext = [CT_FORWARD_TSN, CT_RECONFIG, CT_PAD];
   if (caps.iData) ext.push(CT_I_DATA, CT_I_FORWARD_TSN);
   params.push(tlv(P_SUPPORTED_EXTENSIONS, Uint8Array.from(ext)));
   params.push(tlv(P_FORWARD_TSN_SUPPORTED, new Uint8Array(0)));

@@ -125,7 +125,9 @@ test("abandoned messages on 300 streams at once: FORWARD TSNs split to fit, ever
       maxSteps: 100000,
     });
     assert.equal(b.cumulativeTsn, (a.sender.nextTsn - 1) >>> 0, `iData=${iData}: the receiver caught up`);
-    assert.equal(net.stats.tooBig, 0, `iData=${iData}: no packet over the MTU`);
+    const probes = a.stats.pmtu.probesSent + b.stats.pmtu.probesSent;
+    // (the filter above may drop a probe before it reaches the link)
+    assert.ok(net.stats.tooBig <= probes, `iData=${iData}: nothing but path MTU probes over the MTU`);
     // Ordered messages after the skipped ones are delivered on every stream.
     for (let s = 0; s < 300; s++) a.send(s, 53, Uint8Array.of(2), undefined, net.now);
     kick();

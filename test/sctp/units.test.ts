@@ -174,6 +174,7 @@ test("cookies: authentic ones open, tampered ones do not", () => {
     peerReconfig: false,
     peerIData: true,
     peerZeroChecksum: false,
+    peerPad: true,
     created: 1234.5,
   };
   const c = makeCookie(state, secret);
