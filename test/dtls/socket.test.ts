@@ -107,7 +107,7 @@ test("connect() resolves a host name", { timeout: 10_000 }, async () => {
 
 test("a client that restarts on the same port replaces its old association (RFC 6347 4.2.8)", {
   timeout: 10_000,
-}, async () => {
+}, async (t) => {
   const conns: DtlsConnection[] = [];
   const server = createServer({ certificate: ecdsaCert(1), rejectUnauthorized: false }, (c) => {
     conns.push(c);
@@ -116,6 +116,15 @@ test("a client that restarts on the same port replaces its old association (RFC 
   const port = await listen(server);
   // First client: a bare endpoint on a socket we drop without close_notify (a crash).
   const sock = createSocket("udp4");
+  // A failed assertion must not leave sockets that keep the test process alive.
+  t.after(() => {
+    server.close();
+    try {
+      sock.close();
+    } catch {
+      // closed by the test already
+    }
+  });
   await new Promise<void>((r) => sock.bind(0, "127.0.0.1", r));
   const localPort = sock.address().port;
   const ep = new DtlsEndpoint({
@@ -132,8 +141,13 @@ test("a client that restarts on the same port replaces its old association (RFC 
   });
   ep.start(performance.now());
   flush();
-  while (conns.length === 0) await new Promise((r) => setTimeout(r, 10));
+  // The server has its connection once the client's Finished arrived; the client is connected once
+  // the server's Finished arrives after that: wait for both (under load they are apart).
+  for (let i = 0; i < 500 && (conns.length === 0 || ep.state !== "connected"); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
   assert.equal(ep.state, "connected");
+  assert.equal(conns.length, 1);
   const oldClosed = once(conns[0]!, "close");
   await new Promise<void>((r) => sock.close(r));
   // Second client from the same address and port.
