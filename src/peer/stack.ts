@@ -397,6 +397,9 @@ export function createPeerCore(o: PeerCoreOptions): Peer {
           remoteFingerprints,
           random: o.random,
           srtpProfiles: [],
+          // No HelloVerifyRequest round trip: ICE's checks already proved the client is reachable
+          // at its address (the cookie exchange's purpose, RFC 6347 4.2.1).
+          cookies: false,
           ...(o.dtlsRetransmitTimeout !== undefined ? { retransmitTimeout: o.dtlsRetransmitTimeout } : {}),
         }),
       ),
