@@ -72,6 +72,10 @@ export class UdpDriver<E = unknown> {
   private readonly byIp = new Map<string, BoundSocket[]>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
+  /** A deadline already due runs on the next turn of the loop (a 0 ms setTimeout waits 1 ms). */
+  private immediate: NodeJS.Immediate | undefined;
+  /** Set while an immediate's work runs: a deadline still due then waits a real timer (no spin). */
+  private inImmediate = false;
   private kicked = false;
   private draining = false;
   private closedFlag = false;
@@ -86,6 +90,7 @@ export class UdpDriver<E = unknown> {
   private readonly onSent: (err: Error | null, bytes: number) => void;
   private readonly drainTask: () => void;
   private readonly onTimer: () => void;
+  private readonly onImmediate: () => void;
 
   constructor(core: DatagramCore<E>, opts: UdpDriverOptions<E> = {}) {
     this.core = core;
@@ -118,6 +123,12 @@ export class UdpDriver<E = unknown> {
       this.drain();
     };
     this.onTimer = () => this.fireTimer();
+    this.onImmediate = () => {
+      this.immediate = undefined;
+      this.inImmediate = true;
+      this.runDue();
+      this.inImmediate = false;
+    };
   }
 
   /**
@@ -272,6 +283,10 @@ export class UdpDriver<E = unknown> {
   private fireTimer(): void {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
+    this.runDue();
+  }
+
+  private runDue(): void {
     if (this.closedFlag || this.hasFailed) return;
     this.stats.timerFires++;
     const now = this.clock();
@@ -361,15 +376,25 @@ export class UdpDriver<E = unknown> {
       // Nothing due: an armed timer is left to fire and find nothing (cheaper than clearing it).
       return;
     }
+    const left = deadline - this.clock();
+    if (left <= 0 && !this.inImmediate) {
+      if (!this.immediate) {
+        this.immediate = setImmediate(this.onImmediate);
+        if (this.opts.unref) this.immediate.unref();
+      }
+      return;
+    }
     if (this.timer && this.timerAt <= deadline) return; // the armed timer is as early or earlier
     this.clearTimer();
-    const delay = Math.min(MAX_TIMER, Math.max(0, Math.ceil(deadline - this.clock())));
+    const delay = Math.min(MAX_TIMER, Math.max(0, Math.ceil(left)));
     this.timer = setTimeout(this.onTimer, delay);
     if (this.opts.unref) this.timer.unref();
     this.timerAt = deadline;
   }
 
   private clearTimer(): void {
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
