@@ -4,6 +4,7 @@
 // and appendix A), replay protection (3.3.2), SRTCP indices with the E flag (3.4), and
 // delegates the cryptography to the profile's transform (transform.ts, aes-gcm.ts).
 // Unprotect never throws: it returns a reason and counts it.
+import { readU16, readU32 } from "../bytes/index.js";
 import { AesGcmTransform } from "./aes-gcm.js";
 import { deriveSessionKeys, type SrtpSessionKeys } from "./kdf.js";
 import { SrtpError, type SrtpProfile, type SrtpProfileParams, srtpProfileParams } from "./profiles.js";
@@ -91,7 +92,7 @@ export function rtpHeaderLength(p: Uint8Array, limit: number): number {
   let n = 12 + (p[0]! & 0x0f) * 4;
   if (p[0]! & 0x10) {
     if (n + 4 > limit) return -1;
-    n += 4 + ((p[n + 2]! << 8) | p[n + 3]!) * 4;
+    n += 4 + readU16(p, n + 2) * 4;
   }
   return n > limit ? -1 : n;
 }
@@ -193,8 +194,8 @@ export class SrtpSession {
       this.stats.protectRejected++;
       return undefined;
     }
-    const ssrc = ((packet[8]! << 24) | (packet[9]! << 16) | (packet[10]! << 8) | packet[11]!) >>> 0;
-    const seq = (packet[2]! << 8) | packet[3]!;
+    const ssrc = readU32(packet, 8);
+    const seq = readU16(packet, 2);
     const ctx = this.sendContext(this.sendRtp, ssrc);
     if (ctx === undefined) {
       this.stats.protectRejected++;
@@ -225,8 +226,8 @@ export class SrtpSession {
     const tag = this.transform.rtpTagLength;
     const hl = rtpHeaderLength(packet, packet.length - tag);
     if (hl < 0) return this.fail("too_short");
-    const ssrc = ((packet[8]! << 24) | (packet[9]! << 16) | (packet[10]! << 8) | packet[11]!) >>> 0;
-    const seq = (packet[2]! << 8) | packet[3]!;
+    const ssrc = readU32(packet, 8);
+    const seq = readU16(packet, 2);
     let ctx = this.recvRtp.get(ssrc);
     let roc: number;
     if (ctx === undefined || ctx.highestSeq < 0) {
@@ -262,7 +263,7 @@ export class SrtpSession {
       this.stats.protectRejected++;
       return undefined;
     }
-    const ssrc = ((packet[4]! << 24) | (packet[5]! << 16) | (packet[6]! << 8) | packet[7]!) >>> 0;
+    const ssrc = readU32(packet, 4);
     const ctx = this.sendContext(this.sendRtcp, ssrc);
     if (ctx === undefined) {
       this.stats.protectRejected++;
@@ -286,9 +287,8 @@ export class SrtpSession {
     const t = this.transform;
     const wordAt = packet.length - t.rtcpIndexFromEnd;
     if (packet.length < 8 + 4 + t.rtcpTagLength || packet[0]! >>> 6 !== 2) return this.fail("too_short");
-    const ssrc = ((packet[4]! << 24) | (packet[5]! << 16) | (packet[6]! << 8) | packet[7]!) >>> 0;
-    const word =
-      ((packet[wordAt]! << 24) | (packet[wordAt + 1]! << 16) | (packet[wordAt + 2]! << 8) | packet[wordAt + 3]!) >>> 0;
+    const ssrc = readU32(packet, 4);
+    const word = readU32(packet, wordAt);
     const encrypted = (word & SRTCP_E_FLAG) !== 0;
     const index = word & 0x7fffffff;
     let ctx = this.recvRtcp.get(ssrc);
