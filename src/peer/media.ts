@@ -87,6 +87,11 @@ export interface MediaSessionStats {
   dropped: { beforeKeys: number; srtp: number; srtcp: number; queue: number; malformed: number };
 }
 
+/** A short-term persistent RTCP CNAME (RFC 7022 4.1): 96 random bits, base64 (16 characters). */
+export function randomCname(random: Random): string {
+  return Buffer.from(random.bytes(12)).toString("base64");
+}
+
 /** Bounds of the output queues. */
 const MAX_TRANSMITS = 1024;
 const MAX_EVENTS = 1024;
@@ -101,7 +106,7 @@ const receives = (d: Direction | undefined) => d === "sendrecv" || d === "recvon
 
 export class MediaSession {
   private readonly random: Random;
-  private readonly cname: string;
+  readonly cname: string;
   private readonly ntpOffset: number;
   private readonly maxPayloadSize: number;
   private readonly transceivers: TransceiverState[] = [];

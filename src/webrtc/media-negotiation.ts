@@ -246,27 +246,28 @@ export class MediaController {
         out.push({ kind: m.kind === "audio" ? "audio" : "video", mid, direction: "inactive", stopped: true });
       }
     }
-    if (data && !dataPlaced) used.add(data.mid);
     let next = 0;
     const freeMid = (): string => {
       while (used.has(String(next))) next++;
       used.add(String(next));
       return String(next);
     };
-    const fresh: LocalSectionConfig[] = [];
+    // A new data section keeps its mid unless a media section already has it.
+    let newData: DataSectionConfig | undefined;
+    if (data && !dataPlaced) {
+      newData = used.has(data.mid) ? { ...data, mid: freeMid() } : data;
+      used.add(newData.mid);
+    }
     for (const e of this.entries) {
       if (this.midOf(e) !== undefined || e.transceiver.stopped) continue;
       const mid = freeMid();
       e.offeredMid = mid;
-      fresh.push(this.sectionConfig(e, mid));
+      out.push(this.sectionConfig(e, mid));
     }
-    if (data && !dataPlaced) {
-      // A data section that is not yet negotiated goes where it was created relative to media:
-      // after media sections that already exist, before transceivers added later is not knowable
-      // here, so it follows them (Chrome's order when tracks are added first).
-      return [...out, ...fresh, data];
-    }
-    return [...out, ...fresh];
+    // A data section that is not negotiated yet follows the media sections (Chrome's order when
+    // tracks are added before the first channel).
+    if (newData) out.push(newData);
+    return out;
   }
 
   private midOf(e: Entry): string | undefined {
