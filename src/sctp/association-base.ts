@@ -41,6 +41,13 @@ export const ESTABLISHED_LIKE = new Set<SctpState>([
   "shutdown-sent",
 ]);
 
+/**
+ * Packets are assembled here (pollTransmit runs synchronously, one association at a time): a packet
+ * filling most of it takes the buffer over, a smaller one is copied out to its own size, so a
+ * SACK never pins a 16 KiB allocation and an idle association holds no packet buffer.
+ */
+let scratch: Buffer | undefined;
+
 export abstract class AssociationBase {
   state: SctpState = "closed";
   readonly localPort: number;
@@ -341,7 +348,8 @@ export abstract class AssociationBase {
       return undefined;
     }
     const mtu = this.mtu;
-    const buf = Buffer.allocUnsafe(mtu);
+    if (!scratch || scratch.length < mtu) scratch = Buffer.allocUnsafe(Math.max(mtu, 16384));
+    const buf = scratch;
     writeU16(buf, 0, this.localPort);
     writeU16(buf, 2, this.remotePort);
     writeU32(buf, 4, this.peerTag);
@@ -379,9 +387,15 @@ export abstract class AssociationBase {
     }
     if (est) off = s.fill(buf, off, mtu, this.now);
     if (off === 12) return undefined;
-    const p = buf.subarray(0, off);
+    let p: Uint8Array = buf.subarray(0, off);
     if (!this.zeroChecksumInUse || !est || this.crcNext) writeChecksum(p, sctpChecksum(p));
     this.crcNext = false;
+    if (off > buf.length >>> 1) scratch = undefined;
+    else {
+      const own = Buffer.allocUnsafe(off);
+      own.set(p);
+      p = own;
+    }
     return this.finish(p);
   }
 
