@@ -239,7 +239,7 @@ export abstract class AssociationBase {
     this.t1Chunk = undefined;
     this.state = "established";
     this.heartbeat.start(this.now);
-    this.pmtud.start(this.now);
+    this.pmtud.arm();
     this.events.push({ type: "established" });
   }
 
@@ -385,7 +385,11 @@ export abstract class AssociationBase {
         }
       }
     }
-    if (est) off = s.fill(buf, off, mtu, this.now);
+    if (est) {
+      off = s.fill(buf, off, mtu, this.now);
+      // More data waiting than this packet took: worth finding out whether larger packets pass.
+      if (this.pmtud.armed && s.totalBuffered > 0) this.pmtud.demand(this.now);
+    }
     if (off === 12) return undefined;
     let p: Uint8Array = buf.subarray(0, off);
     if (!this.zeroChecksumInUse || !est || this.crcNext) writeChecksum(p, sctpChecksum(p));

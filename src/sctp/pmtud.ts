@@ -50,6 +50,8 @@ export class PathMtu {
   private probeCount = 0;
   private nonce = 0;
   private outstanding = false;
+  /** Established and not yet searched: the first backlog of data starts the search. */
+  armed = false;
   /** The peer listed PAD in its Supported Extensions (set at association set-up). */
   peerSupportsPad = false;
 
@@ -70,8 +72,24 @@ export class PathMtu {
     return this.sizes.length > 0;
   }
 
-  /** The association is established: probe right away. */
+  /**
+   * The association is established: the search starts once data is waiting beyond what a packet
+   * took (`demand`), so idle or lightly used associations never send probes.
+   */
+  arm(): void {
+    this.armed = this.enabled;
+  }
+
+  /** Data is backing up: start the search now if it is armed. */
+  demand(now: number): void {
+    if (!this.armed) return;
+    this.armed = false;
+    this.start(now);
+  }
+
+  /** Starts a search from the current PLPMTU right away. */
   start(now: number): void {
+    this.armed = false;
     if (!this.enabled) return;
     this.next = this.firstAbove(this.mtu);
     this.probeCount = 0;
@@ -80,6 +98,7 @@ export class PathMtu {
   }
 
   stop(): void {
+    this.armed = false;
     this.timer = undefined;
     this.outstanding = false;
   }
