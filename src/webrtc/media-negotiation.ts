@@ -252,12 +252,6 @@ export class MediaController {
       used.add(String(next));
       return String(next);
     };
-    // A new data section keeps its mid unless a media section already has it.
-    let newData: DataSectionConfig | undefined;
-    if (data && !dataPlaced) {
-      newData = used.has(data.mid) ? { ...data, mid: freeMid() } : data;
-      used.add(newData.mid);
-    }
     for (const e of this.entries) {
       if (this.midOf(e) !== undefined || e.transceiver.stopped) continue;
       const mid = freeMid();
@@ -265,8 +259,8 @@ export class MediaController {
       out.push(this.sectionConfig(e, mid));
     }
     // A data section that is not negotiated yet follows the media sections (Chrome's order when
-    // tracks are added before the first channel).
-    if (newData) out.push(newData);
+    // tracks are added before the first channel), with a free mid if a media section took its own.
+    if (data && !dataPlaced) out.push(used.has(data.mid) ? { ...data, mid: freeMid() } : data);
     return out;
   }
 
