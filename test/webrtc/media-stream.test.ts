@@ -133,7 +133,11 @@ function videoPair(track: MediaStreamTrack | null, bDirection: Direction = "recv
   a.onEvent = (e) => {
     if (e?.type === "keyframe-request" && e.transceiver === ta.transceiverId) ta.sender.keyframeRequested();
   };
-  return { a, b, ta, tb, close: () => (a.close(), b.close()) };
+  const close = (): void => {
+    a.close();
+    b.close();
+  };
+  return { a, b, ta, tb, close };
 }
 
 const vp8 = (() => {
