@@ -75,6 +75,8 @@ export type DcLayerEvent =
   | { type: "other" };
 
 export interface DcLayer {
+  /** The largest SCTP packet path MTU discovery may reach on the selected path (0: the base). */
+  limitPacketSize?(bytes: number): void;
   /** The DTLS role decides stream ids: even for the client, odd for the server (RFC 8832 6). */
   setDtlsRole(role: "client" | "server"): void;
   connect(now: number): void;

@@ -8,6 +8,7 @@ import type { TransportAddress } from "../address.js";
 import type { DatagramCore, Transmit } from "../core.js";
 import { PeerError } from "./errors.js";
 import type {
+  CandidatePairInfo,
   ChannelConfig,
   ChannelState,
   DtlsState,
@@ -45,6 +46,20 @@ interface ChannelSlot {
 const MAX_EARLY_DTLS = 16;
 /** Events waiting to be polled are bounded by what one input produces; this guards a broken pump. */
 const MAX_PUMP_ROUNDS = 10_000;
+
+/**
+ * SCTP's path MTU discovery (RFC 8899) needs probes that the network drops when too large, but
+ * Node's dgram cannot set DF: the kernel fragments large datagrams (IP_PMTUDISC_WANT), so probes
+ * would "succeed" as IP fragments. Larger packets are therefore only allowed on a same-host path
+ * (loopback, or a peer at our own address: Linux routes both over lo), where nothing fragments;
+ * elsewhere SCTP keeps the base size, as browsers do.
+ */
+const SAME_HOST_MAX_PACKET = 16384;
+
+function sameHost(pair: CandidatePairInfo): boolean {
+  const r = pair.remoteAddress.address;
+  return r === pair.localAddress.address || r === "::1" || r.startsWith("127.");
+}
 
 export class Peer implements DatagramCore<PeerEvent> {
   readonly ice: IceLayer;
@@ -398,6 +413,7 @@ export class Peer implements DatagramCore<PeerEvent> {
             }
             break;
           case "selected-pair":
+            this.dc.limitPacketSize?.(sameHost(ev.pair) ? SAME_HOST_MAX_PACKET : 0);
             this.emit({ type: "selected-pair", pair: ev.pair });
             break;
           case "mdns-query":

@@ -230,6 +230,9 @@ class DataChannelAdapter implements DcLayer {
   constructor(random: Random) {
     this.endpoint = new DataChannelEndpoint({ maxMessageSize: 262144, sctp: { random } });
   }
+  limitPacketSize(bytes: number): void {
+    this.endpoint.association.setMaxPacketSize(bytes);
+  }
   setDtlsRole(role: "client" | "server"): void {
     if (this.endpoint.dtlsRole === undefined) this.endpoint.setDtlsRole(role);
   }

@@ -142,6 +142,16 @@ export abstract class AssociationBase {
     return this.pmtud.mtu;
   }
 
+  /**
+   * Changes how far path MTU discovery may raise the packet size (bytes; 0 keeps the base), e.g.
+   * when the path changes. Ignored with `pmtud: false`.
+   */
+  setMaxPacketSize(bytes: number): void {
+    if (!this.opts.pmtud) return;
+    this.pmtud.setMax(Math.min(bytes, 65535));
+    this.sender.cc.mtu = this.pmtud.mtu;
+  }
+
   protected nonZeroU32(): number {
     for (;;) {
       const v = this.random.u32();

@@ -44,7 +44,7 @@ export class PathMtu {
   /** When to send the next probe or give up on the outstanding one; undefined when idle. */
   timer: number | undefined = undefined;
   readonly stats: PathMtuStats;
-  private readonly sizes: number[];
+  private sizes: number[];
   /** Index in `sizes` of the size being probed. */
   private next = 0;
   private probeCount = 0;
@@ -62,9 +62,24 @@ export class PathMtu {
   ) {
     this.mtu = base;
     this.stats = { mtu: base, probesSent: 0, probesAcked: 0, blackHoles: 0 };
-    const cap = Math.max(base, max) & ~3;
-    this.sizes = PROBE_SIZES.filter((s) => s > base && s < cap);
-    if (cap > base) this.sizes.push(cap);
+    this.sizes = probeSizes(base, max);
+  }
+
+  /**
+   * A new ceiling for the search (0: never above the base). Above it, the PLPMTU goes back to the
+   * base and a search under way ends; an association not yet searching searches up to it.
+   */
+  setMax(max: number): void {
+    this.sizes = probeSizes(this.base, max);
+    const top = this.sizes.length ? this.sizes[this.sizes.length - 1]! : this.base;
+    if (this.mtu > top) this.mtu = this.stats.mtu = this.base;
+    if (this.timer !== undefined) {
+      this.outstanding = false;
+      this.probeCount = 0;
+      this.next = this.firstAbove(this.mtu);
+      if (this.next >= this.sizes.length) this.timer = undefined;
+    }
+    if (!this.enabled) this.armed = false;
   }
 
   /** Whether probing can ever raise the PLPMTU. */
@@ -160,6 +175,13 @@ export class PathMtu {
     while (i < this.sizes.length && this.sizes[i]! <= mtu) i++;
     return i;
   }
+}
+
+function probeSizes(base: number, max: number): number[] {
+  const cap = Math.max(base, max) & ~3;
+  const sizes = PROBE_SIZES.filter((s) => s > base && s < cap);
+  if (cap > base) sizes.push(cap);
+  return sizes;
 }
 
 /**

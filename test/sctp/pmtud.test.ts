@@ -102,3 +102,25 @@ test("an unlimited path reaches maxPacketSize; pmtud: false and a lower maxPacke
     if (opts.pmtud === false) assert.equal(p.a.stats.pmtu.probesSent, 0);
   }
 });
+
+test("setMaxPacketSize: 0 keeps the base (no probes); lowering it under the current size drops to the base", () => {
+  for (const seed of SEEDS) {
+    const held = startTransfer(seed, { latency: 5 }, 0);
+    held.p.a.setMaxPacketSize(0);
+    for (let i = 0; i < 10; i++) held.p.a.send(1, 53, messageBytes(1, i, SIZE), undefined, held.p.net.now);
+    held.p.kick();
+    held.p.net.run({ until: () => held.got.n === 10, untilTime: held.p.net.now + 60000, maxSteps: 200000 });
+    assert.equal(held.got.n, 10, `seed ${seed}`);
+    assert.equal(held.p.a.mtu, 1140, `seed ${seed}`);
+    assert.equal(held.p.a.stats.pmtu.probesSent, 0, `seed ${seed}`);
+
+    const { p, got } = startTransfer(seed, { latency: 5 }, 200);
+    p.net.run({ until: () => p.a.mtu === 16384, untilTime: p.net.now + 60000, maxSteps: 200000 });
+    assert.equal(p.a.mtu, 16384, `seed ${seed}`);
+    p.a.setMaxPacketSize(4096);
+    assert.equal(p.a.mtu, 1140, `seed ${seed}: above the new ceiling, back to the base`);
+    p.net.run({ until: () => got.n === 200, untilTime: p.net.now + 60000, maxSteps: 500000 });
+    assert.equal(got.n, 200, `seed ${seed}`);
+    assert.ok(p.a.mtu <= 4096, `seed ${seed}: ${p.a.mtu}`);
+  }
+});
