@@ -45,7 +45,10 @@ export interface SctpOptions {
   /**
    * Packetization Layer Path MTU Discovery (RFC 8899, pmtud.ts): once established, probe packet
    * sizes above `mtu` up to `maxPacketSize` with padded HEARTBEATs and use the largest one
-   * acknowledged; a retransmission timeout falls back to `mtu`. Default true.
+   * acknowledged; a retransmission timeout falls back to `mtu`. Default true. Probes only find the
+   * path MTU when oversize datagrams are dropped (DF set); Node's dgram cannot set DF and Linux
+   * fragments instead, so over a real network pass `maxPacketSize` = `mtu` (the Peer does this for
+   * any path but a same-host one, see peer.ts) or call setMaxPacketSize().
    */
   pmtud?: boolean;
   /**
