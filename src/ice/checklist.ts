@@ -184,6 +184,14 @@ export class Checklist {
     this.pairs.sort(comparePairs);
   }
 
+  /** Takes a pair off the triggered queue (its check was sent outside the pacer). */
+  untrigger(pair: CandidatePair): void {
+    if (!pair.triggered) return;
+    const t = this.triggeredQueue.indexOf(pair);
+    if (t >= 0) this.triggeredQueue.splice(t, 1);
+    pair.triggered = false;
+  }
+
   /** Queues a triggered check (RFC 8445 7.3.1.4); the pair becomes Waiting. */
   trigger(pair: CandidatePair): void {
     if (pair.state !== "in-progress" && pair.state !== "succeeded") pair.state = "waiting";

@@ -519,7 +519,12 @@ export abstract class IceCore {
     if (this.remoteLite || due || !this.checklist.betterPending(best)) {
       this.nominateAt = undefined;
       best.nominating = true;
-      this.checklist.trigger(best);
+      // The nominating check goes out at once rather than after the next Ta tick: it is one
+      // request on a pair already proven to work, and waiting a pacing interval delays
+      // "connected" (and everything layered on it) for nothing.
+      this.checklist.untrigger(best);
+      this.sendCheck(best, now, true, "check");
+      this.lastCheckAt = now;
       this.scheduleChecks(now);
     } else if (this.nominateAt === undefined) {
       this.nominateAt = now + this.opts.nominationDelay;
