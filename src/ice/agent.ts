@@ -171,9 +171,12 @@ export class IceAgent extends IceCore implements DatagramCore<IceEvent> {
     this.afterChange(now);
   }
 
-  /** Sends application data on the selected pair. False (and counted) when there is none. */
+  /**
+   * Sends application data on the selected pair, or before selection on the best valid pair
+   * (RFC 8445 12.1). False (and counted) when there is none.
+   */
   send(data: Uint8Array): boolean {
-    const p = this.selected;
+    const p = this.selected ?? this.checklist.bestValid();
     if (!p || this.consent.lost || this.closed) {
       this.drop("send-without-pair");
       return false;

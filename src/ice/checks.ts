@@ -376,7 +376,10 @@ export abstract class IceCore {
     pair.state = "succeeded";
     pair.valid = true;
     this.dataPairs.set(pair.key, pair);
-    if (!wasValid) this.checklist.unfreeze(pair.foundation);
+    if (!wasValid) {
+      this.checklist.unfreeze(pair.foundation);
+      if (!this.selected) this.pushEvent({ type: "writable" });
+    }
     if (p.useCandidate && this.controlling) {
       pair.nominating = false;
       this.nominate(pair, now);

@@ -59,6 +59,11 @@ export type IceEvent =
   | { type: "gathering-state"; state: IceGatheringState }
   | { type: "state"; state: IceTransportState }
   | { type: "selected-pair"; local: IceCandidate; remote: IceCandidate }
+  /**
+   * A pair became valid while none is selected: send() works from now on, on the best valid pair
+   * (RFC 8445 12.1: data may flow on a valid pair before nomination completes).
+   */
+  | { type: "writable" }
   | { type: "data"; data: Uint8Array; from: TransportAddress }
   | { type: "mdns-query"; name: string }
   | { type: "role-change"; controlling: boolean };

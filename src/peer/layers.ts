@@ -10,6 +10,8 @@ export type IceLayerEvent =
   | { type: "gathering-state"; state: GatheringState }
   | { type: "state"; state: IceState }
   | { type: "selected-pair"; pair: CandidatePairInfo }
+  /** A pair is valid before nomination: data may be sent (DTLS starts here, as browsers do). */
+  | { type: "writable" }
   | { type: "data"; data: Uint8Array }
   | { type: "mdns-query"; name: string }
   | { type: "server-error"; address: string | null; port: number | null; url: string; code: number; text: string }

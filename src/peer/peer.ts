@@ -412,6 +412,11 @@ export class Peer implements DatagramCore<PeerEvent> {
               this.startDtls(now);
             }
             break;
+          case "writable":
+            // A valid pair before nomination: DTLS need not wait for "connected" (RFC 8445 12.1).
+            this.iceConnectedOnce = true;
+            this.startDtls(now);
+            break;
           case "selected-pair":
             this.dc.limitPacketSize?.(sameHost(ev.pair) ? SAME_HOST_MAX_PACKET : 0);
             this.emit({ type: "selected-pair", pair: ev.pair });

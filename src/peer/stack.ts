@@ -134,6 +134,7 @@ class IceAdapter implements IceLayer {
           },
         };
       case "mdns-query":
+      case "writable":
         return ev;
       default:
         return { type: "other" };
