@@ -97,6 +97,31 @@ function derName(cn: string): Uint8Array {
 const ECDSA_SHA256 = seq(derOid("1.2.840.10045.4.3.2"));
 const RSA_SHA256 = seq(derOid("1.2.840.113549.1.1.11"), NULL);
 
+/** SubjectPublicKeyInfo header of an uncompressed P-256 point (RFC 5480 2): id-ecPublicKey, prime256v1. */
+const P256_SPKI_PREFIX = Buffer.from("3059301306072a8648ce3d020106082a8648ce3d030107034200", "hex");
+
+/**
+ * The SPKI of a P-256 key built from its JWK coordinates: a DER export costs about 0.1 ms in
+ * Node 20 (OpenSSL's encoder), a JWK export 5 us. Other curves take the DER export.
+ */
+function p256Spki(key: KeyObject): Uint8Array {
+  const jwk = key.export({ format: "jwk" });
+  if (jwk.crv !== "P-256" || !jwk.x || !jwk.y) {
+    return new Uint8Array(createPublicKey(key).export({ type: "spki", format: "der" }));
+  }
+  const out = new Uint8Array(P256_SPKI_PREFIX.length + 65);
+  out.set(P256_SPKI_PREFIX, 0);
+  out[P256_SPKI_PREFIX.length] = 4;
+  const x = Buffer.from(jwk.x, "base64url");
+  const y = Buffer.from(jwk.y, "base64url");
+  if (x.length !== 32 || y.length !== 32) {
+    return new Uint8Array(createPublicKey(key).export({ type: "spki", format: "der" }));
+  }
+  out.set(x, P256_SPKI_PREFIX.length + 1);
+  out.set(y, P256_SPKI_PREFIX.length + 33);
+  return out;
+}
+
 /** Builds and self-signs a certificate for `privateKey` (EC P-256 or RSA). */
 export function buildSelfSignedCertificate(
   privateKey: KeyObject,
@@ -104,7 +129,9 @@ export function buildSelfSignedCertificate(
 ): Uint8Array {
   const isEc = privateKey.asymmetricKeyType === "ec";
   const algorithm = isEc ? ECDSA_SHA256 : RSA_SHA256;
-  const spki = new Uint8Array(createPublicKey(privateKey).export({ type: "spki", format: "der" }));
+  const spki = isEc
+    ? p256Spki(privateKey)
+    : new Uint8Array(createPublicKey(privateKey).export({ type: "spki", format: "der" }));
   const serial = Uint8Array.from(opts.serial);
   serial[0] = (serial[0]! & 0x7f) | 0x40; // positive and minimally encoded
   const name = derName(opts.commonName);
