@@ -201,10 +201,59 @@ export function certificateFromPem(keyPem: string, certPem: string): GeneratedCe
   return certificateFrom(privateKey, new Uint8Array(x.raw), Date.parse(x.validTo));
 }
 
+/** One DER element at `at`: where its content starts and ends; undefined when it overruns `end`. */
+function derElement(der: Uint8Array, at: number, end: number): { tag: number; start: number; end: number } | undefined {
+  if (at + 2 > end) return undefined;
+  const tag = der[at]!;
+  let len = der[at + 1]!;
+  let start = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 3 || start + n > end) return undefined;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + der[start + i]!;
+    start += n;
+  }
+  return start + len > end ? undefined : { tag, start, end: start + len };
+}
+
+/**
+ * The SubjectPublicKeyInfo of a DER certificate (RFC 5280 4.1: the 7th field of tbsCertificate,
+ * counting the optional [0] version), found without building an X509Certificate (0.1-0.2 ms).
+ */
+function certificateSpki(der: Uint8Array): Uint8Array | undefined {
+  const cert = derElement(der, 0, der.length);
+  if (cert?.tag !== 0x30) return undefined;
+  const tbs = derElement(der, cert.start, cert.end);
+  if (tbs?.tag !== 0x30) return undefined;
+  let at = tbs.start;
+  let field = derElement(der, at, tbs.end);
+  if (field?.tag === 0xa0) {
+    at = field.end;
+    field = derElement(der, at, tbs.end);
+  }
+  // serial, signature, issuer, validity, subject, then subjectPublicKeyInfo
+  for (let i = 0; i < 5; i++) {
+    if (!field) return undefined;
+    at = field.end;
+    field = derElement(der, at, tbs.end);
+  }
+  return field?.tag === 0x30 ? der.subarray(at, field.end) : undefined;
+}
+
 /** The public key of a peer's DER certificate; undefined when the certificate or its key is malformed. */
 export function readPeerPublicKey(der: Uint8Array): KeyObject | undefined {
   try {
-    return new X509Certificate(der).publicKey;
+    const spki = certificateSpki(der);
+    if (!spki) return new X509Certificate(der).publicKey;
+    const n = P256_SPKI_PREFIX.length;
+    if (spki.length === n + 65 && spki[n] === 4 && P256_SPKI_PREFIX.equals(spki.subarray(0, n))) {
+      // P-256 (what WebRTC stacks use): imported as JWK, 2x faster than DER in Node 20.
+      const x = Buffer.from(spki.subarray(n + 1, n + 33)).toString("base64url");
+      const y = Buffer.from(spki.subarray(n + 33, n + 65)).toString("base64url");
+      return createPublicKey({ key: { kty: "EC", crv: "P-256", x, y }, format: "jwk" });
+    }
+    return createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
   } catch {
     return undefined; // node:crypto reports malformed DER (certificate or SPKI) only by throwing
   }
