@@ -3,6 +3,7 @@
 // RTCIceGathererState 5.6, RTCDtlsTransportState 5.5, RTCSctpTransportState 6.1.3,
 // RTCDataChannelState 6.2).
 import type { TransportAddress } from "../address.js";
+import type { MediaEvent } from "./media.js";
 
 export type IceState = "new" | "checking" | "connected" | "completed" | "disconnected" | "failed" | "closed";
 export type GatheringState = "new" | "gathering" | "complete";
@@ -48,6 +49,8 @@ export type PeerEvent =
   | { type: "channel-closed"; handle: number; error?: string }
   /** A remote candidate has a .local name: resolve it and call resolveMdns(). */
   | { type: "mdns-query"; name: string }
+  /** Media core output (src/peer/media.ts): frames, keyframe requests, remote streams. */
+  | { type: "media"; event: MediaEvent }
   /** An ICE server answered with an error (icecandidateerror). */
   | {
       type: "ice-error";

@@ -62,6 +62,10 @@ export interface DtlsLayer {
   nextTimeout(): number | undefined;
   remoteCertificate(): Uint8Array | undefined;
   cipherSuite(): string | undefined;
+  /** The use_srtp protection profile agreed (RFC 5764 4.1.2), if any (media). */
+  srtpProfile?(): number | undefined;
+  /** RFC 5705 exporter output (DTLS-SRTP keys: "EXTRACTOR-dtls_srtp", RFC 5764 4.2). */
+  exportKeyingMaterial?(label: string, length: number): Uint8Array;
   stats(): Record<string, unknown>;
 }
 

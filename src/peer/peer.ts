@@ -6,6 +6,7 @@
 // the client), SCTP connects once DTLS is connected (RFC 8261), and events leave as plain objects.
 import type { TransportAddress } from "../address.js";
 import type { DatagramCore, Transmit } from "../core.js";
+import { srtpKeyingMaterialLength, srtpProfileFromId } from "../srtp/index.js";
 import { PeerError } from "./errors.js";
 import type {
   CandidatePairInfo,
@@ -18,12 +19,15 @@ import type {
   SctpState,
 } from "./events.js";
 import type { DcLayer, DtlsLayer, IceLayer } from "./layers.js";
+import type { MediaSession } from "./media.js";
 
 export interface PeerLayers {
   ice: IceLayer;
   dc: DcLayer;
   /** Creates the DTLS endpoint once our role is known (from a=setup). */
   createDtls(role: "client" | "server", remoteFingerprints: { algorithm: string; value: string }[]): DtlsLayer;
+  /** The media session (SRTP, RTP/RTCP) of the bundled transport, when media is enabled. */
+  media?: MediaSession;
 }
 
 export interface PeerDropStats {
@@ -64,6 +68,7 @@ function sameHost(pair: CandidatePairInfo): boolean {
 export class Peer implements DatagramCore<PeerEvent> {
   readonly ice: IceLayer;
   readonly dc: DcLayer;
+  readonly media: MediaSession | undefined;
   dtls: DtlsLayer | undefined;
   dtlsRole: "client" | "server" | undefined;
   iceState: IceState;
@@ -88,6 +93,7 @@ export class Peer implements DatagramCore<PeerEvent> {
   constructor(layers: PeerLayers) {
     this.ice = layers.ice;
     this.dc = layers.dc;
+    this.media = layers.media;
     this.createDtls = layers.createDtls;
     this.dtls = undefined;
     this.dtlsRole = undefined;
@@ -118,8 +124,11 @@ export class Peer implements DatagramCore<PeerEvent> {
     if (b <= 3 || (b >= 20 && b <= 63)) {
       this.ice.handleDatagram(data, from, to, now);
     } else if (b >= 128 && b <= 191) {
-      this.dropped.rtp++;
-      return;
+      if (!this.media) {
+        this.dropped.rtp++;
+        return;
+      }
+      this.media.handleDatagram(data, now);
     } else {
       this.dropped.unknown++;
       return;
@@ -138,6 +147,8 @@ export class Peer implements DatagramCore<PeerEvent> {
     }
     const ts = this.dc.nextTimeout();
     if (ts !== undefined && ts <= now) this.dc.handleTimeout(now);
+    const tm = this.media?.nextTimeout();
+    if (tm !== undefined && tm <= now) this.media!.handleTimeout(now);
     this.pump(now);
   }
 
@@ -166,6 +177,8 @@ export class Peer implements DatagramCore<PeerEvent> {
     if (td !== undefined && (t === undefined || td < t)) t = td;
     const ts = this.dc.nextTimeout();
     if (ts !== undefined && (t === undefined || ts < t)) t = ts;
+    const tm = this.media?.nextTimeout();
+    if (tm !== undefined && (t === undefined || tm < t)) t = tm;
     return t;
   }
 
@@ -324,6 +337,7 @@ export class Peer implements DatagramCore<PeerEvent> {
     if (this.closed) return;
     try {
       if (this.sctpState === "connected") this.dc.abort("Close called");
+      this.media?.close(now);
       this.pump(now);
       this.dtls?.close(now);
       this.pump(now);
@@ -349,6 +363,11 @@ export class Peer implements DatagramCore<PeerEvent> {
     if (now > this.deferredNow) this.deferredNow = now;
   }
 
+  /** Media was sent or changed through the media session's API: pump on the next poll. */
+  mediaChanged(now: number): void {
+    this.defer(now);
+  }
+
   private runDeferred(): void {
     this.deferred = false;
     if (!this.closed) this.pump(this.deferredNow);
@@ -365,6 +384,21 @@ export class Peer implements DatagramCore<PeerEvent> {
       ch.config.id = id;
       this.emit({ type: "channel-id", handle: ch.handle, id });
     }
+  }
+
+  /** SRTP keys from the DTLS exporter with the profile use_srtp agreed (RFC 5764 4.2). */
+  private startSrtp(dtls: DtlsLayer, now: number): void {
+    const media = this.media;
+    const id = dtls.srtpProfile?.();
+    if (!media || id === undefined || !dtls.exportKeyingMaterial) return;
+    const profile = srtpProfileFromId(id);
+    if (!profile) return;
+    media.start(
+      profile,
+      dtls.exportKeyingMaterial("EXTRACTOR-dtls_srtp", srtpKeyingMaterialLength(profile)),
+      this.dtlsRole === "client",
+      now,
+    );
   }
 
   private startDtls(now: number): void {
@@ -392,8 +426,10 @@ export class Peer implements DatagramCore<PeerEvent> {
               if (this.dtls && this.dtlsState !== "new") this.dtls.handleDatagram(ev.data, now);
               else if (this.early.length < MAX_EARLY_DTLS) this.early.push(Uint8Array.from(ev.data));
               else this.dropped.earlyDtlsOverflow++;
-            } else if (b >= 128 && b <= 191) this.dropped.rtp++;
-            else this.dropped.unknown++;
+            } else if (b >= 128 && b <= 191) {
+              if (this.media) this.media.handleDatagram(ev.data, now);
+              else this.dropped.rtp++;
+            } else this.dropped.unknown++;
             break;
           }
           case "candidate":
@@ -454,6 +490,7 @@ export class Peer implements DatagramCore<PeerEvent> {
               this.sctpState = "connecting";
               this.emit({ type: "sctp-state", state: "connecting" });
               dc.connect(now);
+              this.startSrtp(dtls, now);
               break;
             case "closed":
               if (this.dtlsState !== "closed" && this.dtlsState !== "failed") {
@@ -479,6 +516,17 @@ export class Peer implements DatagramCore<PeerEvent> {
       for (let ev = dc.pollEvent(); ev; ev = dc.pollEvent()) {
         progress = true;
         this.onDcEvent(ev);
+      }
+      const media = this.media;
+      if (media) {
+        for (let d = media.pollTransmit(); d; d = media.pollTransmit()) {
+          progress = true;
+          ice.send(d, now);
+        }
+        for (let ev = media.pollEvent(); ev; ev = media.pollEvent()) {
+          progress = true;
+          this.emit({ type: "media", event: ev });
+        }
       }
       if (!progress) return;
     }

@@ -13,9 +13,11 @@ import { formatCandidate, parseCandidate } from "../ice/candidate.js";
 import { IceAgent } from "../ice/index.js";
 import type { Random } from "../random.js";
 import { generateIceCredentials } from "../sdp/index.js";
+import { SRTP_PROFILES } from "../srtp/index.js";
 import { PeerError } from "./errors.js";
 import type { ChannelConfig } from "./events.js";
 import type { DcLayer, DcLayerEvent, DtlsLayer, DtlsLayerEvent, IceLayer, IceLayerEvent } from "./layers.js";
+import { MediaSession, randomCname } from "./media.js";
 import { Peer } from "./peer.js";
 
 export interface PeerCoreOptions {
@@ -209,6 +211,12 @@ class DtlsAdapter implements DtlsLayer {
   remoteCertificate(): Uint8Array | undefined {
     return this.endpoint.getRemoteCertificate();
   }
+  srtpProfile(): number | undefined {
+    return this.endpoint.selectedSrtpProfile;
+  }
+  exportKeyingMaterial(label: string, length: number): Uint8Array {
+    return this.endpoint.exportKeyingMaterial(label, undefined, length);
+  }
   cipherSuite(): string | undefined {
     return this.endpoint.cipherSuite;
   }
@@ -393,6 +401,7 @@ export function createPeerCore(o: PeerCoreOptions): Peer {
   return new Peer({
     ice,
     dc,
+    media: new MediaSession({ random: o.random, cname: randomCname(o.random) }),
     createDtls: (role, remoteFingerprints) =>
       new DtlsAdapter(
         new DtlsEndpoint({
@@ -400,7 +409,8 @@ export function createPeerCore(o: PeerCoreOptions): Peer {
           certificate: o.certificate,
           remoteFingerprints,
           random: o.random,
-          srtpProfiles: [],
+          // use_srtp (RFC 5764 4.1.2): AEAD_AES_128_GCM, then AES_CM_128_HMAC_SHA1_80.
+          srtpProfiles: [SRTP_PROFILES.AEAD_AES_128_GCM.id, SRTP_PROFILES.AES_CM_128_HMAC_SHA1_80.id],
           // No HelloVerifyRequest round trip: ICE's checks already proved the client is reachable
           // at its address (the cookie exchange's purpose, RFC 6347 4.2.1).
           cookies: false,

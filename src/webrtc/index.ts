@@ -25,6 +25,8 @@ export {
   RTCPeerConnectionIceErrorEvent,
   RTCPeerConnectionIceEvent,
 } from "./events.js";
+export { type RTCRtpTransceiverInit, RTCTrackEvent } from "./media-negotiation.js";
+export { MediaStream, MediaStreamTrack, MediaStreamTrackEvent } from "./media-stream.js";
 export {
   createPeerConnectionWith,
   type PeerConnectionInternals,
@@ -34,6 +36,16 @@ export {
   RTCPeerConnection,
   type RTCPeerConnectionState,
 } from "./peerconnection.js";
+export {
+  type RTCRtpCapabilities,
+  type RTCRtpCodec,
+  type RTCRtpCodecParameters,
+  type RTCRtpEncodingParameters,
+  RTCRtpReceiver,
+  RTCRtpSender,
+  type RTCRtpSendParameters,
+  RTCRtpTransceiver,
+} from "./rtp-transceiver.js";
 export type { RTCStats, RTCStatsReport } from "./stats.js";
 export {
   RTCDtlsTransport,

@@ -7,6 +7,8 @@ import {
   createAnswer,
   createOffer,
   type DescriptionInfo,
+  type LocalSectionConfig,
+  type MediaAnswerPolicy,
   parseRemoteDescription,
 } from "../sdp/index.js";
 
@@ -23,6 +25,10 @@ export interface LocalState {
   candidates: string[];
   endOfCandidates: boolean;
   maxMessageSize: number;
+  /** Every m-line of an offer in order (media and data), when media exists (media-negotiation.ts). */
+  sections?: LocalSectionConfig[];
+  /** How an answer answers audio/video m-lines; without it they are rejected. */
+  media?: MediaAnswerPolicy;
 }
 
 export interface RemoteInfo {
@@ -52,7 +58,9 @@ export function buildOffer(s: LocalState): string {
       fingerprints: s.fingerprints,
       candidates: s.candidates,
       endOfCandidates: s.endOfCandidates,
-      sections: s.includeData ? [{ kind: "application", mid: s.dataMid, maxMessageSize: s.maxMessageSize }] : [],
+      sections:
+        s.sections ??
+        (s.includeData ? [{ kind: "application", mid: s.dataMid, maxMessageSize: s.maxMessageSize }] : []),
     },
     s.previous,
   );
@@ -70,6 +78,7 @@ export function buildAnswer(remote: RemoteInfo, s: LocalState): string {
       endOfCandidates: s.endOfCandidates,
       setup: s.setup === "passive" ? "passive" : "active",
       maxMessageSize: s.maxMessageSize,
+      media: s.media,
     },
     s.previous,
   );

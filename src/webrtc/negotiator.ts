@@ -17,6 +17,7 @@ import {
   type RTCSignalingState,
 } from "./description.js";
 import { domError, invalidState, RTCError } from "./errors.js";
+import type { MediaController } from "./media-negotiation.js";
 import {
   buildAnswer,
   buildOffer,
@@ -48,6 +49,8 @@ export interface NegotiatorHost {
   kick(): void;
   /** Fires signalingstatechange on the connection. */
   signalingStateChanged(): void;
+  /** The connection's transceivers (m-lines of offers, answers to media sections). */
+  readonly media?: MediaController;
 }
 
 export class Negotiator {
@@ -162,7 +165,20 @@ export class Negotiator {
 
   private localState(setup: "actpass" | "active" | "passive"): LocalState {
     const h = this.host;
+    const previous = (this.pendingLocal ?? this.currentLocal)?.sdp;
+    const includeData = h.hasChannels() || this.dataNegotiated || this.remote?.hasData === true;
+    let sections: LocalState["sections"];
+    if (h.media?.hasTransceivers && setup === "actpass") {
+      const data = includeData
+        ? { kind: "application" as const, mid: this.dataMid, maxMessageSize: LOCAL_MAX_MESSAGE_SIZE }
+        : undefined;
+      sections = h.media.offerSections(previous, data);
+      const app = sections.find((s) => s.kind === "application");
+      if (app) this.dataMid = app.mid;
+    }
     return {
+      sections,
+      media: h.media?.answerPolicy(),
       sessionId: this.sessionId,
       previous: (this.pendingLocal ?? this.currentLocal)?.sdp,
       ufrag: h.peer.localUfrag,
@@ -221,6 +237,7 @@ export class Negotiator {
     if (type === "offer") {
       this.pendingLocal = desc;
       this.decideIceRole(true);
+      h.media?.applyLocalOffer(sdp);
     } else if (type === "pranswer") {
       this.pendingLocal = desc;
     } else {
@@ -236,6 +253,7 @@ export class Negotiator {
         // Our answer said active (client) unless the offerer took active.
         h.peer.setDtlsParameters(remote.setup === "active" ? "server" : "client", remote.fingerprints, now);
         if (remote.hasData) this.dataNegotiated = true;
+        if (this.currentRemote) h.media?.applyAnswer(sdp, this.currentRemote.sdp, true);
       }
     }
     if (type === "answer" || type === "pranswer") {
@@ -288,6 +306,7 @@ export class Negotiator {
     if (type === "offer") this.decideIceRole(remote.iceLite);
     h.peer.setRemoteIce(remote.ufrag, remote.pwd, remote.iceLite, now);
     h.peer.setRemoteMaxMessageSize(remote.maxMessageSize);
+    if (type === "offer") h.media?.applyRemoteOffer(sdp);
     if (type === "offer" || type === "pranswer") {
       this.pendingRemote = desc;
     } else {
@@ -298,6 +317,7 @@ export class Negotiator {
       this.lastOffer = "";
       this.lastAnswer = "";
       if (remote.hasData) this.dataNegotiated = true;
+      if (this.currentLocal) h.media?.applyAnswer(this.currentLocal.sdp, sdp, false);
     }
     if (remote.hasData && type !== "pranswer") this.dataMid = remote.dataMid;
     if (type !== "offer") {
@@ -367,7 +387,11 @@ export class Negotiator {
 
   /** negotiationneeded is due: an ICE restart was asked for, or channels exist with no data section. */
   negotiationNeeded(): boolean {
-    return this.restartPending || (this.host.hasChannels() && !this.dataNegotiated);
+    return (
+      this.restartPending ||
+      (this.host.hasChannels() && !this.dataNegotiated) ||
+      (this.host.media?.needsNegotiation(this.currentLocal?.sdp) ?? false)
+    );
   }
 
   close(): void {

@@ -46,7 +46,11 @@ import {
   type RTCPeerConnectionIceErrorEvent,
   type RTCPeerConnectionIceEvent,
 } from "./events.js";
+import { MediaController, type RTCRtpTransceiverInit } from "./media-negotiation.js";
+import { addMediaStats } from "./media-stats.js";
+import type { MediaStream, MediaStreamTrack } from "./media-stream.js";
 import { LOCAL_MAX_MESSAGE_SIZE, Negotiator } from "./negotiator.js";
+import type { RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver } from "./rtp-transceiver.js";
 import { type CreatePeerOptions, createPeer, defaultDriverFactory } from "./stack.js";
 import { buildStats, type RTCStatsReport } from "./stats.js";
 import { createTransports, type RTCSctpTransport } from "./transports.js";
@@ -90,6 +94,8 @@ export class RTCPeerConnection extends EventTarget {
   private negotiationNeeded = false;
   private readonly ops: (() => void)[] = [];
   private readonly channels = new Map<number, RTCDataChannel>();
+  /** Transceivers, senders and receivers over the Peer's media session (media-negotiation.ts). */
+  private readonly media: MediaController | undefined;
 
   constructor(configuration?: RTCConfiguration, options?: unknown) {
     super();
@@ -107,7 +113,30 @@ export class RTCPeerConnection extends EventTarget {
       iceTransportPolicy: this.config.iceTransportPolicy,
       now: monotonicNow(),
     });
+    const session = this.peer.media;
+    const pc = this;
+    this.media = session
+      ? new MediaController({
+          media: session,
+          now: () => monotonicNow(),
+          kick: () => {
+            this.peer.mediaChanged(monotonicNow());
+            this.driver?.kick();
+          },
+          updateNegotiationNeeded: () => this.updateNegotiationNeeded(),
+          get isClosed() {
+            return pc.isClosed;
+          },
+          cname: session.cname,
+          // Fired within setRemoteDescription, before its promise resolves (webrtc-pc 4.4.1.5).
+          fireTrack: (ev) =>
+            queueMicrotask(() => {
+              if (!this.isClosed) this.dispatchEvent(ev);
+            }),
+        })
+      : undefined;
     this.negotiator = new Negotiator({
+      media: this.media,
       peer: this.peer,
       certificate: this.certificate,
       hasChannels: () => this.channels.size > 0,
@@ -214,23 +243,32 @@ export class RTCPeerConnection extends EventTarget {
     this.config = updateConfiguration(this.config, configuration, Date.now(), this.negotiator.hasLocalDescription);
   }
 
-  getTransceivers(): never[] {
-    return [];
+  // ---- media (webrtc-pc 5.1) ----------------------------------------------------------------
+
+  private mediaController(): MediaController {
+    if (!this.media) throw domError("NotSupportedError", "this connection's core has no media session");
+    return this.media;
   }
-  getSenders(): never[] {
-    return [];
+  getTransceivers(): RTCRtpTransceiver[] {
+    return this.media?.getTransceivers() ?? [];
   }
-  getReceivers(): never[] {
-    return [];
+  getSenders(): RTCRtpSender[] {
+    return this.media?.getSenders() ?? [];
   }
-  addTrack(): never {
-    throw domError("NotSupportedError", "Media is not supported yet: only data channels");
+  getReceivers(): RTCRtpReceiver[] {
+    return this.media?.getReceivers() ?? [];
   }
-  addTransceiver(): never {
-    throw domError("NotSupportedError", "Media is not supported yet: only data channels");
+  addTrack(track: MediaStreamTrack, ...streams: MediaStream[]): RTCRtpSender {
+    if (this.isClosed) throw invalidState("The RTCPeerConnection is closed");
+    return this.mediaController().addTrack(track, streams);
   }
-  removeTrack(): never {
-    throw domError("NotSupportedError", "Media is not supported yet: only data channels");
+  addTransceiver(trackOrKind: MediaStreamTrack | string, init?: RTCRtpTransceiverInit): RTCRtpTransceiver {
+    if (this.isClosed) throw invalidState("The RTCPeerConnection is closed");
+    return this.mediaController().addTransceiver(trackOrKind, init);
+  }
+  removeTrack(sender: RTCRtpSender): void {
+    if (this.isClosed) throw invalidState("The RTCPeerConnection is closed");
+    this.mediaController().removeTrack(sender);
   }
 
   // ---- the operations chain -----------------------------------------------------------------
@@ -420,6 +458,11 @@ export class RTCPeerConnection extends EventTarget {
 
   /** Events the driver polled from the core: mDNS queries are answered here, the rest are announced. */
   private onCoreEvent(ev: PeerEvent): void {
+    if (ev.type === "media") {
+      // Frames to sinks and keyframe requests to sources, after the drain (never mid-step).
+      if (!this.isClosed) this.media?.handleEvent(ev.event);
+      return;
+    }
     if (ev.type !== "mdns-query") {
       this.announcer.enqueue(ev);
       return;
@@ -453,6 +496,7 @@ export class RTCPeerConnection extends EventTarget {
     this.negotiator.close();
     for (const ch of this.channels.values()) ch._abort();
     this.channels.clear();
+    this.media?.close();
     try {
       this.peer.close(monotonicNow());
     } catch {
@@ -464,19 +508,28 @@ export class RTCPeerConnection extends EventTarget {
 
   /** getStats(selector?): declared without named parameters (length 0), as libraries probe that. */
   getStats(..._selector: unknown[]): Promise<RTCStatsReport> {
-    return Promise.resolve(
-      buildStats({
-        peer: this.peer,
-        channels: this.channels,
-        certificate: this.certificate,
-        remoteCertificate: this.peer.dtls?.remoteCertificate(),
-        timestamp: performance.timeOrigin + performance.now(),
-        dataChannelsOpened: this.announcer.channelsOpened,
-        dataChannelsClosed: this.announcer.channelsClosed,
-        iceRole: this.iceRole(),
-        selectedPair: this.announcer.selectedPair,
-      }),
-    );
+    const timestamp = performance.timeOrigin + performance.now();
+    const report = buildStats({
+      peer: this.peer,
+      channels: this.channels,
+      certificate: this.certificate,
+      remoteCertificate: this.peer.dtls?.remoteCertificate(),
+      timestamp,
+      dataChannelsOpened: this.announcer.channelsOpened,
+      dataChannelsClosed: this.announcer.channelsClosed,
+      iceRole: this.iceRole(),
+      selectedPair: this.announcer.selectedPair,
+    });
+    if (this.peer.media && this.media?.hasTransceivers) {
+      addMediaStats(report, {
+        media: this.peer.media,
+        transceivers: this.media.getTransceivers(),
+        timestamp,
+        transportId: "T01",
+        now: monotonicNow(),
+      });
+    }
+    return Promise.resolve(report);
   }
 }
 

@@ -131,7 +131,7 @@ test("Chromium interop", { timeout: 120_000 }, async (t) => {
       }
     });
 
-    await t.test("Chromium offers audio, video and data: media rejected, data works", async () => {
+    await t.test("Chromium offers audio, video and data: media answered recvonly, data works", async () => {
       const browser = await BrowserPeer.open(session);
       const pc = new RTCPeerConnection();
       try {
@@ -144,12 +144,14 @@ test("Chromium interop", { timeout: 120_000 }, async (t) => {
         });
         await browser.browserOffers(pc, "after-media", true);
         const answer = pc.localDescription!.sdp;
-        assert.match(answer, /m=audio 0 /, "audio rejected with port 0");
-        assert.match(answer, /m=video 0 /, "video rejected with port 0");
+        // Media is accepted (src/sdp/media.ts); with no tracks of ours both are recvonly.
+        assert.match(answer, /m=audio [1-9][0-9]* UDP\/TLS\/RTP\/SAVPF 111 /, "audio accepted, Opus first");
+        assert.match(answer, /m=video [1-9][0-9]* UDP\/TLS\/RTP\/SAVPF 96 /, "video accepted, VP8 first");
+        assert.equal(answer.match(/a=recvonly/g)?.length, 2, "both recvonly");
         const rc = (await remote).channel;
         await until(() => pc.connectionState === "connected", "connected");
         assert.deepEqual(browser.addErrors, []);
-        await echo(rc, ["with media sections rejected", randomBytes(20000)]);
+        await echo(rc, ["with media sections bundled", randomBytes(20000)]);
         // Our trickled candidates name the data section by its mid and its m-line index (2).
         assert.ok(ours.length > 0);
         for (const c of ours) assert.deepEqual(c, { sdpMid: "2", sdpMLineIndex: 2 });
