@@ -1,6 +1,6 @@
 // Media interop with headless Chromium (libwebrtc): Chromium's fake camera (VP8) is sent to Petrel,
 // which records it to IVF and WebM (keyframe first; ffprobe reads the files when ffmpeg is
-// installed); Petrel plays an IVF file (made by ffmpeg, else the fixture looped) to Chromium, whose
+// installed); its fake microphone (Opus) is recorded to WebM; Petrel plays an IVF file (made by ffmpeg, else the fixture looped) to Chromium, whose
 // page decodes it (inbound-rtp framesDecoded). SRTP, BUNDLE demux by MID, RTCP feedback and the
 // W3C media API all take part.
 import assert from "node:assert/strict";
@@ -89,6 +89,50 @@ test("Chromium media interop", { timeout: 120_000 }, async (t) => {
         assert.ok(inbound && (inbound.framesDecoded as number) > 45, JSON.stringify(inbound));
         const probed = ffprobeFrames(join(dir, "chrome.ivf"));
         if (probed !== undefined) assert.ok(probed >= a.frames - 1, `ffprobe read ${probed} of ${a.frames} frames`);
+      } finally {
+        pc.close();
+        await browser.page.close();
+      }
+    });
+
+    await t.test("Chromium's fake microphone (Opus) to Petrel, recorded to WebM", async () => {
+      const browser = await BrowserPeer.open(session);
+      const pc = new RTCPeerConnection();
+      try {
+        browser.attach(pc as unknown as Pc);
+        const trackEvent = once<RTCTrackEvent>(pc, "track");
+        const offer = await browser.page.evaluate(async () => {
+          const w = window as unknown as Win;
+          const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+          w.pc.addTrack(stream.getAudioTracks()[0], stream);
+          await w.pc.setLocalDescription(await w.pc.createOffer());
+          return w.pc.localDescription.toJSON();
+        });
+        await pc.setRemoteDescription(offer as never);
+        const ev = await trackEvent;
+        assert.equal(ev.track.kind, "audio");
+        const file = join(dir, "chrome-audio.webm");
+        const rec = recordTrack(ev.track, file);
+        await pc.setLocalDescription(await pc.createAnswer());
+        await browser.page.evaluate(
+          (a) => (window as unknown as Win).pc.setRemoteDescription(a),
+          pc.localDescription!.toJSON(),
+        );
+        await until(() => rec.frames > 50, `audio frames recorded (${rec.frames})`, 20_000);
+        const r = await rec.stop();
+        assert.ok(r.frames > 50, JSON.stringify(r));
+        const inbound = [...(await pc.getStats()).values()].find((s) => s.type === "inbound-rtp");
+        assert.equal(inbound?.kind, "audio");
+        const codec = [...(await pc.getStats()).values()].find((s) => s.id === inbound?.codecId);
+        assert.equal(codec?.mimeType, "audio/opus");
+        if (existsSync("/usr/bin/ffprobe")) {
+          const out = execFileSync(
+            "ffprobe",
+            ["-v", "error", "-select_streams", "a:0", "-show_entries", "stream=codec_name", "-of", "csv=p=0", file],
+            { encoding: "utf8" },
+          ).trim();
+          assert.equal(out, "opus");
+        }
       } finally {
         pc.close();
         await browser.page.close();
