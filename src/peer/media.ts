@@ -23,7 +23,14 @@ import {
 } from "../rtp/index.js";
 import type { Direction } from "../sdp/attributes.js";
 import { EXT_URI, type NegotiatedCodec, type NegotiatedMedia } from "../sdp/media.js";
-import { type SrtpProfile, SrtpSession, type SrtpStats, srtpKeysFromExporter } from "../srtp/index.js";
+import {
+  type SrtpProfile,
+  SrtpSession,
+  type SrtpStats,
+  srtpKeyingMaterialLength,
+  srtpKeysFromExporter,
+  srtpProfileFromId,
+} from "../srtp/index.js";
 import { PeerError } from "./errors.js";
 import { type DemuxDrops, RtpDemuxer } from "./media-receive.js";
 
@@ -317,6 +324,27 @@ export class MediaSession {
     this.rx = new SrtpSession({ profile, ...keys.remote });
     this.profile = profile;
     this.pump(now);
+  }
+
+  /**
+   * Keys SRTP once DTLS connected, from its exporter with the profile use_srtp agreed (RFC 5764
+   * 4.2); nothing when no profile was agreed (a data-only peer).
+   */
+  startFromDtls(
+    dtls: { srtpProfile?(): number | undefined; exportKeyingMaterial?(label: string, length: number): Uint8Array },
+    isClient: boolean,
+    now: number,
+  ): void {
+    const id = dtls.srtpProfile?.();
+    if (id === undefined || !dtls.exportKeyingMaterial) return;
+    const profile = srtpProfileFromId(id);
+    if (!profile) return;
+    this.start(
+      profile,
+      dtls.exportKeyingMaterial("EXTRACTOR-dtls_srtp", srtpKeyingMaterialLength(profile)),
+      isClient,
+      now,
+    );
   }
 
   get started(): boolean {

@@ -6,7 +6,6 @@
 // the client), SCTP connects once DTLS is connected (RFC 8261), and events leave as plain objects.
 import type { TransportAddress } from "../address.js";
 import type { DatagramCore, Transmit } from "../core.js";
-import { srtpKeyingMaterialLength, srtpProfileFromId } from "../srtp/index.js";
 import { PeerError } from "./errors.js";
 import type {
   CandidatePairInfo,
@@ -386,21 +385,6 @@ export class Peer implements DatagramCore<PeerEvent> {
     }
   }
 
-  /** SRTP keys from the DTLS exporter with the profile use_srtp agreed (RFC 5764 4.2). */
-  private startSrtp(dtls: DtlsLayer, now: number): void {
-    const media = this.media;
-    const id = dtls.srtpProfile?.();
-    if (!media || id === undefined || !dtls.exportKeyingMaterial) return;
-    const profile = srtpProfileFromId(id);
-    if (!profile) return;
-    media.start(
-      profile,
-      dtls.exportKeyingMaterial("EXTRACTOR-dtls_srtp", srtpKeyingMaterialLength(profile)),
-      this.dtlsRole === "client",
-      now,
-    );
-  }
-
   private startDtls(now: number): void {
     const dtls = this.dtls;
     if (!dtls || this.dtlsState !== "new") return;
@@ -490,7 +474,7 @@ export class Peer implements DatagramCore<PeerEvent> {
               this.sctpState = "connecting";
               this.emit({ type: "sctp-state", state: "connecting" });
               dc.connect(now);
-              this.startSrtp(dtls, now);
+              this.media?.startFromDtls(dtls, this.dtlsRole === "client", now);
               break;
             case "closed":
               if (this.dtlsState !== "closed" && this.dtlsState !== "failed") {
