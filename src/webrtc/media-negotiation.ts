@@ -72,6 +72,10 @@ interface Entry {
   negotiatedDirection: Direction | undefined;
   /** m-line index in the current descriptions. */
   mline: number;
+  /** The pending description (not yet answered) gave it its mid; rollback takes the mid back. */
+  pendingMid: boolean;
+  /** Created by a pending remote offer: rollback removes it (webrtc-pc 4.4.1.5 rollback). */
+  pendingCreated: boolean;
 }
 
 const parse = (sdp: string): SessionDescription | undefined => {
@@ -190,6 +194,8 @@ export class MediaController {
       offeredMid: undefined,
       negotiatedDirection: undefined,
       mline: -1,
+      pendingMid: false,
+      pendingCreated: false,
     };
     this.entries.push(e);
     return e;
@@ -275,7 +281,11 @@ export class MediaController {
     for (const e of this.entries) {
       if (e.offeredMid === undefined) continue;
       const m = s.media.find((x) => getAttribute(x.attributes, "mid") === e.offeredMid);
-      if (m && isMedia(m)) this.media.transceiver(e.transceiver.transceiverId).mid = e.offeredMid;
+      const state = this.media.transceiver(e.transceiver.transceiverId);
+      if (m && isMedia(m) && state.mid === undefined) {
+        state.mid = e.offeredMid;
+        e.pendingMid = true;
+      }
     }
   }
 
@@ -300,8 +310,12 @@ export class MediaController {
         e = this.entries.find(
           (x) => this.midOf(x) === undefined && x.byAddTrack && !x.transceiver.stopped && x.transceiver.kind === m.kind,
         );
-        if (!e) e = this.create(m.kind as "audio" | "video", "recvonly", null, [], false);
+        if (!e) {
+          e = this.create(m.kind as "audio" | "video", "recvonly", null, [], false);
+          e.pendingCreated = true;
+        }
         this.media.transceiver(e.transceiver.transceiverId).mid = mid;
+        e.pendingMid = true;
       }
       e.mline = index;
       if (rejected) {
@@ -338,6 +352,8 @@ export class MediaController {
     if (!local || !remote) return;
     const now = this.host.now();
     for (const e of this.entries) {
+      e.pendingMid = false;
+      e.pendingCreated = false;
       const mid = this.midOf(e);
       if (mid === undefined) continue;
       const lm = local.media.find((x) => getAttribute(x.attributes, "mid") === mid);
@@ -355,6 +371,25 @@ export class MediaController {
       else if (!(n.direction === "sendrecv" || n.direction === "recvonly")) this.stopRemoteTrack(e);
     }
     this.host.kick();
+  }
+
+  /**
+   * Rollback of a pending offer (webrtc-pc 4.4.1.5): transceivers it created go away, and those
+   * it gave a mid lose it again (their remote track, if one was announced, is removed).
+   */
+  rollback(): void {
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i]!;
+      if (!e.pendingMid && !e.pendingCreated) continue;
+      this.stopRemoteTrack(e);
+      if (e.pendingCreated) {
+        e.transceiver.markStopped();
+        this.entries.splice(i, 1);
+        continue;
+      }
+      this.media.transceiver(e.transceiver.transceiverId).mid = undefined;
+      e.pendingMid = false;
+    }
   }
 
   /** webrtc-pc 4.4.1.5 "process the addition/removal of a remote track", from our direction. */

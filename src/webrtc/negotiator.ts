@@ -346,6 +346,7 @@ export class Negotiator {
     this.pendingRemote = null;
     this.lastOffer = "";
     this.lastAnswer = "";
+    this.host.media?.rollback();
     if (this.currentLocal === null && this.currentRemote === null) this.iceControlling = undefined;
     this.setSignalingState(next);
   }

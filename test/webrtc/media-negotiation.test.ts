@@ -184,4 +184,32 @@ describe("MediaController offer/answer", () => {
     a.close();
     b.close();
   });
+
+  it("rollback: a local offer's mids are taken back; a remote offer's new transceivers go away", () => {
+    const { a, b } = pair();
+    const av = createEncodedVideoTrack({ codec: "VP8" });
+    a.controller.addTrack(av.track, []);
+    const bv = createEncodedVideoTrack({ codec: "VP8" });
+    b.controller.addTrack(bv.track, []);
+    // Glare: B offered first, then rolls back to take A's offer.
+    const offerB = createOffer(offerState(60, { sections: b.controller.offerSections(undefined, undefined) }));
+    b.controller.applyLocalOffer(offerB);
+    assert.equal(b.controller.getTransceivers()[0]!.mid, "0");
+    b.controller.rollback();
+    assert.equal(b.controller.getTransceivers()[0]!.mid, null, "the rolled-back offer's mid is taken back");
+    // A remote offer creating a transceiver, rolled back: it is removed.
+    const c = new Side(5, "c");
+    const offerA = createOffer(offerState(61, { sections: a.controller.offerSections(undefined, undefined) }));
+    c.controller.applyRemoteOffer(offerA);
+    assert.equal(c.controller.getTransceivers().length, 1);
+    c.controller.rollback();
+    assert.equal(c.controller.getTransceivers().length, 0);
+    // After B's rollback, A's offer associates with B's addTrack transceiver.
+    negotiate(a, b, 62);
+    assert.equal(b.controller.getTransceivers().length, 1);
+    assert.equal(b.controller.getTransceivers()[0]!.currentDirection, "sendrecv");
+    a.close();
+    b.close();
+    c.close();
+  });
 });
