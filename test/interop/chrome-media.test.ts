@@ -1,15 +1,16 @@
 // Media interop with headless Chromium (libwebrtc): Chromium's fake camera (VP8) is sent to Petrel,
 // which records it to IVF and WebM (keyframe first; ffprobe reads the files when ffmpeg is
-// installed); its fake microphone (Opus) is recorded to WebM; Petrel plays an IVF file (made by ffmpeg, else the fixture looped) to Chromium, whose
-// page decodes it (inbound-rtp framesDecoded). SRTP, BUNDLE demux by MID, RTCP feedback and the
-// W3C media API all take part.
+// installed); its fake microphone (Opus) is recorded to WebM; Petrel plays an IVF file (made by
+// ffmpeg, else the fixture looped) to Chromium, whose page decodes it (inbound-rtp framesDecoded),
+// and a WebM file's VP8 and Opus tracks in one stream. SRTP, BUNDLE demux by MID, RTCP feedback
+// and the W3C media API all take part.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { type RTCPeerConnection as Pc, RTCPeerConnection } from "../../src/index.js";
+import { type RTCPeerConnection as Pc, MediaStream as PetrelStream, RTCPeerConnection } from "../../src/index.js";
 import { playFile, recordTrack } from "../../src/nonstandard/index.js";
 import type { RTCTrackEvent } from "../../src/webrtc/media-negotiation.js";
 import { once, until } from "../webrtc/helpers.js";
@@ -202,6 +203,34 @@ test("Chromium media interop", { timeout: 120_000 }, async (t) => {
         // Chromium's receiver reports reached us (RTCP over SRTCP, demuxed on the bundle).
         const remoteInbound = ours.find((s) => s.type === "remote-inbound-rtp");
         assert.ok(remoteInbound && remoteInbound.localId === outbound.id, JSON.stringify(remoteInbound));
+      } finally {
+        play.stop();
+        pc.close();
+        await browser.page.close();
+      }
+    });
+    await t.test("Petrel plays a WebM file (VP8 + Opus) to Chromium: both tracks arrive", async () => {
+      const browser = await BrowserPeer.open(session);
+      const pc = new RTCPeerConnection();
+      const play = await playFile("test/fixtures/media/vp8-opus.webm", { loop: true });
+      try {
+        assert.ok(play.video && play.audio);
+        const stream = new PetrelStream([play.video, play.audio]);
+        pc.addTrack(play.video, stream);
+        pc.addTrack(play.audio, stream);
+        await browser.nodeOffers(pc as unknown as Pc);
+        await until(() => pc.connectionState === "connected", "connected", 15_000);
+        play.start();
+        let audio = 0;
+        let video = 0;
+        for (let i = 0; i < 40 && (audio <= 25 || video <= 10); i++) {
+          await new Promise((r) => setTimeout(r, 250));
+          const s = await browser.stats();
+          audio = (s.find((x) => x.type === "inbound-rtp" && x.kind === "audio")?.packetsReceived as number) ?? 0;
+          video = (s.find((x) => x.type === "inbound-rtp" && x.kind === "video")?.framesDecoded as number) ?? 0;
+        }
+        assert.ok(audio > 25, `Chromium received ${audio} Opus packets`);
+        assert.ok(video > 10, `Chromium decoded ${video} video frames`);
       } finally {
         play.stop();
         pc.close();
