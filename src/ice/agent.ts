@@ -9,7 +9,8 @@ import type { DatagramCore, Transmit } from "../core.js";
 import { isStunMessage } from "../stun/index.js";
 import { type IceCandidate, isMdnsName, isUdp, parseCandidate } from "./candidate.js";
 import { Checklist, type LocalCandidate, pairKey, pairStats } from "./checklist.js";
-import { IceAgentError, IceCore, makeCreds } from "./checks.js";
+import { IceCore, makeCreds } from "./checks.js";
+import { IceAgentError } from "./errors.js";
 import { randomIceString } from "./messages.js";
 import type { IceEvent, LocalAddressOptions, PairStats } from "./types.js";
 

@@ -4,7 +4,7 @@
 // responses (valid pairs, 487, non-symmetric failures), nomination and selection, consent
 // freshness (RFC 7675) and the RTCIceTransportState derived from it all. IceAgent (agent.ts) adds
 // the public API on top: candidates, credentials, restart, gathering and the data path.
-import { addressKey, familyOf, type TransportAddress } from "../address.js";
+import { addressKey, familyOf, sameAddress, type TransportAddress } from "../address.js";
 import { readU32, toHex } from "../bytes/index.js";
 import type { Transmit } from "../core.js";
 import { cryptoRandom, type Random } from "../random.js";
@@ -60,14 +60,6 @@ export const MAX_EARLY_CHECKS = 32;
 const SILENT_SWITCH = 1000;
 const MAX_OUT = 4096;
 const MAX_EVENTS = 8192;
-
-export class IceAgentError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
 
 /** The state and check machinery of an ICE agent; use IceAgent, which adds the public API. */
 export abstract class IceCore {
@@ -231,7 +223,7 @@ export abstract class IceCore {
       creds !== this.local &&
       old !== undefined &&
       old.generation !== this.generation &&
-      sameAddr(old.remote.address, from) &&
+      sameAddress(old.remote.address, from) &&
       old.local.baseKey === local.baseKey;
     // Role conflict (RFC 8445 7.3.1.1).
     const theirs = msg.get(this.controlling ? Attr.IceControlling : Attr.IceControlled);
@@ -337,7 +329,7 @@ export abstract class IceCore {
       return;
     }
     const pair = p.pair;
-    if (!sameAddr(from, pair.remote.address) || !sameAddr(to, pair.local.base)) {
+    if (!sameAddress(from, pair.remote.address) || !sameAddress(to, pair.local.base)) {
       // Non-symmetric (7.2.5.2.1): the check fails.
       this.txs.delete(tid);
       p.tx.cancel();
@@ -366,7 +358,7 @@ export abstract class IceCore {
     pair.currentRtt = ev.rtt;
     pair.totalRtt += ev.rtt;
     const mapped = msg.getAddress(Attr.XorMappedAddress);
-    if (mapped && (!pair.mapped || !sameAddr(mapped, pair.mapped))) {
+    if (mapped && (!pair.mapped || !sameAddress(mapped, pair.mapped))) {
       pair.mapped = mapped;
       pair.seenLocal = undefined;
     }
@@ -718,8 +710,4 @@ export abstract class IceCore {
 
 export function makeCreds(ufrag: string, pwd: string): Creds {
   return { ufrag, pwd, key: shortTermKey(pwd) };
-}
-
-export function sameAddr(a: TransportAddress, b: TransportAddress): boolean {
-  return a.port === b.port && a.address === b.address;
 }

@@ -3,7 +3,7 @@
 // client transaction with retransmissions (500 ms RTO, 3 sends, 3.5 s in all); the answer's
 // XOR-MAPPED-ADDRESS is the candidate. Responses are accepted only from the server the request
 // went to, on the socket it left from.
-import { familyOf, type TransportAddress } from "../address.js";
+import { familyOf, sameAddress, type TransportAddress } from "../address.js";
 import { toHex } from "../bytes/index.js";
 import type { Random } from "../random.js";
 import { Attr, StunClass, StunClientTransaction, type StunMessage } from "../stun/index.js";
@@ -73,7 +73,7 @@ export class Gatherer {
   ): GatherResult | "bad-source" | undefined {
     const g = this.txs.get(tid);
     if (!g) return undefined;
-    if (!sameAddr(from, g.server) || !sameAddr(to, g.local.base)) return "bad-source";
+    if (!sameAddress(from, g.server) || !sameAddress(to, g.local.base)) return "bad-source";
     if (!g.tx.handleResponse(msg, now)) return undefined;
     this.txs.delete(tid);
     const mapped =
@@ -111,8 +111,4 @@ export class Gatherer {
     for (const g of this.txs.values()) g.tx.cancel();
     this.txs.clear();
   }
-}
-
-function sameAddr(a: TransportAddress, b: TransportAddress): boolean {
-  return a.port === b.port && a.address === b.address;
 }

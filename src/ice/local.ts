@@ -3,7 +3,7 @@
 // IPv4, every interface distinct) and foundations (5.1.1.3: same type, base IP and server give the
 // same foundation). Also how a pair's local side looks to a peer (srflx or prflx once a check
 // reported the NAT mapping).
-import { familyOf, type TransportAddress } from "../address.js";
+import { familyOf, sameAddress, type TransportAddress } from "../address.js";
 import { crc32 } from "../stun/index.js";
 import { candidatePriority, type IceCandidate, localPreference } from "./candidate.js";
 import type { LocalCandidate } from "./checklist.js";
@@ -12,10 +12,6 @@ import type { LocalAddressOptions } from "./types.js";
 /** Foundation: equal for candidates of one type, base IP and server (RFC 8445 5.1.1.3). */
 export function foundationFor(type: string, baseIp: string, server: string): string {
   return String(crc32(Buffer.from(`${type}|${baseIp}|${server}|udp`)));
-}
-
-function sameAddr(a: TransportAddress, b: TransportAddress): boolean {
-  return a.port === b.port && a.address === b.address;
 }
 
 export class LocalCandidates {
@@ -83,8 +79,8 @@ export class LocalCandidates {
     server: TransportAddress,
     ufrag: string,
   ): LocalCandidate | undefined {
-    if (sameAddr(mapped, local.base)) return undefined;
-    for (const r of this.reflexive) if (sameAddr(r.candidate, mapped)) return undefined;
+    if (sameAddress(mapped, local.base)) return undefined;
+    for (const r of this.reflexive) if (sameAddress(r.candidate, mapped)) return undefined;
     const hostPref = (local.candidate.priority >>> 8) & 0xffff;
     const candidate: IceCandidate = {
       foundation: foundationFor("srflx", local.base.address, server.address),
@@ -108,9 +104,9 @@ export class LocalCandidates {
 
   /** The local candidate of a pair as the peer sees it: srflx or prflx when a check reported a mapping. */
   asSeen(local: LocalCandidate, mapped: TransportAddress | undefined): IceCandidate {
-    if (!mapped || sameAddr(mapped, local.base)) return local.candidate;
+    if (!mapped || sameAddress(mapped, local.base)) return local.candidate;
     for (const r of this.reflexive)
-      if (r.baseKey === local.baseKey && sameAddr(r.candidate, mapped)) return r.candidate;
+      if (r.baseKey === local.baseKey && sameAddress(r.candidate, mapped)) return r.candidate;
     return {
       ...local.candidate,
       type: "prflx",
