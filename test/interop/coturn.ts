@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Attr, parseStun, StunBuilder, StunClass, StunMethod } from "../../src/stun/index.js";
+import { freePort } from "./tools.js";
 
 export interface Coturn {
   /** The STUN/TURN UDP port on 127.0.0.1. */
@@ -20,16 +21,6 @@ export interface Coturn {
   /** The server's log so far (for failure messages). */
   log(): string;
   stop(): Promise<void>;
-}
-
-/** A UDP port that was free a moment ago on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const s = createSocket("udp4");
-  s.bind(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = s.address().port;
-  s.close();
-  return port;
 }
 
 /** Sends Binding requests to 127.0.0.1:port until one is answered (or `timeoutMs` passes). */

@@ -15,7 +15,7 @@ import { after, before, test } from "node:test";
 import { generateCertificate } from "../../src/dtls/certificate.js";
 import { GROUP_SECP256R1, GROUP_X25519, SRTP_AES128_CM_HMAC_SHA1_80 } from "../../src/dtls/suites.js";
 import { connect, createServer, type DtlsConnection } from "../../src/net/dtls-socket.js";
-import { requireTool } from "./tools.js";
+import { freePort, requireTool } from "./tools.js";
 
 const OPENSSL_PATHS = ["/usr/bin/openssl", "openssl"];
 const children = new Set<ChildProcess>();
@@ -61,14 +61,6 @@ function makeCerts(openssl: string): void {
     const x = new X509Certificate(readFileSync(cert));
     certs[kind] = { cert, key, fingerprint: `sha-256 ${x.fingerprint256}` };
   }
-}
-
-async function freePort(): Promise<number> {
-  const s = createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(r));
-  return port;
 }
 
 /** An openssl child whose stdout+stderr accumulate in `out`. */

@@ -2,6 +2,7 @@
 // Without the tool a test skips with a clear message; with PETREL_REQUIRE_INTEROP=1 (set by CI)
 // the missing tool is a failure instead.
 import { execFileSync } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
 import type { TestContext } from "node:test";
 
@@ -38,3 +39,12 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
+
+/** A UDP port on 127.0.0.1 that was free a moment ago (for a child process to bind). */
+export async function freePort(): Promise<number> {
+  const s = createSocket("udp4");
+  await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}

@@ -40,7 +40,7 @@ import {
 } from "../../../src/media/codecs/index.js";
 import { SeededRandom } from "../../../src/random.js";
 import { parseRtp, serializeRtp } from "../../../src/rtp/index.js";
-import { requireTool } from "../../interop/tools.js";
+import { freePort, requireTool } from "../../interop/tools.js";
 import { assertBytes, run } from "./harness.js";
 
 /** Runs ffmpeg to completion; killed (and failing) after 15 s. */
@@ -288,15 +288,6 @@ for (const law of ["mulaw", "alaw"] as const) {
       rmSync(dir, { recursive: true, force: true });
     }
   });
-}
-
-/** A UDP port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const s = createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /** Waits until some socket is bound to the UDP port (Linux /proc/net/udp; else a fixed pause). */
