@@ -14,6 +14,7 @@ const expected: Record<string, RegExp> = {
   "datachannel.mjs": /^echo: hello$/m,
   "dtls-echo.mjs": /^hello over DTLS TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256$/m,
   "stun-binding.mjs": /address: '203\.0\.113\.5', port: 40000/,
+  "media.mjs": /^video: 10 frames recorded\naudio: 51 frames recorded$/m,
 };
 
 for (const [file, pattern] of Object.entries(expected)) {
