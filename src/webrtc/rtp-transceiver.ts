@@ -275,6 +275,15 @@ export class RTCRtpReceiver {
     this.hub.onRtpDemand = (on) => {
       this.host.media.transceiver(this.id).rawRtp = on;
     };
+    // A keyframe request on the remote track (a sender forwarding it got PLI/FIR, or a recorder
+    // starting) goes upstream as PLI/FIR to the remote sender (rate limited by the feedback chain).
+    this.hub.subscribe({
+      keyframeRequest: () => {
+        if (this.host.isClosed) return;
+        this.host.media.requestKeyframe(this.id, this.host.now());
+        this.host.kick();
+      },
+    });
   }
 
   static getCapabilities(kind: string): RTCRtpCapabilities | null {
