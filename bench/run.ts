@@ -4,9 +4,11 @@
 // ratios Petrel/other and Petrel's targets.
 //
 //   npm run bench -- --only=setup,throughput --stacks=petrel,werift [--json=out.json]
-//   parts: setup, throughput, small, memory (default: all four), layers (bench/sctp.ts, bench/dtls.ts)
+//   parts: setup, throughput, small, memory, relay (default: these five), layers (bench/sctp.ts,
+//   bench/dtls.ts, bench/srtp.ts...). relay: media forwarding by a relay process (bench/relay.ts),
+//   Petrel's and werift's, between a Petrel source and sink (bench/scenarios/relay.ts).
 //   --profile[=DIR]: run each child under `node --cpu-prof` (profiles in DIR, default .tmp/bench-profiles)
-//   and print its hottest functions and files by self time.
+//   and print its hottest functions and files by self time (relay: the relay process is profiled).
 //
 // Internally: `node dist/bench/run.js --child --scenario=S --stack=N --param=P --budget=MS` runs one
 // figure and prints one "@@RESULT {json}" line.
@@ -17,14 +19,17 @@ import { basename, dirname, join, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { memory } from "./scenarios/memory.js";
 import { type HotSpot, summarizeProfileDir } from "./scenarios/profile.js";
+import { relay } from "./scenarios/relay.js";
 import { setup } from "./scenarios/setup.js";
 import { small, throughput } from "./scenarios/throughput.js";
 import type { Scenario, ScenarioResult } from "./scenarios/types.js";
 import { findStack, STACKS } from "./stacks/index.js";
 
-const SCENARIOS: Record<string, Scenario> = { setup, throughput, small, memory };
-const PARTS = ["setup", "throughput", "small", "memory", "layers"] as const;
-const DEFAULT_PARTS = ["setup", "throughput", "small", "memory"];
+const SCENARIOS: Record<string, Scenario> = { setup, throughput, small, memory, relay };
+const PARTS = ["setup", "throughput", "small", "memory", "relay", "layers"] as const;
+const DEFAULT_PARTS = ["setup", "throughput", "small", "memory", "relay"];
+/** Scripts in bench/ that are not layer micro-benchmarks (the relay is a child of the relay scenario). */
+const NOT_LAYERS = ["run.js", "relay.js"];
 const ALIASES: Record<string, string> = { ndc: "node-datachannel" };
 
 interface Target {
@@ -40,7 +45,14 @@ interface Job {
   unit: string;
   digits: number;
   better: "lower" | "higher";
-  target: Target;
+  /** Petrel's target, when it has one. */
+  target: Target | undefined;
+  /** Only these stacks have an implementation of the scenario (default: every stack asked for). */
+  stacks?: string[];
+  /** More figures the same run reports (ScenarioResult.extra[key]), one table row each. */
+  extra?: { key: string; label: string; unit: string; digits: number; better: "lower" | "higher" }[];
+  /** Profile a process the scenario starts, named by this environment variable, instead of the child. */
+  profileEnv?: string;
   /** Soft budget the scenario itself respects (it then reports what it reached). */
   budgetMs: number;
   /** The parent kills the child after this long. */
@@ -113,6 +125,31 @@ const JOBS: Job[] = [
       nodeFlags: ["--expose-gc", ...flags],
     }),
   ),
+  {
+    part: "relay",
+    label: "relay: RTP packets forwarded per relay CPU-second",
+    scenario: "relay",
+    param: 0,
+    unit: "pkt/CPU-s",
+    digits: 0,
+    better: "higher",
+    target: undefined,
+    stacks: ["petrel", "werift"],
+    extra: [
+      {
+        key: "maxRate",
+        label: "relay: max forwarding rate, < 1% loss (pkt/s)",
+        unit: "pkt/s",
+        digits: 0,
+        better: "higher",
+      },
+      { key: "rssMb", label: "relay: RSS of the relay process (MB)", unit: "MB", digits: 0, better: "lower" },
+    ],
+    profileEnv: "PETREL_RELAY_PROFILE_DIR",
+    budgetMs: 15_000,
+    hardCapMs: 40_000,
+    nodeFlags: [],
+  },
 ];
 
 interface Outcome {
@@ -177,9 +214,11 @@ const SELF = fileURLToPath(import.meta.url);
 
 function runChild(job: Job, stack: string, profileDir: string | undefined): Promise<Outcome> {
   const t0 = performance.now();
+  const env = { ...process.env };
+  if (profileDir && job.profileEnv) env[job.profileEnv] = profileDir;
   const argv = [
     ...job.nodeFlags,
-    ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+    ...(profileDir && !job.profileEnv ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
     SELF,
     "--child",
     `--scenario=${job.scenario}`,
@@ -188,7 +227,7 @@ function runChild(job: Job, stack: string, profileDir: string | undefined): Prom
     `--budget=${job.budgetMs}`,
   ];
   return new Promise<Outcome>((resolve) => {
-    const proc = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, argv, { stdio: ["ignore", "pipe", "pipe"], env });
     let out = "";
     let err = "";
     let killed = false;
@@ -241,6 +280,41 @@ function meets(t: Target, v: number): boolean {
   return t.op === "<" ? v < t.value : v >= t.value;
 }
 
+/** One row of the final table: a job's figure, or one of its extra figures. */
+interface Row {
+  job: Job;
+  label: string;
+  unit: string;
+  digits: number;
+  target: Target | undefined;
+  value(o: Outcome | undefined): number;
+}
+
+function tableRows(jobs: Job[]): Row[] {
+  const rows: Row[] = [];
+  for (const job of jobs) {
+    rows.push({
+      job,
+      label: job.label,
+      unit: job.unit,
+      digits: job.digits,
+      target: job.target,
+      value: (o) => (o?.ok && o.result ? o.result.value : Number.NaN),
+    });
+    for (const x of job.extra ?? []) {
+      rows.push({
+        job,
+        label: x.label,
+        unit: x.unit,
+        digits: x.digits,
+        target: undefined,
+        value: (o) => (o?.ok && o.result?.extra ? (o.result.extra[x.key] ?? Number.NaN) : Number.NaN),
+      });
+    }
+  }
+  return rows;
+}
+
 function firstLine(s: string): string {
   const line = s.split("\n").find((l) => l.trim() !== "") ?? s;
   return line.length > 110 ? `${line.slice(0, 107)}...` : line;
@@ -261,7 +335,7 @@ function layerScripts(): string[] {
   const here = dirname(SELF);
   const order = ["sctp", "dtls", "srtp"];
   const found = readdirSync(here)
-    .filter((f) => f.endsWith(".js") && f !== "run.js")
+    .filter((f) => f.endsWith(".js") && !NOT_LAYERS.includes(f))
     .map((f) => f.slice(0, -3));
   const rank = (n: string): number => (order.includes(n) ? order.indexOf(n) : order.length);
   return found.sort((x, y) => rank(x) - rank(y) || x.localeCompare(y)).map((n) => join(here, `${n}.js`));
@@ -334,6 +408,10 @@ async function parent(args: Map<string, string>): Promise<void> {
   for (const job of jobs) {
     console.log(`\n== ${job.label}`);
     for (const stack of stacks) {
+      if (job.stacks && !job.stacks.includes(stack)) {
+        console.log(`   ${stack.padEnd(17)}${"n/a".padStart(12)}   (no ${job.scenario} implementation for this stack)`);
+        continue;
+      }
       const profileDir = profileRoot ? join(profileRoot, `${job.scenario}-${job.param}-${stack}`) : undefined;
       if (profileDir) rmSync(profileDir, { recursive: true, force: true });
       const o = await runChild(job, stack, profileDir);
@@ -364,27 +442,31 @@ async function parent(args: Map<string, string>): Promise<void> {
       ...(hasPetrel ? ["petrel target"] : []),
     ];
     const rows: string[][] = [header];
-    for (const job of jobs) {
-      const value = (s: string): number => {
-        const o = results.get(`${job.label}|${s}`);
-        return o?.ok && o.result ? o.result.value : Number.NaN;
-      };
+    for (const r of tableRows(jobs)) {
+      const label = r.job.label;
+      const outcome = (s: string): Outcome | undefined => results.get(`${label}|${s}`);
+      const na = (s: string): boolean => r.job.stacks !== undefined && !r.job.stacks.includes(s);
       const cell = (s: string): string => {
-        const o = results.get(`${job.label}|${s}`);
+        if (na(s)) return "n/a";
+        const o = outcome(s);
         if (!o?.ok || !o.result) return "failed";
-        return `${fmt(o.result.value, job.digits)}${o.result.capped ? "*" : ""}`;
+        return `${fmt(r.value(o), r.digits)}${o.result.capped ? "*" : ""}`;
       };
-      const row = [job.label, ...stacks.map(cell)];
+      const row = [r.label, ...stacks.map(cell)];
       if (hasPetrel) {
-        const p = value("petrel");
-        const capped = (s: string): boolean => results.get(`${job.label}|${s}`)?.result?.capped === true;
+        const p = r.value(outcome("petrel"));
+        const capped = (s: string): boolean => outcome(s)?.result?.capped === true;
         for (const o of others) {
-          const ratio = p / value(o);
+          const ratio = p / r.value(outcome(o));
           const mark = capped("petrel") || capped(o) ? "*" : "";
           row.push(Number.isFinite(ratio) ? `${fmt(ratio, ratio < 10 ? 2 : 0)}x${mark}` : "-");
         }
-        const t = `${job.target.op} ${job.target.value.toLocaleString("en-US")} ${job.unit}`;
-        row.push(Number.isFinite(p) ? `${t} ${meets(job.target, p) ? "met" : "MISSED"}` : t);
+        const target = r.target;
+        if (!target) row.push("-");
+        else {
+          const t = `${target.op} ${target.value.toLocaleString("en-US")} ${r.unit}`;
+          row.push(Number.isFinite(p) ? `${t} ${meets(target, p) ? "met" : "MISSED"}` : t);
+        }
       }
       rows.push(row);
     }
@@ -392,7 +474,7 @@ async function parent(args: Map<string, string>): Promise<void> {
     console.log(`\nAt the end: ${loadText()}.`);
     console.log(
       "\n* = capped: the stack did not finish within the scenario's time cap; the figure is what it reached." +
-        "\nRatios are Petrel's figure divided by the other's: below 1 is better for ms and MB, above 1 for MB/s and msg/s.",
+        "\nRatios are Petrel's figure divided by the other's: below 1 is better for ms and MB, above 1 for MB/s, msg/s and pkt/s.",
     );
   }
   if (parts.includes("layers")) await runLayers();
@@ -403,7 +485,7 @@ async function parent(args: Map<string, string>): Promise<void> {
       figure: j.label,
       unit: j.unit,
       better: j.better,
-      petrelTarget: `${j.target.op} ${j.target.value}`,
+      petrelTarget: j.target ? `${j.target.op} ${j.target.value}` : undefined,
       results: Object.fromEntries(stacks.map((s) => [s, results.get(`${j.label}|${s}`)])),
     }));
     writeFileSync(jsonPath, `${JSON.stringify(data, null, 2)}\n`);

@@ -23,7 +23,7 @@ interface UdpCounters {
  * drop costs a retransmission and a congestion-window cut); and datagrams sent tell the packet size
  * a stack used (Petrel's SCTP probes the path MTU, RFC 8899, which is 64 KiB on loopback).
  */
-function udpCounters(): UdpCounters | undefined {
+export function udpCounters(): UdpCounters | undefined {
   try {
     const out: UdpCounters = { out: 0, drops: 0 };
     const v4 = readFileSync("/proc/net/snmp", "utf8").split("\n");

@@ -24,6 +24,8 @@ export interface ScenarioResult {
   detail: string;
   /** True when the time budget cut the measurement short: the figure is what was reached. */
   capped: boolean;
+  /** More figures of the same run, by key (bench/run.ts's Job.extra gives their labels and units). */
+  extra?: Record<string, number>;
 }
 
 export type Scenario = (ctx: ScenarioContext) => Promise<ScenarioResult>;
