@@ -5,11 +5,15 @@
 //                  progress every 256 KiB and finish with {type:"done", sha256, bytes, ms}
 //   "download"     the browser sends {size}; we send random bytes with flow control
 //                  (bufferedAmountLowThreshold) and finish with {type:"done", sha256, bytes}
-// Uses only the W3C API (imported from the package root), like any application would.
+// Media (demo/media.ts): the browser's camera and microphone are echoed back on their own
+// transceivers; {type:"record", action:"start"|"stop"} on "control" records them to one WebM file
+// and answers {type:"recording", state:"started"|"stopped"|"error", ...}.
+// Uses the W3C API (imported from the package root) and petrel/nonstandard for recording.
 import { createHash, randomBytes } from "node:crypto";
 import type { EventEmitter } from "node:events";
 import { RTCPeerConnection } from "../src/index.js";
 import type { LocalPeer, SignalingMessage } from "../src/signaling/index.js";
+import { BotMedia, type RecordingInfo } from "./media.js";
 
 type Channel = ReturnType<RTCPeerConnection["createDataChannel"]>;
 
@@ -26,6 +30,8 @@ export interface BotEvents {
   chat: { text: string };
   /** ("state", { state }) on connection state changes. */
   state: { state: string };
+  /** ("recording", RecordingInfo) when a recording has been finalised. */
+  recording: RecordingInfo;
 }
 
 export class DemoBot {
@@ -37,11 +43,16 @@ export class DemoBot {
   private closed = false;
   private readonly onClose: (() => void) | undefined;
 
-  constructor(remoteId: string, events: EventEmitter, onClose?: () => void) {
+  readonly media: BotMedia;
+  private controlChannel: Channel | undefined;
+
+  constructor(remoteId: string, events: EventEmitter, recordingsDir: string, onClose?: () => void) {
     this.remoteId = remoteId;
     this.events = events;
     this.onClose = onClose;
     this.pc = new RTCPeerConnection();
+    this.media = new BotMedia(this.pc, recordingsDir);
+    this.media.onAutoStop = (info, error) => this.recordingStopped(info, error);
     this.pc.onicecandidate = (e) => {
       this.send({ type: "candidate", candidate: e.candidate ? e.candidate.toJSON() : null });
     };
@@ -70,6 +81,7 @@ export class DemoBot {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.media.close();
     this.pc.close();
     this.signal?.leave();
     this.onClose?.();
@@ -79,6 +91,7 @@ export class DemoBot {
     if (this.closed) return;
     if (msg.type === "offer" && typeof msg.sdp === "string") {
       await this.pc.setRemoteDescription({ type: "offer", sdp: msg.sdp });
+      this.media.echoRemoteTracks();
       await this.pc.setLocalDescription(await this.pc.createAnswer());
       this.send({ type: "answer", sdp: this.pc.localDescription?.sdp ?? "" });
     } else if (msg.type === "candidate") {
@@ -106,9 +119,10 @@ export class DemoBot {
   }
 
   private control(ch: Channel): void {
+    this.controlChannel = ch;
     ch.onmessage = async (e) => {
       if (typeof e.data !== "string") return;
-      let msg: { type?: string; text?: unknown };
+      let msg: { type?: string; text?: unknown; action?: unknown };
       try {
         msg = JSON.parse(e.data);
       } catch {
@@ -121,8 +135,46 @@ export class DemoBot {
       } else if (msg.type === "stats") {
         const report = await this.pc.getStats();
         ch.send(JSON.stringify({ type: "stats", report: [...report.values()] }));
+      } else if (msg.type === "record") {
+        await this.record(ch, msg.action);
       }
     };
+  }
+
+  private async record(ch: Channel, action: unknown): Promise<void> {
+    if (action === "start") {
+      try {
+        const name = this.media.startRecording();
+        ch.send(JSON.stringify({ type: "recording", state: "started", name }));
+      } catch (err) {
+        ch.send(JSON.stringify({ type: "recording", state: "error", error: (err as Error).message }));
+      }
+    } else if (action === "stop") {
+      try {
+        this.recordingStopped(await this.media.stopRecording());
+      } catch (err) {
+        this.recordingStopped(undefined, (err as Error).message);
+      }
+    }
+  }
+
+  private recordingStopped(info: RecordingInfo | undefined, error?: string): void {
+    const ch = this.controlChannel;
+    if (info) this.events.emit("recording", info);
+    if (ch?.readyState !== "open") return;
+    if (!info) {
+      ch.send(JSON.stringify({ type: "recording", state: "error", error: error ?? "recording failed" }));
+      return;
+    }
+    const { path: _path, ...shown } = info;
+    ch.send(
+      JSON.stringify({
+        type: "recording",
+        state: "stopped",
+        ...shown,
+        url: `recordings/${encodeURIComponent(info.name)}`,
+      }),
+    );
   }
 
   private async reply(text: string): Promise<string> {

@@ -1,7 +1,10 @@
 // The Petrel demo page's script (plain browser JavaScript, no build step). It joins a signaling
 // room over WebSocket, offers a connection to the Node peer the server puts in the room, then runs
-// a chat, file transfers both ways with flow control (bufferedAmountLowThreshold), and live stats
-// from both ends (ours from getStats(), Node's sent over the data channel).
+// a chat, file transfers both ways with flow control (bufferedAmountLowThreshold), a camera and
+// microphone echoed back by the Node peer (and recorded there to WebM on request), and live stats
+// from both ends (ours from getStats(), Node's sent over the data channel). The page is always the
+// offerer: every change (the first data channel, adding the camera) goes through negotiationneeded
+// -> offer -> the Node peer's answer, one negotiation at a time.
 
 const CHUNK = 16 * 1024;
 const HIGH_WATER = 1024 * 1024;
@@ -14,8 +17,13 @@ let ws;
 let botId;
 let remoteSet = false;
 const pendingCandidates = [];
+let localStream;
+const remoteStream = new MediaStream();
+let negotiating = false;
+let negotiateAgain = false;
 let nodeStats = [];
 const lastSample = { browser: undefined, node: undefined };
+const lastMedia = { browser: undefined, node: undefined };
 
 function setText(id, text) {
   $(id).textContent = text;
@@ -59,6 +67,8 @@ function connectSignaling() {
       await pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
       remoteSet = true;
       for (const c of pendingCandidates.splice(0)) await pc.addIceCandidate(c);
+      negotiating = false;
+      if (negotiateAgain) negotiate();
     } else if (msg.type === "candidate" && msg.from === botId) {
       const c = msg.candidate ?? undefined;
       if (!remoteSet) pendingCandidates.push(c);
@@ -73,9 +83,35 @@ function connectSignaling() {
   };
 }
 
-async function startCall(id) {
+/** Sends an offer for whatever changed; a change during a negotiation waits for its answer. */
+async function negotiate() {
+  if (negotiating || pc.signalingState !== "stable") {
+    negotiateAgain = true;
+    return;
+  }
+  negotiating = true;
+  negotiateAgain = false;
+  try {
+    await pc.setLocalDescription();
+    sendSignal({ type: "offer", sdp: pc.localDescription.sdp });
+  } catch (err) {
+    negotiating = false;
+    chatLine("system", `negotiation failed: ${err.message}`);
+  }
+}
+
+function startCall(id) {
   botId = id;
   pc = new RTCPeerConnection();
+  pc.onnegotiationneeded = negotiate;
+  pc.ontrack = (e) => {
+    // The Node peer's echo: its own stream id; show its tracks in the remote <video>.
+    remoteStream.addTrack(e.track);
+    e.track.onended = () => remoteStream.removeTrack(e.track);
+    const video = $("remote-video");
+    if (video.srcObject !== remoteStream) video.srcObject = remoteStream;
+    video.play().catch(() => {});
+  };
   pc.onicecandidate = (e) => sendSignal({ type: "candidate", candidate: e.candidate ? e.candidate.toJSON() : null });
   const showStates = () => {
     setText("st-signaling", pc.signalingState);
@@ -91,7 +127,8 @@ async function startCall(id) {
   pc.onconnectionstatechange = showStates;
   control = pc.createDataChannel("control");
   control.onopen = () => {
-    for (const id of ["chat-input", "chat-send", "file-input", "download-button"]) $(id).disabled = false;
+    for (const id of ["chat-input", "chat-send", "file-input", "download-button", "camera-button"])
+      $(id).disabled = false;
     document.body.dataset.ready = "true";
     chatLine("system", "Data channel open. Say hello!");
     setInterval(pollStats, 1000);
@@ -102,11 +139,71 @@ async function startCall(id) {
     const msg = JSON.parse(e.data);
     if (msg.type === "chat") chatLine("petrel", msg.text);
     else if (msg.type === "stats") nodeStats = msg.report;
+    else if (msg.type === "recording") recording(msg);
   };
-  const offer = await pc.createOffer();
-  await pc.setLocalDescription(offer);
-  sendSignal({ type: "offer", sdp: pc.localDescription.sdp });
   showStates();
+}
+
+/** Camera and microphone to the Node peer, which sends them back (see ontrack). */
+async function startCamera() {
+  $("camera-button").disabled = true;
+  try {
+    localStream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
+  } catch (err) {
+    $("camera-button").disabled = false;
+    chatLine("system", `camera: ${err.message}`);
+    return;
+  }
+  $("local-video").srcObject = localStream;
+  for (const track of localStream.getTracks()) pc.addTrack(track, localStream);
+  $("camera-button").textContent = "Camera on";
+  $("record-button").disabled = false;
+}
+
+$("camera-button").addEventListener("click", () => {
+  startCamera();
+});
+
+$("record-button").addEventListener("click", () => {
+  $("record-button").disabled = true;
+  $("record-result").textContent = "";
+  control.send(JSON.stringify({ type: "record", action: "start" }));
+});
+
+$("record-stop-button").addEventListener("click", () => {
+  $("record-stop-button").disabled = true;
+  setText("record-status", "finishing…");
+  control.send(JSON.stringify({ type: "record", action: "stop" }));
+});
+
+/** The Node peer's answers about recording: started, stopped (with the file), error. */
+function recording(msg) {
+  const result = $("record-result");
+  if (msg.state === "started") {
+    setText("record-status", "● recording");
+    $("record-stop-button").disabled = false;
+    return;
+  }
+  setText("record-status", "");
+  $("record-button").disabled = false;
+  $("record-stop-button").disabled = true;
+  if (msg.state === "error") {
+    result.dataset.ok = "false";
+    result.textContent = `✘ Recording failed: ${msg.error}`;
+    return;
+  }
+  result.dataset.ok = "true";
+  result.dataset.name = msg.name;
+  const link = document.createElement("a");
+  link.href = msg.url;
+  link.download = msg.name;
+  link.textContent = msg.name;
+  result.replaceChildren(
+    "✔ Node recorded ",
+    link,
+    `: ${(msg.size / 1024).toFixed(0)} KiB, ${(msg.durationMs / 1000).toFixed(1)} s, ` +
+      `${msg.videoFrames} video + ${msg.audioFrames} audio frames (${msg.codecs.join(" + ")})`,
+  );
 }
 
 $("chat-form").addEventListener("submit", (e) => {
@@ -285,7 +382,41 @@ function summarize(stats, side) {
     ["cipher", transport?.dtlsCipher ?? "-"],
     ["data channel bytes", `${dcBytesSent.toLocaleString()} out / ${dcBytesReceived.toLocaleString()} in`],
     ["data channel messages", dcMessages.toLocaleString()],
+    ...mediaRows(list, side, now),
   ];
+}
+
+/** Per kind and direction: frames (video) or packets (audio) and the bitrate since the last poll. */
+function mediaRows(list, side, now) {
+  const rows = [];
+  const prev = lastMedia[side];
+  const next = {};
+  for (const [type, dir] of [
+    ["inbound-rtp", "in"],
+    ["outbound-rtp", "out"],
+  ]) {
+    for (const kind of ["video", "audio"]) {
+      const streams = list.filter((s) => s.type === type && s.kind === kind);
+      if (streams.length === 0) continue;
+      const key = `${kind} ${dir}`;
+      let bytes = 0;
+      let frames = 0;
+      let packets = 0;
+      for (const s of streams) {
+        bytes += (dir === "in" ? s.bytesReceived : s.bytesSent) ?? 0;
+        frames += (dir === "in" ? s.framesDecoded : s.framesSent) ?? 0;
+        packets += (dir === "in" ? s.packetsReceived : s.packetsSent) ?? 0;
+      }
+      next[key] = bytes;
+      const old = prev?.bytes[key];
+      const kbps =
+        old !== undefined && now > prev.now ? `${(((bytes - old) * 8) / (now - prev.now)).toFixed(0)} kbit/s` : "-";
+      const count = kind === "video" ? `${frames.toLocaleString()} frames` : `${packets.toLocaleString()} packets`;
+      rows.push([`${key} (${type})`, `${count} · ${kbps}`]);
+    }
+  }
+  lastMedia[side] = { now, bytes: next };
+  return rows;
 }
 
 /** RTCTransportStats.tlsVersion is the wire version in hex. */
@@ -312,5 +443,12 @@ async function pollStats() {
   render("stats-node", summarize(nodeStats, "node"));
   if (control?.readyState === "open") control.send(JSON.stringify({ type: "stats" }));
 }
+
+// For tests and the console: the page's RTCPeerConnection.
+window.petrelDemo = {
+  get pc() {
+    return pc;
+  },
+};
 
 connectSignaling();

@@ -1,7 +1,11 @@
 // The demo server without a browser: it serves the page and script, refuses paths outside
-// demo/public and unknown methods, and a WebSocket client that joins a room gets a Node peer.
+// demo/public and unknown methods, serves recordings by name only (no path leaves the recordings
+// folder), and a WebSocket client that joins a room gets a Node peer.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
 import { type DemoServer, startDemoServer } from "../../demo/server.js";
@@ -22,11 +26,14 @@ function get(port: number, path: string, method = "GET"): Promise<{ status: numb
 
 describe("demo server", () => {
   let server: DemoServer;
+  let recordings: string;
   before(async () => {
-    server = await startDemoServer({ port: 0, host: "127.0.0.1" });
+    recordings = mkdtempSync(join(tmpdir(), "petrel-demo-static-"));
+    server = await startDemoServer({ port: 0, host: "127.0.0.1", recordingsDir: recordings });
   });
   after(async () => {
     await server.close();
+    rmSync(recordings, { recursive: true, force: true });
   });
 
   it("serves the page, its script and its styles", async () => {
@@ -55,6 +62,32 @@ describe("demo server", () => {
     }
     assert.equal((await get(server.port, "/", "POST")).status, 405);
     assert.equal((await get(server.port, "/%zz")).status, 400);
+  });
+
+  it("serves recordings by name from the recordings folder, nothing else", async () => {
+    const name = "petrel-2026-01-01T00-00-00-000Z-abcdef.webm";
+    writeFileSync(join(recordings, name), "webm bytes");
+    writeFileSync(join(recordings, "secret.txt"), "not a recording");
+    const ok = await get(server.port, `/recordings/${name}`);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.type, "video/webm");
+    assert.equal(ok.body, "webm bytes");
+    assert.equal((await get(server.port, `/recordings/${name}`, "HEAD")).status, 200);
+    for (const path of [
+      "/recordings/secret.txt",
+      "/recordings/../package.json",
+      "/recordings/..%2f..%2fpackage.json",
+      "/recordings/%2e%2e%2fsecret.txt",
+      "/recordings/petrel-x%2f..%2f..%2fpackage.webm",
+      "/recordings/petrel-missing.webm",
+      "/recordings/",
+      "/recordings/%zz",
+    ]) {
+      const r = await get(server.port, path);
+      assert.equal(r.status, 404, path);
+      assert.doesNotMatch(r.body, /not a recording|"name": "petrel"/, path);
+    }
+    assert.equal((await get(server.port, `/recordings/${name}`, "POST")).status, 405);
   });
 
   it("puts a Node peer in the room of every client that joins", async () => {
