@@ -55,11 +55,15 @@ function within(actual: number, expected: number, below: number, above: number, 
 async function receiveWebm(t: { diagnostic(m: string): void }, session: BrowserSession, dir: string, role: Role) {
   const pc = new RTCPeerConnection();
   const file = join(dir, `chrome-${role}.webm`);
+  const ivfFile = join(dir, `chrome-${role}.ivf`);
   await withPage(session, pc, async (browser) => {
     let rec: Recorder | undefined;
+    let ivf: Recorder | undefined;
     let firstFrameAt: number | undefined;
     const { tracks, streamIds } = await chromeSends(browser, pc, role, { video: true, audio: true }, (tr) => {
       rec = recordTracks(tr, file);
+      // The camera alone to IVF at the same time: the same frames.
+      ivf = recordTrack(tr[0]!, ivfFile);
       createFrameSink(tr[0]!, () => {
         firstFrameAt ??= Date.now();
       });
@@ -74,6 +78,7 @@ async function receiveWebm(t: { diagnostic(m: string): void }, session: BrowserS
     const sent = await chromeRtpStats(browser, "outbound-rtp");
     const r = await rec!.stop();
     const stoppedAt = Date.now();
+    const rIvf = await ivf!.stop();
 
     assert.equal(sent.video?.mimeType, "video/VP8");
     assert.equal(sent.audio?.mimeType, "audio/opus");
@@ -84,6 +89,11 @@ async function receiveWebm(t: { diagnostic(m: string): void }, session: BrowserS
     // What ffprobe reads is exactly what we wrote.
     assert.equal(p.video.frames, r.framesPerTrack[0], "video frames in the file");
     assert.equal(p.audio.frames, r.framesPerTrack[1], "audio packets in the file");
+    assert.equal(decodeErrors(ivfFile), "", "ffmpeg decodes the IVF without errors");
+    const pIvf = probe(ivfFile);
+    assert.equal(pIvf.video?.codec, "vp8");
+    assert.equal(pIvf.video.frames, rIvf.frames, "video frames in the IVF");
+    assert.ok(Math.abs(rIvf.frames - r.framesPerTrack[0]!) <= 1, `IVF ${rIvf.frames} vs WebM ${r.framesPerTrack[0]}`);
     const framesSent = Number(sent.video!.framesSent);
     const packetsSent = Number(sent.audio!.packetsSent);
     // Chromium's first frame is a keyframe and we record from the start: every frame it sent.
@@ -113,6 +123,7 @@ async function receiveWebm(t: { diagnostic(m: string): void }, session: BrowserS
       const inbound = ours.find((s) => s.type === "inbound-rtp" && s.kind === kind);
       const codec = ours.find((s) => s.id === inbound?.codecId);
       assert.equal(codec?.mimeType, kind === "video" ? "video/VP8" : "audio/opus");
+      if (kind === "video") assert.ok(Number(inbound?.framesDecoded) >= p.video.frames, JSON.stringify(inbound));
     }
     t.diagnostic(
       `${role}: Chromium sent ${framesSent} VP8 frames and ${packetsSent} Opus packets in ${sendingMs} ms ` +

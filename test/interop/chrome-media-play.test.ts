@@ -1,0 +1,181 @@
+// Petrel -> Chromium media interop, in both offerer roles: Petrel plays files made here by ffmpeg
+// (testsrc VP8 in IVF, a sine in Ogg Opus, testsrc H.264 Constrained Baseline as an Annex B
+// stream) and the WebM fixture (VP8 + Opus) into tracks of one stream; Chromium renders them and
+// its inbound-rtp must show at least 90% of what Petrel sent: framesDecoded against Petrel's
+// outbound-rtp framesSent, concealment-free audio samples (totalSamplesReceived - concealedSamples)
+// against Petrel's packetsSent x 960 (20 ms Opus packets at 48 kHz). Chromium's receiver reports
+// reach Petrel (remote-inbound-rtp). Packetizers (RFC 7741, RFC 6184, RFC 7587), SRTP and the
+// playback pacer take part.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { MediaStream, type MediaStreamTrack, RTCPeerConnection } from "../../src/index.js";
+import { type Playback, playFile } from "../../src/nonstandard/index.js";
+import type { BrowserPeer, BrowserSession } from "./browser.js";
+import {
+  chromeRtpStats,
+  ffmpeg,
+  launchMediaBrowser,
+  petrelSends,
+  ROLES,
+  type Role,
+  withPage,
+} from "./chrome-media-helpers.js";
+
+/** Seconds of media in each generated file. */
+const SECONDS = 3;
+/** Samples in one 20 ms Opus packet at 48 kHz (what ffmpeg's libopus writes by default). */
+const SAMPLES_PER_PACKET = 960;
+
+/** The test files, made once per run (a few hundred ms of encoding). */
+function makeFiles(dir: string): { vp8: string; opus: string; h264: string } {
+  const files = { vp8: join(dir, "testsrc.ivf"), opus: join(dir, "sine.ogg"), h264: join(dir, "testsrc.h264") };
+  const src = ["-f", "lavfi", "-i", `testsrc=size=320x240:rate=30`, "-t", String(SECONDS)];
+  ffmpeg([...src, "-c:v", "libvpx", "-g", "30", "-deadline", "realtime", "-b:v", "400k", files.vp8]);
+  ffmpeg(
+    ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", String(SECONDS)].concat([
+      "-ac",
+      "2",
+      "-c:a",
+      "libopus",
+      "-b:a",
+      "64k",
+      "-frame_duration",
+      "20",
+      files.opus,
+    ]),
+  );
+  ffmpeg(
+    [...src, "-c:v", "libx264", "-profile:v", "baseline", "-bf", "0", "-g", "30", "-pix_fmt", "yuv420p"].concat([
+      "-tune",
+      "zerolatency",
+      "-f",
+      "h264",
+      files.h264,
+    ]),
+  );
+  return files;
+}
+
+/** Waits until Chromium's counters stop moving (the last frames decoded), at most ~2 s. */
+async function settle(browser: BrowserPeer): Promise<Awaited<ReturnType<typeof chromeRtpStats>>> {
+  let last = "";
+  let stats = await chromeRtpStats(browser, "inbound-rtp");
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    stats = await chromeRtpStats(browser, "inbound-rtp");
+    const now = `${stats.video?.framesDecoded}/${stats.audio?.packetsReceived}`;
+    if (now === last) break;
+    last = now;
+  }
+  return stats;
+}
+
+interface PlayCase {
+  name: string;
+  /** The files to play into one stream (each may hold video, audio or both). */
+  files: (dirFiles: ReturnType<typeof makeFiles>) => { path: string; frameRate?: number; loop?: boolean }[];
+  h264?: boolean;
+  /** For looped files: play this long (ms) instead of to the end. */
+  playMs?: number;
+  videoMime?: string;
+}
+
+async function play(
+  t: { diagnostic(m: string): void },
+  session: BrowserSession,
+  files: ReturnType<typeof makeFiles>,
+  c: PlayCase,
+  role: Role,
+): Promise<void> {
+  const pc = new RTCPeerConnection();
+  const plays: Playback[] = [];
+  for (const f of c.files(files)) plays.push(await playFile(f.path, { frameRate: f.frameRate, loop: f.loop }));
+  const tracks: MediaStreamTrack[] = [];
+  for (const p of plays) for (const tr of [p.video, p.audio]) if (tr) tracks.push(tr);
+  const stream = new MediaStream(tracks);
+  try {
+    await withPage(session, pc, async (browser) => {
+      await petrelSends(browser, pc, role, tracks, stream, { h264: c.h264 });
+      for (const p of plays) p.start();
+      if (c.playMs) await new Promise((r) => setTimeout(r, c.playMs));
+      else await Promise.all(plays.map((p) => p.done));
+      for (const p of plays) p.stop();
+      const got = await settle(browser);
+      const ours = [...(await pc.getStats()).values()];
+      const outbound = (kind: string) => ours.find((s) => s.type === "outbound-rtp" && s.kind === kind);
+      const played = plays.reduce(
+        (n, p) => ({ video: n.video + p.framesPlayed.video, audio: n.audio + p.framesPlayed.audio }),
+        {
+          video: 0,
+          audio: 0,
+        },
+      );
+      const figures: string[] = [];
+      if (tracks.some((x) => x.kind === "video")) {
+        const sent = Number(outbound("video")?.framesSent);
+        assert.equal(sent, played.video, "every frame the file played was sent");
+        assert.equal(got.video?.mimeType, c.videoMime ?? "video/VP8");
+        const decoded = Number(got.video?.framesDecoded ?? 0);
+        assert.ok(decoded >= 0.9 * sent, `${role}: Chromium decoded ${decoded} of ${sent} frames`);
+        assert.ok(decoded <= sent, `${role}: Chromium decoded ${decoded} frames, more than the ${sent} sent`);
+        figures.push(
+          `${decoded}/${sent} ${got.video?.mimeType} frames decoded (${((100 * decoded) / sent).toFixed(1)}%)`,
+        );
+      }
+      if (tracks.some((x) => x.kind === "audio")) {
+        const packets = Number(outbound("audio")?.packetsSent);
+        assert.equal(packets, played.audio, "every Opus packet played was sent");
+        assert.equal(got.audio?.mimeType, "audio/opus");
+        const samples = Number(got.audio?.totalSamplesReceived ?? 0) - Number(got.audio?.concealedSamples ?? 0);
+        const expected = packets * SAMPLES_PER_PACKET;
+        assert.ok(
+          samples >= 0.9 * expected,
+          `${role}: Chromium got ${samples} concealment-free samples of ${expected} sent (${JSON.stringify(got.audio)})`,
+        );
+        figures.push(`${samples}/${expected} audio samples (${((100 * samples) / expected).toFixed(1)}%)`);
+      }
+      // Chromium's receiver reports came back over SRTCP and were matched to what we send.
+      const remote = ours.filter((s) => s.type === "remote-inbound-rtp");
+      assert.ok(remote.length >= 1, "remote-inbound-rtp from Chromium's reports");
+      t.diagnostic(`${role}, ${c.name}: ${figures.join("; ")}`);
+    });
+  } finally {
+    for (const p of plays) p.stop();
+  }
+}
+
+const CASES: PlayCase[] = [
+  {
+    name: "a VP8 IVF and an Ogg Opus file in one stream",
+    files: (f) => [{ path: f.vp8 }, { path: f.opus }],
+  },
+  {
+    name: "an H.264 Annex B file (libx264 baseline, 30 fps)",
+    files: (f) => [{ path: f.h264, frameRate: 30 }],
+    h264: true,
+    videoMime: "video/H264",
+  },
+  {
+    name: "the WebM fixture (VP8 + Opus, looped)",
+    files: () => [{ path: "test/fixtures/media/vp8-opus.webm", loop: true }],
+    playMs: 2000,
+  },
+];
+
+test("Petrel plays files to Chromium", { timeout: 120_000 }, async (t) => {
+  const session = await launchMediaBrowser(t);
+  if (!session) return;
+  const dir = mkdtempSync(join(tmpdir(), "petrel-chrome-play-"));
+  try {
+    const files = makeFiles(dir);
+    for (const c of CASES) {
+      for (const role of ROLES) await t.test(`${role}: ${c.name}`, (tt) => play(tt, session, files, c, role));
+    }
+  } finally {
+    await session.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
