@@ -2,7 +2,8 @@
 // host and server-reflexive gathering (5.1.1), trickle (RFC 8838), connectivity checks with
 // pacing, triggered checks, role conflicts and regular nomination (6.1.4, 7.2, 7.3, 8.1), accepting
 // aggressive nomination when controlled, ICE-lite peers (2.5), consent freshness (RFC 7675),
-// restart (9), mDNS candidates resolved by the driver, and the application data path.
+// restart (9), mDNS candidates resolved by the driver, and the application data path. STUN
+// servers that fail gathering are reported as candidate-error events (webrtc-pc 4.8.2).
 // States follow RTCIceTransportState. No sockets or timers here: see ARCHITECTURE.md.
 import { addressKey, canonicalIP, parseIP, type TransportAddress } from "../address.js";
 import type { DatagramCore, Transmit } from "../core.js";
@@ -11,6 +12,7 @@ import { type IceCandidate, isMdnsName, isUdp, parseCandidate } from "./candidat
 import { Checklist, type LocalCandidate, pairKey, pairStats } from "./checklist.js";
 import { IceCore, makeCreds } from "./checks.js";
 import { IceAgentError } from "./errors.js";
+import type { GatherError } from "./gather.js";
 import { randomIceString } from "./messages.js";
 import type { IceEvent, LocalAddressOptions, PairStats } from "./types.js";
 
@@ -158,6 +160,7 @@ export class IceAgent extends IceCore implements DatagramCore<IceEvent> {
     this.nominateAt = undefined;
     this.allFailedSince = undefined;
     this.gatherer.clear();
+    this.unusableReported = false;
     if (opts.controlling !== undefined && opts.controlling !== this.controlling) this.setRole(opts.controlling);
     // Regather: the same sockets, candidates of the new generation.
     this.gatheringState = "new";
@@ -281,7 +284,12 @@ export class IceAgent extends IceCore implements DatagramCore<IceEvent> {
         this.onTxTimeout(p, now);
       }
     }
-    if (this.gatherer.handleTimeout(now, this.sendFn) > 0) this.maybeGatheringComplete();
+    const gatherErrors: GatherError[] = [];
+    if (this.gatherer.handleTimeout(now, this.sendFn, gatherErrors) > 0) {
+      // Reported before "complete": a 701 is fired only while gathering (webrtc-pc 4.8.2).
+      for (const e of gatherErrors) this.emitCandidateError(e);
+      this.maybeGatheringComplete();
+    }
     this.runConsent(now);
     if (this.nextCheckAt !== undefined && now >= this.nextCheckAt) this.checkTick(now);
     if (this.nominateAt !== undefined && now >= this.nominateAt) this.maybeNominate(now, true);
@@ -321,6 +329,7 @@ export class IceAgent extends IceCore implements DatagramCore<IceEvent> {
 
   protected startGather(host: LocalCandidate, now: number): void {
     this.gatherer.start(host, now, this.sendFn);
+    this.reportUnusableServers(host);
   }
 
   protected addResolvedRemote(cand: IceCandidate, ip: string, now: number): void {

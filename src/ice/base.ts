@@ -7,10 +7,10 @@ import type { TransportAddress } from "../address.js";
 import type { Transmit } from "../core.js";
 import { cryptoRandom, type Random } from "../random.js";
 import { type StunClientTransaction, type StunKey, shortTermKey } from "../stun/index.js";
-import { formatCandidate, type IceCandidate } from "./candidate.js";
+import { formatCandidate, type IceCandidate, isMdnsName } from "./candidate.js";
 import { type CandidatePair, Checklist, type LocalCandidate } from "./checklist.js";
 import { ConsentMonitor } from "./consent.js";
-import { Gatherer } from "./gather.js";
+import { type GatherError, Gatherer, UNREACHABLE } from "./gather.js";
 import { LocalCandidates } from "./local.js";
 import { randomIceString } from "./messages.js";
 import { BoundedQueue } from "./queue.js";
@@ -67,7 +67,13 @@ export abstract class IceBase {
   remoteLite = false;
 
   protected readonly random: Random;
-  protected readonly opts: Required<Omit<IceAgentOptions, "random" | "ufrag" | "pwd" | "software" | "controlling">>;
+  protected readonly opts: Required<
+    Omit<IceAgentOptions, "random" | "ufrag" | "pwd" | "software" | "controlling" | "unusableServers">
+  >;
+  /** Servers reported as 701 when a gathering round starts (IceAgentOptions.unusableServers). */
+  protected readonly unusableServers: { url: string; text: string }[];
+  /** Whether this gathering round reported them already. */
+  protected unusableReported = false;
   protected readonly software: string | undefined;
   protected local: Creds;
   protected prevLocal: Creds | undefined = undefined;
@@ -117,7 +123,9 @@ export abstract class IceBase {
       consentTimeout: options.consentTimeout ?? 30000,
       failTimeout: options.failTimeout ?? 30000,
       maxPairs: options.maxPairs ?? 100,
+      gatherRto: options.gatherRto ?? 500,
     };
+    this.unusableServers = (options.unusableServers ?? []).map((u) => ({ url: u.url, text: u.text }));
     this.local = makeCreds(
       options.ufrag ?? randomIceString(this.random, 4),
       options.pwd ?? randomIceString(this.random, 24),
@@ -125,7 +133,7 @@ export abstract class IceBase {
     this.tieHi = this.random.u32();
     this.tieLo = this.random.u32();
     this.checklist = new Checklist(this.opts.maxPairs);
-    this.gatherer = new Gatherer(options.stunServers ?? [], this.random);
+    this.gatherer = new Gatherer(options.stunServers ?? [], this.random, this.opts.gatherRto);
     this.consent = new ConsentMonitor(
       this.opts.consentInterval,
       this.opts.disconnectedTimeout,
@@ -141,6 +149,39 @@ export abstract class IceBase {
 
   protected emitCandidate(c: IceCandidate): void {
     this.pushEvent({ type: "candidate", candidate: c, line: formatCandidate(c) });
+  }
+
+  /**
+   * webrtc-pc 4.8.2: `address` is the local address the server was (or would have been) reached
+   * from, null when that address is not exposed in a local candidate (an mDNS-hidden host; Petrel
+   * signals host candidates with their IPs, so it is the host's IP), and `port` is null with it.
+   */
+  protected emitCandidateError(e: GatherError): void {
+    const c = e.local.candidate;
+    const hidden = isMdnsName(c.address);
+    this.pushEvent({
+      type: "candidate-error",
+      url: e.url,
+      address: hidden ? null : c.address,
+      port: hidden ? null : c.port,
+      code: e.code,
+      text: e.text,
+    });
+  }
+
+  /**
+   * The servers the agent cannot use at all, once per gathering round from its first host
+   * candidate. What a browser does with a server it cannot use is report 701 ("no host candidate
+   * can reach the server") while gathering; without a TURN client (or for a name that did not
+   * resolve) no request can ever reach it, so the answer is known at once: waiting a pretend
+   * timeout would only delay the report, and gathering completes without it as it would.
+   */
+  protected reportUnusableServers(host: LocalCandidate): void {
+    if (this.unusableReported || this.unusableServers.length === 0) return;
+    this.unusableReported = true;
+    for (const u of this.unusableServers) {
+      this.emitCandidateError({ url: u.url, local: host, code: UNREACHABLE, text: u.text });
+    }
   }
 
   protected setGathering(s: IceGatheringState): void {

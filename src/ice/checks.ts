@@ -181,6 +181,7 @@ export abstract class IceCore extends IcePacer {
     if (g) {
       const r = g.mapped && this.locals.addReflexive(g.local, g.mapped, g.server, this.local.ufrag);
       if (r) this.emitCandidate(r.candidate);
+      if (g.error) this.emitCandidateError(g.error);
       this.maybeGatheringComplete();
       return;
     }

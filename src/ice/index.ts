@@ -10,6 +10,7 @@
 //       if (e.type === "candidate") signal({ candidate: e.line });          // trickle to the peer
 //       if (e.type === "gathering-state" && e.state === "complete") signal({ candidate: null });
 //       if (e.type === "state") console.log("ICE", e.state);                // RTCIceTransportState
+//       if (e.type === "candidate-error") console.warn(e.url, e.code, e.text); // 300-699 or 701
 //       if (e.type === "data") onDatagram(e.data);                          // DTLS/RTP from the peer
 //     },
 //   });
@@ -43,4 +44,5 @@ export type {
   LocalAddressOptions,
   PairState,
   PairStats,
+  StunServerAddress,
 } from "./types.js";

@@ -19,8 +19,21 @@ export interface IceAgentOptions {
   /** Local credentials; generated when absent (4-character ufrag, 24-character password). */
   ufrag?: string;
   pwd?: string;
-  /** STUN servers for server-reflexive candidates (IP addresses; resolve names before). */
-  stunServers?: TransportAddress[];
+  /**
+   * STUN servers for server-reflexive candidates (IP addresses; resolve names before). `url`, the
+   * configured URL, names the server in candidate-error events (default `stun:<address>:<port>`).
+   */
+  stunServers?: StunServerAddress[];
+  /**
+   * ICE servers the agent cannot use at all (a turn: URL without a TURN client, a name that did
+   * not resolve): each is reported once as a 701 candidate-error when gathering starts.
+   */
+  unusableServers?: { url: string; text: string }[];
+  /**
+   * First retransmission timeout of a server-reflexive Binding request, ms (default 500: sends at
+   * 0, 500 and 1500 ms, the server counts as unreachable at 3500 ms).
+   */
+  gatherRto?: number;
   /** Pacing interval Ta between checks, ms (default 50). */
   ta?: number;
   /** First retransmission timeout of a connectivity check, ms (default 250). */
@@ -39,6 +52,11 @@ export interface IceAgentOptions {
   maxPairs?: number;
   /** SOFTWARE attribute on responses (default none). */
   software?: string;
+}
+
+/** A STUN server as the agent uses it: an IP transport address and the URL it came from. */
+export interface StunServerAddress extends TransportAddress {
+  url?: string;
 }
 
 export interface LocalAddressOptions {
@@ -66,7 +84,21 @@ export type IceEvent =
   | { type: "writable" }
   | { type: "data"; data: Uint8Array; from: TransportAddress }
   | { type: "mdns-query"; name: string }
-  | { type: "role-change"; controlling: boolean };
+  | { type: "role-change"; controlling: boolean }
+  /**
+   * A STUN server answered a gathering request with an error (`code` 300-699 and its reason
+   * phrase), or could not be reached from any host candidate (`code` 701, once per server URL, while
+   * gathering): webrtc-pc's icecandidateerror. `address`/`port` are the host candidate the request
+   * left from.
+   */
+  | {
+      type: "candidate-error";
+      url: string;
+      address: string | null;
+      port: number | null;
+      code: number;
+      text: string;
+    };
 
 export interface IceAgentStats {
   checksSent: number;
