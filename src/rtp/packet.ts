@@ -116,38 +116,59 @@ export function getRtpExtensions(p: RtpPacket): RtpHeaderExtension[] {
   return listExtensions(p.extensionProfile, p.extensionData);
 }
 
-function extensionLayout(p: RtpPacketInit): { profile: number; body: number; oneByte: boolean } {
+interface ExtensionLayout {
+  profile: number;
+  body: number;
+  oneByte: boolean;
+}
+
+/** One scratch layout, filled per call (serialisation is synchronous): no object per packet. */
+const LAYOUT: ExtensionLayout = { profile: -1, body: 0, oneByte: false };
+
+function extensionLayout(p: RtpPacketInit): ExtensionLayout {
+  const x = LAYOUT;
   if (p.extensions !== undefined && p.extensions.length > 0) {
     const oneByte = !p.twoByteExtensions && fitsOneByte(p.extensions);
-    return {
-      profile: oneByte ? ONE_BYTE_PROFILE : TWO_BYTE_PROFILE,
-      body: extensionsBodySize(p.extensions, oneByte),
-      oneByte,
-    };
+    x.profile = oneByte ? ONE_BYTE_PROFILE : TWO_BYTE_PROFILE;
+    x.body = extensionsBodySize(p.extensions, oneByte);
+    x.oneByte = oneByte;
+    return x;
   }
   if (p.extensions === undefined && p.extensionProfile !== undefined && p.extensionProfile >= 0) {
     const len = p.extensionData?.length ?? 0;
     if (len & 3) throw rtpError("ERR_RTP_EXTENSION", "raw extension data must be a multiple of 4 bytes");
-    return { profile: p.extensionProfile, body: len, oneByte: false };
+    x.profile = p.extensionProfile;
+    x.body = len;
+    x.oneByte = false;
+    return x;
   }
-  return { profile: -1, body: 0, oneByte: false };
+  x.profile = -1;
+  x.body = 0;
+  x.oneByte = false;
+  return x;
 }
 
 /** Serialised size in bytes. */
 export function sizeRtp(p: RtpPacketInit): number {
-  const x = extensionLayout(p);
+  return sizeWithLayout(p, extensionLayout(p));
+}
+
+function sizeWithLayout(p: RtpPacketInit, x: ExtensionLayout): number {
   const csrcs = p.csrcs?.length ?? 0;
   return 12 + csrcs * 4 + (x.profile >= 0 ? 4 + x.body : 0) + p.payload.length + (p.paddingLength ?? 0);
 }
 
 /** Writes the packet at `offset`; returns the offset after it. Throws RtpError on misuse. */
 export function writeRtp(p: RtpPacketInit, out: Uint8Array, offset: number): number {
+  return writeWithLayout(p, extensionLayout(p), out, offset);
+}
+
+function writeWithLayout(p: RtpPacketInit, x: ExtensionLayout, out: Uint8Array, offset: number): number {
   const csrcs = p.csrcs ?? NO_CSRCS;
   if (csrcs.length > 15) throw rtpError("ERR_RTP_CSRC", "at most 15 CSRCs");
   const pad = p.paddingLength ?? 0;
   if (pad < 0 || pad > 255 || !Number.isInteger(pad)) throw rtpError("ERR_RTP_PADDING", "padding must be 0-255");
   if (p.payloadType < 0 || p.payloadType > 127) throw rtpError("ERR_RTP_PT", "payload type must be 0-127");
-  const x = extensionLayout(p);
   let o = offset;
   out[o] = 0x80 | (pad > 0 ? 0x20 : 0) | (x.profile >= 0 ? 0x10 : 0) | csrcs.length;
   out[o + 1] = (p.marker ? 0x80 : 0) | p.payloadType;
@@ -179,8 +200,9 @@ export function writeRtp(p: RtpPacketInit, out: Uint8Array, offset: number): num
 
 /** Serialises into a new buffer. */
 export function serializeRtp(p: RtpPacketInit): Uint8Array {
-  const out = Buffer.allocUnsafe(sizeRtp(p));
-  writeRtp(p, out, 0);
+  const x = extensionLayout(p);
+  const out = Buffer.allocUnsafe(sizeWithLayout(p, x));
+  writeWithLayout(p, x, out, 0);
   return out;
 }
 
