@@ -145,7 +145,8 @@ export class RtpDemuxer {
       };
       this.streams.set(p.ssrc, s);
     }
-    if (s.payloadType !== p.payloadType) {
+    // Telephone events share the audio stream (RFC 4733 2.6.2) without replacing its codec.
+    if (s.payloadType !== p.payloadType && codec.mimeType.toLowerCase() !== "audio/telephone-event") {
       s.payloadType = p.payloadType;
       if (s.codec?.mimeType.toLowerCase() !== codec.mimeType.toLowerCase()) {
         s.depacketizer = isSupportedCodec(codec.mimeType)

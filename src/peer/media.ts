@@ -32,6 +32,7 @@ import {
   srtpProfileFromId,
 } from "../srtp/index.js";
 import { PeerError } from "./errors.js";
+import { type DtmfEvent, MediaDtmf } from "./media-dtmf.js";
 import { type DemuxDrops, RtpDemuxer } from "./media-receive.js";
 
 export type MediaKind = "audio" | "video";
@@ -55,7 +56,9 @@ export type MediaEvent =
   | { type: "remote-stream"; transceiver: number; ssrc: number }
   /** The remote asked for a keyframe of what we send (PLI or FIR). */
   | { type: "keyframe-request"; transceiver: number }
-  | { type: "bye"; transceiver: number; ssrc: number };
+  | { type: "bye"; transceiver: number; ssrc: number }
+  /** DTMF (src/peer/media-dtmf.ts): the sender's tonechange, a received telephone event. */
+  | DtmfEvent;
 
 export interface TransceiverState {
   readonly id: number;
@@ -132,6 +135,8 @@ export class MediaSession {
   private nextId = 1;
   private closed = false;
   readonly dropped = { beforeKeys: 0, srtp: 0, srtcp: 0, queue: 0, malformed: 0 };
+  /** DTMF playout and telephone-event receipt (RFC 4733). */
+  readonly dtmf = new MediaDtmf((id) => this.transceivers.find((t) => t.id === id));
 
   constructor(opts: MediaSessionOptions) {
     this.random = opts.random;
@@ -394,6 +399,7 @@ export class MediaSession {
     if (s.packets === 1) this.queueEvent({ type: "remote-stream", transceiver: s.targetId, ssrc: s.ssrc });
     const t = this.transceiver(s.targetId);
     if (t.rawRtp) this.queueEvent({ type: "rtp", transceiver: t.id, packet: p });
+    if (this.dtmf.receive(t, p)) return;
     const d = s.depacketizer;
     if (!d) return;
     d.push(p, now);
@@ -415,6 +421,7 @@ export class MediaSession {
   handleTimeout(now: number): void {
     if (this.closed) return;
     this.chain?.handleTimeout(now);
+    this.dtmf.handleTimeout(now);
     for (const s of this.demux.streams.values()) {
       const d = s.depacketizer;
       if (!d) continue;
@@ -430,6 +437,8 @@ export class MediaSession {
   nextTimeout(): number | undefined {
     if (this.closed) return undefined;
     let t = this.tx ? this.chain?.nextTimeout() : undefined;
+    const dt = this.dtmf.nextTimeout();
+    if (dt !== undefined && (t === undefined || dt < t)) t = dt;
     for (const s of this.demux.streams.values()) {
       const d = s.depacketizer?.nextTimeout();
       if (d !== undefined && (t === undefined || d < t)) t = d;
@@ -458,6 +467,7 @@ export class MediaSession {
     const pk = t.packetizer;
     if (this.closed || !this.tx || !pk || t.stopped || !sends(t.currentDirection)) return false;
     const packets = pk.packetize(frame.data, frame.timestamp);
+    this.dtmf.noteFrame(t.id, frame.timestamp, now);
     const ext = this.extensionsFor(t, now);
     for (const p of packets) this.sendPacket(p, ext, now);
     t.framesSent++;
@@ -527,6 +537,15 @@ export class MediaSession {
   // ---- the one loop ----
 
   private pump(now: number): void {
+    for (let d = this.dtmf.pollPacket(); d; d = this.dtmf.pollPacket()) {
+      const t = this.transceiver(d.transceiver);
+      const pk = t.packetizer;
+      if (!this.tx || !pk || t.stopped || !sends(t.currentDirection)) continue;
+      const p = { ...d, ssrc: t.ssrc, sequenceNumber: pk.sequenceNumber, timestamp: pk.rtpTimestamp(d.ticks) };
+      pk.sequenceNumber = (pk.sequenceNumber + 1) & 0xffff;
+      this.sendPacket(p, this.extensionsFor(t, now), now);
+    }
+    for (let e = this.dtmf.pollEvent(); e; e = this.dtmf.pollEvent()) this.queueEvent(e);
     const chain = this.chain;
     if (!chain) return;
     if (this.tx) {

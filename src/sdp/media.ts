@@ -4,8 +4,9 @@
 // both sides allow level asymmetry), VP9 profile-id (RFC 9628 6), AV1 profile; rtcp-fb
 // (RFC 4585 4.2, RFC 5104 7.1, goog-remb, transport-cc), header extensions (RFC 8285 6: the answer
 // keeps the offerer's ids for the ones we support), rtcp-mux (RFC 5761, required), rtcp-rsize
-// (RFC 5506), msid (RFC 8830), ssrc / ssrc-group FID (RFC 5576), direction answered per RFC 8829
-// 5.3.1 / RFC 3264 6.1. Pure functions; the media layer reads the result with negotiateMedia().
+// (RFC 5506), msid (RFC 8830), ssrc / ssrc-group FID (RFC 5576), telephone-event (RFC 4733 2.4.1),
+// direction answered per RFC 8829 5.3.1 / RFC 3264 6.1. Pure functions; the media layer reads the
+// result with negotiateMedia().
 import { type Direction, formatRtpmap, type RtcpFb } from "./attributes.js";
 import { newMedia, type SdpMedia } from "./model.js";
 import { type RtpCodec, type RtpSectionInfo, readRtpSection } from "./rtp.js";
@@ -106,6 +107,9 @@ export const DEFAULT_AUDIO_CODECS: readonly CodecSpec[] = [
   },
   { mimeType: "audio/PCMU", clockRate: 8000, payloadType: 0 },
   { mimeType: "audio/PCMA", clockRate: 8000, payloadType: 8 },
+  // DTMF (RFC 4733) at Opus's clock and at 8 kHz for G.711, on Chrome's payload types.
+  { mimeType: "audio/telephone-event", clockRate: 48000, payloadType: 110 },
+  { mimeType: "audio/telephone-event", clockRate: 8000, payloadType: 126 },
 ];
 
 export const DEFAULT_VIDEO_CODECS: readonly CodecSpec[] = [

@@ -17,6 +17,7 @@ export {
   type RTCSignalingState,
 } from "./description.js";
 export type { DriverContext, DriverFactory, PeerDriver } from "./driver.js";
+export { RTCDTMFSender, RTCDTMFToneChangeEvent } from "./dtmf.js";
 export { RTCError, type RTCErrorDetailType, type RTCErrorInit } from "./errors.js";
 export {
   MessageEventCtor as MessageEvent,

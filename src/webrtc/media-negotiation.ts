@@ -468,6 +468,12 @@ export class MediaController {
         break;
       case "remote-stream":
         break;
+      case "tonechange":
+        t.sender.dtmf?.toneChanged(ev.tone);
+        break;
+      case "dtmf":
+        t.receiver.dtmfListeners.emit({ tone: ev.tone, event: ev.event, ssrc: ev.ssrc, rtpTimestamp: ev.rtpTimestamp });
+        break;
     }
   }
 

@@ -14,6 +14,7 @@ import {
   DEFAULT_VIDEO_CODECS,
   type NegotiatedCodec,
 } from "../sdp/media.js";
+import { DtmfListeners, RTCDTMFSender } from "./dtmf.js";
 import { domError, invalidState, typeError } from "./errors.js";
 import { type MediaKind, MediaStreamTrack, type OutgoingRtp, TrackHub, trackHub } from "./media-stream.js";
 
@@ -132,7 +133,8 @@ export class RTCRtpSender {
   private transactions = 0;
   /** Frames dropped because the transceiver could not send yet (not negotiated, not connected). */
   framesNotSent = 0;
-  readonly dtmf: null = null;
+  /** webrtc-pc 7.1: an RTCDTMFSender for audio, null for video. */
+  readonly dtmf: RTCDTMFSender | null;
   readonly transport: null = null;
 
   constructor(
@@ -150,6 +152,7 @@ export class RTCRtpSender {
     this.unsubscribe = undefined;
     this.encodings = [{ active: true }];
     this.lastTransactionId = undefined;
+    this.dtmf = kind === "audio" ? new RTCDTMFSender(host, transceiverId) : null;
     this.attach(track);
   }
 
@@ -266,6 +269,8 @@ export class RTCRtpReceiver {
   private readonly sources = new Map<number, RTCRtpSynchronizationSource>();
   readonly transport: null = null;
   jitterBufferTarget: number | null = null;
+  /** Petrel-internal: listeners of received telephone events (petrel/nonstandard onDtmf). */
+  readonly dtmfListeners = new DtmfListeners();
 
   constructor(host: MediaHost, transceiverId: number, kind: MediaKind, trackId?: string) {
     this.host = host;

@@ -23,7 +23,7 @@ const recvOnly: MediaAnswerPolicy = () => ({ direction: "recvonly" });
 const sender = { streamIds: ["s1"], trackId: "t1", ssrc: 1111, rtxSsrc: 2222, cname: "petrel" };
 
 describe("answering browsers' media offers", () => {
-  it("Chrome audio+video+data: opus/PCMU/PCMA, VP8/VP9/H264/AV1 with their RTX, offer's extmap ids", () => {
+  it("Chrome audio+video+data: opus/PCMU/PCMA/telephone-event, VP8/VP9/H264/AV1 with their RTX, offer's extmap ids", () => {
     const offer = load("chrome-offer-av-datachannel.sdp");
     const answer = parsed(createAnswer(offer, answerState(2, { media: recvOnly })));
     assert.deepEqual(
@@ -38,7 +38,8 @@ describe("answering browsers' media offers", () => {
     const audio = readRtpSection(answer.media[0]!);
     assert.deepEqual(
       audio.codecs.map((c) => `${c.payloadType} ${c.name}`),
-      ["111 opus", "0 PCMU", "8 PCMA"],
+      // telephone-event at 48 kHz (with Opus) and 8 kHz (with G.711), on Chrome's payload types.
+      ["111 opus", "0 PCMU", "8 PCMA", "110 telephone-event", "126 telephone-event"],
     );
     assert.equal(audio.direction, "recvonly");
     assert.ok(audio.rtcpMux && audio.rtcpRsize);
@@ -234,7 +235,7 @@ describe("our media offer", () => {
     const audio = readRtpSection(offer.media[0]!);
     assert.deepEqual(
       audio.codecs.map((c) => `${c.payloadType} ${c.name}/${c.clockRate}/${c.channels ?? ""}`),
-      ["111 opus/48000/2", "0 PCMU/8000/", "8 PCMA/8000/"],
+      ["111 opus/48000/2", "0 PCMU/8000/", "8 PCMA/8000/", "110 telephone-event/48000/", "126 telephone-event/8000/"],
     );
     assert.equal(audio.codecs[0]!.parameters.get("useinbandfec"), "1");
 
