@@ -227,6 +227,29 @@ export async function petrelSends(
   throw new Error("Chromium did not connect or get its tracks");
 }
 
+/**
+ * Stops Chromium's capture tracks (so its encoders and senders stop), then waits until `count()`
+ * (frames Petrel received) has not moved for 300 ms: nothing is left in flight. Resolves with the
+ * page's wall-clock time (Unix epoch ms, as getStats timestamps) just before the tracks stopped.
+ */
+export async function chromeStopsSending(browser: BrowserPeer, count: () => number): Promise<number> {
+  const stoppedAt = await browser.page.evaluate(() => {
+    const w = window as unknown as { pc: { getSenders(): { track: { stop(): void } | null }[] } };
+    const at = performance.timeOrigin + performance.now();
+    for (const s of w.pc.getSenders()) s.track?.stop();
+    return at;
+  });
+  let last = count();
+  let still = 0;
+  for (let i = 0; i < 100 && still < 3; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const n = count();
+    still = n === last ? still + 1 : 0;
+    last = n;
+  }
+  return stoppedAt;
+}
+
 /** Chromium's stats of one type and kind (outbound-rtp / inbound-rtp), with the codec's mimeType. */
 export async function chromeRtpStats(
   browser: BrowserPeer,

@@ -25,7 +25,7 @@ import {
 } from "./chrome-media-helpers.js";
 
 /** Seconds of media in each generated file. */
-const SECONDS = 3;
+const SECONDS = 2;
 /** Samples in one 20 ms Opus packet at 48 kHz (what ffmpeg's libopus writes by default). */
 const SAMPLES_PER_PACKET = 960;
 
@@ -161,7 +161,7 @@ const CASES: PlayCase[] = [
   {
     name: "the WebM fixture (VP8 + Opus, looped)",
     files: () => [{ path: "test/fixtures/media/vp8-opus.webm", loop: true }],
-    playMs: 2000,
+    playMs: 1500,
   },
 ];
 
