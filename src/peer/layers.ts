@@ -21,8 +21,11 @@ export interface IceLayer {
   readonly localUfrag: string;
   readonly localPwd: string;
   controlling: boolean;
-  /** STUN servers (IP addresses) for srflx gathering; takes effect if gathering has not started. */
-  addStunServers(servers: TransportAddress[]): void;
+  /**
+   * STUN servers (IP addresses, with the URL they came from) for srflx gathering, and servers that
+   * cannot be used (each reported as a 701 server-error); takes effect if gathering has not started.
+   */
+  addStunServers(servers: (TransportAddress & { url?: string })[], unusable?: { url: string; text: string }[]): void;
   addLocalAddress(addr: TransportAddress, now: number): void;
   /** Called once every local address has been added (host gathering is done once srflx ends). */
   localAddressesDone(now: number): void;

@@ -10,7 +10,7 @@ import type { Transmit } from "../core.js";
 import { DataChannelEndpoint, type DataChannelEvent } from "../datachannel/index.js";
 import { DtlsEndpoint } from "../dtls/index.js";
 import { formatCandidate, parseCandidate } from "../ice/candidate.js";
-import { IceAgent } from "../ice/index.js";
+import { IceAgent, type StunServerAddress } from "../ice/index.js";
 import type { Random } from "../random.js";
 import { generateIceCredentials } from "../sdp/index.js";
 import { SRTP_PROFILES } from "../srtp/index.js";
@@ -25,9 +25,11 @@ export interface PeerCoreOptions {
   certificate: { privateKey: KeyObject; der: Uint8Array };
   /** STUN servers for server-reflexive candidates (IP literals; names are skipped). */
   stunServers: { host: string; port: number; url: string }[];
+  /** ICE servers that cannot be used (turn: without a TURN client): reported as 701 server-errors. */
+  unusableServers?: { url: string; text: string }[];
   now: number;
   /** Options passed through to the ICE agent (tests: shorter timers). */
-  ice?: { ta?: number; checkRto?: number; nominationDelay?: number };
+  ice?: { ta?: number; checkRto?: number; nominationDelay?: number; gatherRto?: number };
   /** DTLS retransmission timeout (ms). */
   dtlsRetransmitTimeout?: number;
 }
@@ -38,7 +40,8 @@ class IceAdapter implements IceLayer {
   controlling: boolean;
   private agent: IceAgent | undefined;
   private readonly random: Random;
-  private readonly stunServers: TransportAddress[];
+  private readonly stunServers: StunServerAddress[];
+  private readonly unusableServers: { url: string; text: string }[];
   private readonly iceOpts: PeerCoreOptions["ice"];
 
   constructor(o: PeerCoreOptions) {
@@ -50,12 +53,15 @@ class IceAdapter implements IceLayer {
     this.iceOpts = o.ice;
     this.stunServers = [];
     for (const s of o.stunServers) {
-      if (parseIP(s.host)) this.stunServers.push({ address: s.host, port: s.port });
+      if (parseIP(s.host)) this.stunServers.push({ address: s.host, port: s.port, url: s.url });
     }
+    this.unusableServers = [...(o.unusableServers ?? [])];
   }
 
-  addStunServers(servers: TransportAddress[]): void {
-    if (!this.agent) this.stunServers.push(...servers);
+  addStunServers(servers: StunServerAddress[], unusable: { url: string; text: string }[] = []): void {
+    if (this.agent) return;
+    this.stunServers.push(...servers);
+    this.unusableServers.push(...unusable);
   }
 
   private get a(): IceAgent {
@@ -66,6 +72,7 @@ class IceAdapter implements IceLayer {
         ufrag: this.localUfrag,
         pwd: this.localPwd,
         stunServers: this.stunServers,
+        unusableServers: this.unusableServers,
         ...(this.iceOpts ?? {}),
       });
     }
@@ -138,6 +145,15 @@ class IceAdapter implements IceLayer {
       case "mdns-query":
       case "writable":
         return ev;
+      case "candidate-error":
+        return {
+          type: "server-error",
+          address: ev.address,
+          port: ev.port,
+          url: ev.url,
+          code: ev.code,
+          text: ev.text,
+        };
       default:
         return { type: "other" };
     }

@@ -51,7 +51,7 @@ import { addMediaStats } from "./media-stats.js";
 import type { MediaStream, MediaStreamTrack } from "./media-stream.js";
 import { LOCAL_MAX_MESSAGE_SIZE, Negotiator } from "./negotiator.js";
 import type { RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver } from "./rtp-transceiver.js";
-import { type CreatePeerOptions, createPeer, defaultDriverFactory } from "./stack.js";
+import { type CreatePeerOptions, createPeer, defaultDriverFactory, unusableServers } from "./stack.js";
 import { buildStats, type RTCStatsReport } from "./stats.js";
 import { createTransports, type RTCSctpTransport } from "./transports.js";
 
@@ -144,8 +144,9 @@ export class RTCPeerConnection extends EventTarget {
       kick: () => this.driver?.kick(),
       signalingStateChanged: () => this.dispatchEvent(new Event("signalingstatechange")),
     });
-    this.stunReady = resolveStunHosts(parseIceServers(this.config.iceServers)).then((addrs) => {
-      if (addrs.length > 0 && !this.isClosed) this.peer.ice.addStunServers(addrs);
+    this.stunReady = resolveStunHosts(parseIceServers(this.config.iceServers)).then((r) => {
+      if ((r.resolved.length > 0 || r.failed.length > 0) && !this.isClosed)
+        this.peer.ice.addStunServers(r.resolved, r.failed);
     });
     const t = createTransports({
       iceRole: () => this.iceRole(),
@@ -444,6 +445,17 @@ export class RTCPeerConnection extends EventTarget {
       if (!this.relayOnlyGathered) {
         this.relayOnlyGathered = true;
         this.announcer.enqueue({ type: "gathering-state", state: "gathering" });
+        // Each TURN server is reported unusable (701); no address is exposed in relay-only mode.
+        for (const u of unusableServers(parseIceServers(this.config.iceServers))) {
+          this.announcer.enqueue({
+            type: "ice-error",
+            address: null,
+            port: null,
+            url: u.url,
+            errorCode: 701,
+            errorText: u.text,
+          });
+        }
         this.announcer.enqueue({ type: "gathering-state", state: "complete" });
       }
       return;
@@ -533,22 +545,29 @@ export class RTCPeerConnection extends EventTarget {
   }
 }
 
-/** IP addresses of the stun: servers whose host is a name (IP literals are passed on directly). */
-async function resolveStunHosts(urls: IceServerUrl[]): Promise<TransportAddress[]> {
-  const out: TransportAddress[] = [];
+/**
+ * IP addresses of the stun: servers whose host is a name (IP literals are passed on directly),
+ * and the URLs whose name did not resolve: no srflx candidate, and a 701 icecandidateerror, as
+ * browsers report a failed STUN host lookup.
+ */
+async function resolveStunHosts(
+  urls: IceServerUrl[],
+): Promise<{ resolved: (TransportAddress & { url: string })[]; failed: { url: string; text: string }[] }> {
+  const resolved: (TransportAddress & { url: string })[] = [];
+  const failed: { url: string; text: string }[] = [];
   await Promise.all(
     urls
       .filter((u) => u.scheme === "stun" && !parseIP(u.host))
       .map(async (u) => {
         try {
           const r = await lookup(u.host, { family: 4 });
-          out.push({ address: r.address, port: u.port });
+          resolved.push({ address: r.address, port: u.port, url: u.url });
         } catch {
-          // an unresolvable server gives no srflx candidate, as in browsers
+          failed.push({ url: u.url, text: "STUN host lookup failed" });
         }
       }),
   );
-  return out;
+  return { resolved, failed };
 }
 
 defineEventHandlers(RTCPeerConnection.prototype, [

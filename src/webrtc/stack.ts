@@ -19,6 +19,8 @@ export interface CreatePeerOptions {
   stunServers: IceServerUrl[];
   iceTransportPolicy: "all" | "relay";
   now: number;
+  /** ICE agent timers (tests: a short gathering retransmission timeout). */
+  ice?: { gatherRto?: number };
 }
 
 export function createPeer(o: CreatePeerOptions): Peer {
@@ -28,11 +30,26 @@ export function createPeer(o: CreatePeerOptions): Peer {
     stunServers: o.stunServers
       .filter((s) => s.scheme === "stun")
       .map((s) => ({ host: s.host, port: s.port, url: s.url })),
+    unusableServers: unusableServers(o.stunServers),
     now: o.now,
     // RFC 8445 14.2 allows Ta down to 5 ms: ordinary checks of the pairs behind the first reach
     // them sooner; 100 pairs are still paced over 0.5 s.
-    ice: { ta: ICE_TA },
+    ice: { ta: ICE_TA, ...o.ice },
   });
+}
+
+/**
+ * The configured servers Petrel cannot use: turn:/turns: (no TURN client yet) and stuns: (no
+ * STUN over TLS). Rather than ignoring them silently, each is reported as an icecandidateerror
+ * with errorCode 701, what a browser reports for a server no host candidate can reach.
+ */
+export function unusableServers(urls: IceServerUrl[]): { url: string; text: string }[] {
+  const out: { url: string; text: string }[] = [];
+  for (const u of urls) {
+    if (u.scheme === "turn" || u.scheme === "turns") out.push({ url: u.url, text: "TURN is not supported" });
+    else if (u.scheme === "stuns") out.push({ url: u.url, text: "STUN over TLS (stuns) is not supported" });
+  }
+  return out;
 }
 
 /** The pacing interval of connectivity checks (ms). */

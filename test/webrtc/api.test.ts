@@ -115,7 +115,7 @@ describe("configuration", () => {
     a.createDataChannel("x");
     await a.setLocalDescription();
     const ice = a.peer.ice as unknown as { stun: { address: string; port: number }[] };
-    assert.deepEqual(ice.stun, [{ address: "127.0.0.1", port: 3479 }]);
+    assert.deepEqual(ice.stun, [{ address: "127.0.0.1", port: 3479, url: "stun:localhost:3479" }]);
     a.close();
   });
   test("iceTransportPolicy relay without TURN gathers nothing and completes", async () => {

@@ -1,0 +1,139 @@
+// icecandidateerror (webrtc-pc 4.8.2 RTCPeerConnectionIceErrorEvent) over real loopback UDP: a
+// STUN "server" answering Binding requests with 401, a stun: URL on a closed port (701 once,
+// after the gathering transactions give up; a short retransmission timeout keeps it under a
+// second), a turn: URL (no TURN client: 701 at once), an unresolvable stun: name (701), the
+// onicecandidateerror attribute, every error before iceGatheringState "complete", and the
+// relay-only policy reporting its TURN servers with a null address.
+import assert from "node:assert/strict";
+import { createSocket } from "node:dgram";
+import { test } from "node:test";
+import { createPeerConnectionWith, RTCPeerConnection, RTCPeerConnectionIceErrorEvent } from "../../src/index.js";
+import { buildErrorResponse, parseStun, StunClass, StunMethod } from "../../src/stun/index.js";
+import { createPeer } from "../../src/webrtc/stack.js";
+import { once } from "./helpers.js";
+
+/** A UDP socket on 127.0.0.1 answering every Binding request with 401 Unauthorized. */
+async function errorServer(): Promise<{ port: number; requests: () => number; close: () => void }> {
+  const s = createSocket("udp4");
+  let requests = 0;
+  s.on("message", (msg, rinfo) => {
+    const r = parseStun(msg);
+    if (!r.ok || r.msg.cls !== StunClass.Request || r.msg.method !== StunMethod.Binding) return;
+    requests++;
+    s.send(buildErrorResponse(r.msg, 401, "Unauthorized", { fingerprint: true }), rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
+  return { port: s.address().port, requests: () => requests, close: () => s.close() };
+}
+
+async function closedPort(): Promise<number> {
+  const s = createSocket("udp4");
+  await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+test("icecandidateerror: 401 from a server, 701 for a closed port, a turn: URL and an unresolvable name", async () => {
+  const server = await errorServer();
+  const closed = await closedPort();
+  const urls = {
+    error: `stun:127.0.0.1:${server.port}`,
+    closed: `stun:127.0.0.1:${closed}`,
+    turn: "turn:127.0.0.1:3478?transport=udp",
+    name: "stun:no-such-host.invalid:3478",
+  };
+  const pc = createPeerConnectionWith(
+    {
+      iceServers: [
+        { urls: [urls.error, urls.closed] },
+        { urls: urls.turn, username: "u", credential: "p" },
+        { urls: urls.name },
+      ],
+    },
+    { createPeer: (o) => createPeer({ ...o, ice: { gatherRto: 50 } }) },
+  );
+  try {
+    const errors: RTCPeerConnectionIceErrorEvent[] = [];
+    const viaAttribute: Event[] = [];
+    const hosts: { address: string; port: number }[] = [];
+    let completeAfter = -1;
+    pc.addEventListener("icecandidateerror", (e) => errors.push(e as RTCPeerConnectionIceErrorEvent));
+    pc.onicecandidateerror = (e) => viaAttribute.push(e);
+    pc.onicecandidate = (e) => {
+      const c = e.candidate;
+      if (c && c.type === "host" && c.address && c.port !== null) hosts.push({ address: c.address, port: c.port });
+    };
+    pc.onicegatheringstatechange = () => {
+      if (pc.iceGatheringState === "complete") completeAfter = errors.length;
+    };
+    pc.createDataChannel("x");
+    const started = Date.now();
+    await pc.setLocalDescription(await pc.createOffer());
+    if (pc.iceGatheringState !== "complete") await once(pc, "icegatheringstatechange", 5000);
+    while (pc.iceGatheringState !== "complete") await once(pc, "icegatheringstatechange", 5000);
+    const took = Date.now() - started;
+
+    const summary = JSON.stringify(errors.map((e) => [e.url, e.errorCode, e.address, e.port, e.errorText]));
+    assert.ok(
+      errors.every((e) => e instanceof RTCPeerConnectionIceErrorEvent),
+      summary,
+    );
+    assert.equal(viaAttribute.length, errors.length, "onicecandidateerror saw every event");
+    assert.equal(completeAfter, errors.length, `every error came before "complete": ${summary}`);
+
+    // 401 with its reason, from the loopback host candidate at least (each host the server answered).
+    const e401 = errors.filter((e) => e.url === urls.error);
+    assert.ok(e401.length >= 1, summary);
+    for (const e of e401) {
+      assert.equal(e.errorCode, 401, summary);
+      assert.equal(e.errorText, "Unauthorized", summary);
+      assert.ok(
+        hosts.some((h) => h.address === e.address && h.port === e.port),
+        `${summary}: address is a host candidate's`,
+      );
+    }
+    assert.ok(
+      e401.some((e) => e.address === "127.0.0.1"),
+      summary,
+    );
+    assert.ok(server.requests() >= 1);
+
+    // The closed port, the turn: URL and the unresolvable name: 701, once per URL.
+    for (const url of [urls.closed, urls.turn, urls.name]) {
+      const mine = errors.filter((e) => e.url === url);
+      assert.equal(mine.length, 1, `${url}: ${summary}`);
+      assert.equal(mine[0]!.errorCode, 701, `${url}: ${summary}`);
+      assert.ok(mine[0]!.errorText.length > 0);
+      assert.ok(
+        hosts.some((h) => h.address === mine[0]!.address && h.port === mine[0]!.port),
+        `${url}: ${summary}`,
+      );
+    }
+    // 3 sends at RTO 50 ms then 200 ms: the closed port is given up at 350 ms, not 3.5 s.
+    assert.ok(took < 3000, `gathering took ${took} ms`);
+  } finally {
+    pc.close();
+    server.close();
+  }
+});
+
+test("icecandidateerror: relay-only policy reports its TURN servers with a null address", async () => {
+  const pc = new RTCPeerConnection({
+    iceTransportPolicy: "relay",
+    iceServers: [{ urls: "turns:turn.example:5349", username: "u", credential: "p" }],
+  });
+  try {
+    const errors: RTCPeerConnectionIceErrorEvent[] = [];
+    pc.onicecandidateerror = (e) => errors.push(e);
+    pc.createDataChannel("x");
+    await pc.setLocalDescription(await pc.createOffer());
+    while (pc.iceGatheringState !== "complete") await once(pc, "icegatheringstatechange", 5000);
+    assert.deepEqual(
+      errors.map((e) => [e.url, e.errorCode, e.address, e.port]),
+      [["turns:turn.example:5349", 701, null, null]],
+    );
+  } finally {
+    pc.close();
+  }
+});
