@@ -13,6 +13,7 @@ import type { Random } from "../random.js";
 import { type FeedbackStats, RtpFeedbackChain } from "../rtp/feedback/index.js";
 import {
   encodeAbsSendTime,
+  encodeAudioLevel,
   encodeStringExtension,
   isRtcpPacket,
   parseRtp,
@@ -34,6 +35,7 @@ import {
 import { PeerError } from "./errors.js";
 import { type DtmfEvent, MediaDtmf } from "./media-dtmf.js";
 import { type DemuxDrops, RtpDemuxer } from "./media-receive.js";
+import { SourceTracker } from "./media-sources.js";
 
 export type MediaKind = "audio" | "video";
 
@@ -137,6 +139,8 @@ export class MediaSession {
   readonly dropped = { beforeKeys: 0, srtp: 0, srtcp: 0, queue: 0, malformed: 0 };
   /** DTMF playout and telephone-event receipt (RFC 4733). */
   readonly dtmf = new MediaDtmf((id) => this.transceivers.find((t) => t.id === id));
+  /** SSRCs and CSRCs heard per transceiver, with audio levels (webrtc-pc 5.3.4). */
+  readonly sources = new SourceTracker();
 
   constructor(opts: MediaSessionOptions) {
     this.random = opts.random;
@@ -400,6 +404,7 @@ export class MediaSession {
     const t = this.transceiver(s.targetId);
     if (t.rawRtp) this.queueEvent({ type: "rtp", transceiver: t.id, packet: p });
     if (this.dtmf.receive(t, p)) return;
+    this.sources.onPacket(t, p, now);
     const d = s.depacketizer;
     if (!d) return;
     d.push(p, now);
@@ -482,18 +487,18 @@ export class MediaSession {
    */
   sendRtp(
     id: number,
-    packet: Omit<RtpPacketInit, "ssrc" | "payloadType"> & { payloadType?: number },
+    packet: Omit<RtpPacketInit, "ssrc" | "payloadType"> & { payloadType?: number; audioLevel?: number },
     now: number,
   ): boolean {
     const t = this.transceiver(id);
     if (this.closed || !this.tx || !t.sendCodec || t.stopped || !sends(t.currentDirection)) return false;
     const pt = packet.payloadType;
     const negotiated = pt !== undefined && t.negotiated?.codecs.some((c) => c.payloadType === pt);
-    this.sendPacket(
-      { ...packet, ssrc: t.ssrc, payloadType: negotiated ? pt : t.sendCodec.payloadType },
-      this.extensionsFor(t, now),
-      now,
-    );
+    const ext = this.extensionsFor(t, now);
+    const lvl = t.negotiated?.extensions.get(EXT_URI.audioLevel);
+    const level = packet.audioLevel; // RFC 6464 -dBov, V set below silence
+    if (level !== undefined && lvl !== undefined) ext.push({ id: lvl, data: encodeAudioLevel(level, level < 127) });
+    this.sendPacket({ ...packet, ssrc: t.ssrc, payloadType: negotiated ? pt : t.sendCodec.payloadType }, ext, now);
     this.pump(now);
     return true;
   }

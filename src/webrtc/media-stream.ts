@@ -16,6 +16,10 @@ export interface OutgoingRtp {
   sequenceNumber: number;
   timestamp: number;
   marker?: boolean;
+  /** Contributing sources (RFC 3550 5.1), e.g. the streams a mixer combined; at most 15. */
+  csrcs?: readonly number[];
+  /** The audio level to send in the ssrc-audio-level extension (RFC 6464: -dBov, 0 loudest - 127 silence). */
+  audioLevel?: number;
   payload: Uint8Array;
 }
 

@@ -5,6 +5,7 @@
 // what src/sdp/media.ts negotiates and src/media/codecs can packetize.
 import type { EncodedFrame, ReceivedFrame } from "../media/frame.js";
 import type { MediaSession, TransceiverState } from "../peer/media.js";
+import type { HeardSource } from "../peer/media-sources.js";
 import type { RtpPacket } from "../rtp/packet.js";
 import type { Direction } from "../sdp/attributes.js";
 import {
@@ -65,12 +66,16 @@ export interface RTCRtpSendParameters extends RTCRtpParameters {
 }
 export interface RTCRtpReceiveParameters extends RTCRtpParameters {}
 
-export interface RTCRtpSynchronizationSource {
+/** webrtc-pc 5.3.4 RTCRtpContributingSource (and RTCRtpSynchronizationSource, the same fields). */
+export interface RTCRtpContributingSource {
+  /** When the last packet from the source arrived (ms, performance.timeOrigin + performance.now()). */
   timestamp: number;
   source: number;
   rtpTimestamp: number;
+  /** 0..1 linear (RFC 6464 for SSRCs, RFC 6465 for CSRCs), when the packets carry a level. */
   audioLevel?: number;
 }
+export interface RTCRtpSynchronizationSource extends RTCRtpContributingSource {}
 
 /** What we can send and receive (webrtc-pc 5.2 getCapabilities). */
 export function rtpCapabilities(kind: string): RTCRtpCapabilities | null {
@@ -198,6 +203,7 @@ export class RTCRtpSender {
   }
 
   private sendRtp(track: MediaStreamTrack, p: OutgoingRtp): void {
+    if (p.csrcs && p.csrcs.length > 15) throw typeError("an RTP packet carries at most 15 CSRCs");
     if (this.host.isClosed || track.readyState !== "live" || !track.enabled || !this.encodings[0]?.active) return;
     if (this.host.media.sendRtp(this.id, p, this.host.now())) this.host.kick();
     else this.framesNotSent++;
@@ -266,7 +272,6 @@ export class RTCRtpReceiver {
   private readonly id: number;
   readonly track: MediaStreamTrack;
   private readonly hub: TrackHub;
-  private readonly sources = new Map<number, RTCRtpSynchronizationSource>();
   readonly transport: null = null;
   jitterBufferTarget: number | null = null;
   /** Petrel-internal: listeners of received telephone events (petrel/nonstandard onDtmf). */
@@ -299,24 +304,18 @@ export class RTCRtpReceiver {
     return commonParameters(this.host, this.host.media.transceiver(this.id));
   }
 
-  /** The SSRCs heard in the last 10 s (webrtc-pc 5.3.4), newest first. */
+  /** The SSRCs heard in the last 10 s (webrtc-pc 5.3.4), newest first, with RFC 6464 audio levels. */
   getSynchronizationSources(): RTCRtpSynchronizationSource[] {
-    const cutoff = performance.timeOrigin + performance.now() - 10_000;
-    return [...this.sources.values()].filter((s) => s.timestamp >= cutoff).sort((a, b) => b.timestamp - a.timestamp);
+    return this.host.media.sources.synchronizationSources(this.id, this.host.now()).map(toRtcSource);
   }
 
-  /** CSRCs are not tracked (no mixers in Petrel's path): always empty. */
-  getContributingSources(): RTCRtpSynchronizationSource[] {
-    return [];
+  /** The CSRCs of the packets heard in the last 10 s (a mixer's inputs), newest first. */
+  getContributingSources(): RTCRtpContributingSource[] {
+    return this.host.media.sources.contributingSources(this.id, this.host.now()).map(toRtcSource);
   }
 
   /** Petrel-internal: a frame assembled from a remote stream. */
-  deliverFrame(ssrc: number, frame: ReceivedFrame): void {
-    this.sources.set(ssrc, {
-      source: ssrc,
-      rtpTimestamp: frame.timestamp,
-      timestamp: performance.timeOrigin + performance.now(),
-    });
+  deliverFrame(_ssrc: number, frame: ReceivedFrame): void {
     if (this.track.muted) this.track.setMuted(false);
     if (this.track.readyState === "live" && this.track.enabled) this.hub.pushFrame(frame);
   }
@@ -330,6 +329,17 @@ export class RTCRtpReceiver {
   end(): void {
     this.hub.end();
   }
+}
+
+/** A source as the core heard it (core ms) -> the W3C dictionary (performance.timeOrigin based). */
+function toRtcSource(s: HeardSource): RTCRtpContributingSource {
+  const r: RTCRtpContributingSource = {
+    timestamp: performance.timeOrigin + s.at,
+    source: s.source,
+    rtpTimestamp: s.rtpTimestamp,
+  };
+  if (s.audioLevel !== undefined) r.audioLevel = s.audioLevel;
+  return r;
 }
 
 const DIRECTIONS: readonly string[] = ["sendrecv", "sendonly", "recvonly", "inactive"];
