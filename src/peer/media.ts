@@ -6,6 +6,7 @@
 // packetized (src/media/codecs) with the MID, abs-send-time and transport-wide sequence number
 // header extensions (RFC 8285), frames out as events, and PLI when a depacketizer needs a keyframe.
 // Datagrams in and out are SRTP/SRTCP (first byte 128-191, RFC 7983); the Peer moves them over ICE.
+import { readU32 } from "../bytes/index.js";
 import type { DepacketizerStats } from "../media/codecs/depacketizer.js";
 import { createPayloader, isSupportedCodec, RtpPacketizer } from "../media/codecs/index.js";
 import type { EncodedFrame, ReceivedFrame } from "../media/frame.js";
@@ -34,6 +35,7 @@ import {
 } from "../srtp/index.js";
 import { PeerError } from "./errors.js";
 import { type DtmfEvent, MediaDtmf } from "./media-dtmf.js";
+import { MediaPacer } from "./media-pacer.js";
 import { type DemuxDrops, RtpDemuxer } from "./media-receive.js";
 import { SourceTracker } from "./media-sources.js";
 
@@ -60,7 +62,9 @@ export type MediaEvent =
   | { type: "keyframe-request"; transceiver: number }
   | { type: "bye"; transceiver: number; ssrc: number }
   /** DTMF (src/peer/media-dtmf.ts): the sender's tonechange, a received telephone event. */
-  | DtmfEvent;
+  | DtmfEvent
+  /** The bitrate an encoder should aim for (src/peer/media-pacer.ts): min(limit, REMB). */
+  | { type: "target-bitrate"; transceiver: number; bitrate: number | undefined };
 
 export interface TransceiverState {
   readonly id: number;
@@ -141,6 +145,8 @@ export class MediaSession {
   readonly dtmf = new MediaDtmf((id) => this.transceivers.find((t) => t.id === id));
   /** SSRCs and CSRCs heard per transceiver, with audio levels (webrtc-pc 5.3.4). */
   readonly sources = new SourceTracker();
+  /** maxBitrate and b=TIAS/AS enforcement per sender (token bucket, bounded queue). */
+  readonly pacer = new MediaPacer();
 
   constructor(opts: MediaSessionOptions) {
     this.random = opts.random;
@@ -190,6 +196,7 @@ export class MediaSession {
     if (t.stopped) return;
     t.stopped = true;
     t.currentDirection = undefined;
+    this.pacer.forget(t.id);
     this.demux.forget(t.id);
     this.refresh();
     this.pump(now);
@@ -205,6 +212,7 @@ export class MediaSession {
       t.currentDirection = negotiated.direction;
       const usable = negotiated.codecs.filter((c) => isSupportedCodec(c.mimeType));
       if (!t.sendCodec || !usable.some((c) => c.payloadType === t.sendCodec!.payloadType)) t.sendCodec = usable[0];
+      this.pacer.setRemoteLimit(t, negotiated.remoteMaxBitrate, now);
     }
     this.refresh();
     this.pump(now);
@@ -269,17 +277,23 @@ export class MediaSession {
           this.chainSend.set(t.ssrc, sendKey);
         }
         if (!t.packetizer || t.packetizer.payloadType !== c.payloadType) {
+          // One SSRC, one sequence space (RFC 3550 5.1): a new codec continues the old numbers,
+          // or the remote's SRTP index estimate (RFC 3711 3.3.1) drops the packets as replays.
+          const prev = t.packetizer;
           t.packetizer = new RtpPacketizer({
             payloader: createPayloader(c.mimeType, c.sdpFmtpLine),
             payloadType: c.payloadType,
             ssrc: t.ssrc,
             random: this.random,
+            sequenceNumber: prev?.sequenceNumber,
+            timestampOffset: prev?.timestampOffset,
             maxPayloadSize: this.maxPayloadSize,
           });
         }
-      } else {
-        if (this.chainSend.delete(t.ssrc)) chain.removeSendStream(t.ssrc);
-        t.packetizer = undefined;
+      } else if (this.chainSend.delete(t.ssrc)) {
+        // Not sending now (recvonly/inactive): the packetizer stays, so sending again later goes on
+        // from the same sequence number and timestamp offset instead of new random ones.
+        chain.removeSendStream(t.ssrc);
       }
       if (n && !t.stopped && receives(t.currentDirection)) {
         const codec = n.codecs[0];
@@ -442,8 +456,9 @@ export class MediaSession {
   nextTimeout(): number | undefined {
     if (this.closed) return undefined;
     let t = this.tx ? this.chain?.nextTimeout() : undefined;
-    const dt = this.dtmf.nextTimeout();
-    if (dt !== undefined && (t === undefined || dt < t)) t = dt;
+    for (const d of [this.dtmf.nextTimeout(), this.tx ? this.pacer.nextTimeout() : undefined]) {
+      if (d !== undefined && (t === undefined || d < t)) t = d;
+    }
     for (const s of this.demux.streams.values()) {
       const d = s.depacketizer?.nextTimeout();
       if (d !== undefined && (t === undefined || d < t)) t = d;
@@ -457,6 +472,7 @@ export class MediaSession {
   }
 
   pollEvent(): MediaEvent | undefined {
+    for (let e = this.pacer.pollEvent(); e; e = this.pacer.pollEvent()) this.queueEvent(e);
     return this.events.shift();
   }
 
@@ -471,6 +487,11 @@ export class MediaSession {
     const t = this.transceiver(id);
     const pk = t.packetizer;
     if (this.closed || !this.tx || !pk || t.stopped || !sends(t.currentDirection)) return false;
+    // Over the sender's bitrate limit: the frame is dropped whole, before it takes sequence numbers.
+    if (!this.pacer.admitFrame(t, frame.data.length, frame.keyframe, now)) {
+      this.pump(now);
+      return true;
+    }
     const packets = pk.packetize(frame.data, frame.timestamp);
     this.dtmf.noteFrame(t.id, frame.timestamp, now);
     const ext = this.extensionsFor(t, now);
@@ -519,6 +540,7 @@ export class MediaSession {
 
   private sendPacket(p: RtpPacketInit, ext: RtpHeaderExtension[], now: number): void {
     const bytes = serializeRtp(ext.length ? { ...p, extensions: ext } : p);
+    if (this.pacer.enqueue(p.ssrc, bytes, false, now)) return;
     this.chain?.handleOutgoingRtp(bytes, now);
     const wire = this.tx!.protectRtp(bytes);
     if (wire) this.queueTransmit(wire);
@@ -555,7 +577,13 @@ export class MediaSession {
     if (!chain) return;
     if (this.tx) {
       for (let r = chain.pollRtp(); r; r = chain.pollRtp()) {
+        if (this.pacer.enqueue(readU32(r, 8), r, true, now)) continue; // RTX counts against the limit
         const w = this.tx.protectRtp(r);
+        if (w) this.queueTransmit(w);
+      }
+      for (let q = this.pacer.pollPacket(now); q; q = this.pacer.pollPacket(now)) {
+        if (!q.resend) chain.handleOutgoingRtp(q.bytes, now);
+        const w = this.tx.protectRtp(q.bytes);
         if (w) this.queueTransmit(w);
       }
       for (let c = chain.pollRtcp(); c; c = chain.pollRtcp()) {
@@ -570,7 +598,7 @@ export class MediaSession {
       } else if (e.type === "bye") {
         const s = this.demux.streams.get(e.ssrc);
         if (s) this.queueEvent({ type: "bye", transceiver: s.targetId, ssrc: e.ssrc });
-      }
+      } else if (e.type === "remb") this.pacer.handleRemb(e.ssrcs, e.bitrate, now);
     }
     void now;
   }

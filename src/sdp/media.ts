@@ -474,6 +474,20 @@ export interface NegotiatedMedia {
   /** The remote's msid: stream ids and track id. */
   remoteStreamIds: string[];
   remoteTrackId: string | undefined;
+  /** The remote section's b=TIAS / b=AS (RFC 3890 6.2; AS in kbps), the lower, in bits/s. */
+  remoteMaxBitrate: number | undefined;
+}
+
+/** The lower of b=TIAS (bits/s) and b=AS (kbit/s) of a section, in bits/s; undefined when neither. */
+export function bandwidthLimit(bandwidths: readonly { type: string; value: number }[]): number | undefined {
+  let limit: number | undefined;
+  for (const b of bandwidths) {
+    if (!(b.value > 0)) continue;
+    const t = b.type.toUpperCase();
+    const bps = t === "TIAS" ? b.value : t === "AS" ? b.value * 1000 : undefined;
+    if (bps !== undefined && (limit === undefined || bps < limit)) limit = bps;
+  }
+  return limit;
 }
 
 /**
@@ -531,5 +545,6 @@ export function negotiateMedia(local: SdpMedia, remote: SdpMedia, localIsAnswer:
     remoteSources,
     remoteStreamIds: msid.map((x) => x.streamId).filter((x) => x !== "-"),
     remoteTrackId: msid[0]?.trackId,
+    remoteMaxBitrate: bandwidthLimit(remote.bandwidths),
   };
 }

@@ -166,6 +166,10 @@ export class MediaController {
     const direction = init.direction ?? "sendrecv";
     if (!["sendrecv", "sendonly", "recvonly", "inactive"].includes(direction))
       throw typeError(`bad direction ${direction}`);
+    for (const enc of init.sendEncodings ?? []) {
+      if (enc.maxBitrate !== undefined && !(Number.isFinite(enc.maxBitrate) && enc.maxBitrate >= 0))
+        throw typeError("maxBitrate must be a non-negative number");
+    }
     const e = this.create(
       kind,
       direction,
@@ -173,6 +177,7 @@ export class MediaController {
       (init.streams ?? []).map((s) => s.id),
       false,
     );
+    if (init.sendEncodings?.length) e.transceiver.sender.setEncodings(init.sendEncodings);
     this.host.updateNegotiationNeeded();
     return e.transceiver;
   }
@@ -467,6 +472,9 @@ export class MediaController {
         t.receiver.track.setMuted(true);
         break;
       case "remote-stream":
+        break;
+      case "target-bitrate":
+        t.sender.targetBitrateChanged(ev.bitrate);
         break;
       case "tonechange":
         t.sender.dtmf?.toneChanged(ev.tone);

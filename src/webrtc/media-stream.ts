@@ -33,6 +33,8 @@ export interface TrackListener {
   keyframeRequest?(): void;
   /** The track ended or was stopped. */
   ended?(): void;
+  /** The bitrate senders of the track aim for changed (bits/s; undefined = no limit known). */
+  targetBitrate?(bps: number | undefined): void;
 }
 
 /** The shared media source behind a track and its clones. Internal to Petrel (not a W3C type). */
@@ -80,6 +82,13 @@ export class TrackHub {
   }
   requestKeyframe(): void {
     for (const l of this.listeners) l.keyframeRequest?.();
+  }
+  /** The lowest target of the senders of this track (maxBitrate, b=AS/TIAS, REMB), bits/s. */
+  targetBitrate: number | undefined = undefined;
+  setTargetBitrate(bps: number | undefined): void {
+    if (bps === this.targetBitrate) return;
+    this.targetBitrate = bps;
+    for (const l of this.listeners) l.targetBitrate?.(bps);
   }
   end(): void {
     if (this.ended) return;

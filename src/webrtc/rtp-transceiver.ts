@@ -136,6 +136,7 @@ export class RTCRtpSender {
   private encodings: RTCRtpEncodingParameters[];
   private lastTransactionId: string | undefined;
   private transactions = 0;
+  private target: number | undefined = undefined;
   /** Frames dropped because the transceiver could not send yet (not negotiated, not connected). */
   framesNotSent = 0;
   /** webrtc-pc 7.1: an RTCDTMFSender for audio, null for video. */
@@ -180,6 +181,7 @@ export class RTCRtpSender {
     this._track = track;
     if (!track) return;
     const hub = trackHub(track);
+    if (this.target !== undefined) hub.setTargetBitrate(this.target);
     this.unsubscribe = hub.subscribe(
       hub.rtpSource ? { rtpOut: (p) => this.sendRtp(track, p) } : { frame: (f) => this.sendFrame(track, f) },
     );
@@ -252,12 +254,28 @@ export class RTCRtpSender {
         throw typeError("maxBitrate must be a non-negative number");
       }
     }
-    this.encodings = p.encodings.map((e) => {
+    this.setEncodings(p.encodings);
+    this.lastTransactionId = undefined;
+  }
+
+  /** Petrel-internal: encodings from setParameters or addTransceiver's sendEncodings (the first only: no simulcast). */
+  setEncodings(list: readonly { active?: boolean; maxBitrate?: number }[]): void {
+    this.encodings = list.slice(0, 1).map((e) => {
       const r: RTCRtpEncodingParameters = { active: e.active !== false };
       if (e.maxBitrate !== undefined) r.maxBitrate = e.maxBitrate;
       return r;
     });
-    this.lastTransactionId = undefined;
+    if (this.encodings.length === 0) this.encodings = [{ active: true }];
+    // The media core enforces maxBitrate (src/peer/media-pacer.ts).
+    const media = this.host.media;
+    media.pacer.setMaxBitrate(media.transceiver(this.id), this.encodings[0]!.maxBitrate, this.host.now());
+    this.host.kick();
+  }
+
+  /** Petrel-internal: the core's target bitrate for this sender changed; the track's source hears it. */
+  targetBitrateChanged(bps: number | undefined): void {
+    this.target = bps;
+    if (this._track) trackHub(this._track).setTargetBitrate(bps);
   }
 
   /** Petrel-internal: the transceiver stopped. */
