@@ -32,6 +32,8 @@ export interface PeerCoreOptions {
   ice?: { ta?: number; checkRto?: number; nominationDelay?: number; gatherRto?: number };
   /** DTLS retransmission timeout (ms). */
   dtlsRetransmitTimeout?: number;
+  /** RTCP NTP time = now + ntpOffsetMs (the driver's wall clock, see ntpOffsetFor). Default 0. */
+  ntpOffsetMs?: number;
 }
 
 class IceAdapter implements IceLayer {
@@ -417,7 +419,7 @@ export function createPeerCore(o: PeerCoreOptions): Peer {
   return new Peer({
     ice,
     dc,
-    media: new MediaSession({ random: o.random, cname: randomCname(o.random) }),
+    media: new MediaSession({ random: o.random, cname: randomCname(o.random), ntpOffsetMs: o.ntpOffsetMs }),
     createDtls: (role, remoteFingerprints) =>
       new DtlsAdapter(
         new DtlsEndpoint({

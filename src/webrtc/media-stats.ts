@@ -1,8 +1,10 @@
 // getStats() for media (webrtc-stats 3.2 RTCCodecStats, 3.3 RTCInboundRtpStreamStats, 3.5
-// RTCOutboundRtpStreamStats, 3.4 RTCRemoteInboundRtpStreamStats, 3.7 RTCMediaSourceStats) read
-// from the media core (src/peer/media.ts: the feedback chain's counters, the depacketizers'
+// RTCOutboundRtpStreamStats, 3.4 RTCRemoteInboundRtpStreamStats, 3.6
+// RTCRemoteOutboundRtpStreamStats from the remote's sender reports (RFC 3550 6.4.1), 3.7
+// RTCMediaSourceStats) read from the media core (src/peer/media.ts: the feedback chain's counters, the depacketizers'
 // frame counts, the transceivers' send counts).
 import type { MediaSession } from "../peer/media.js";
+import { NTP_UNIX_OFFSET_MS } from "../rtp/feedback/ntp.js";
 import type { MediaStreamTrack } from "./media-stream.js";
 import type { RTCRtpTransceiver } from "./rtp-transceiver.js";
 import type { RTCStats, RTCStatsReport } from "./stats.js";
@@ -147,6 +149,29 @@ export function addMediaStats(report: RTCStatsReport, input: MediaStatsInput): v
     }
     const cid = codecId(t.transceiverId, r.payloadType);
     if (cid) s.codecId = cid;
+    if (inb?.remoteTimestamp !== undefined && inb.lastSenderReportAt !== undefined) {
+      // remote-outbound-rtp: what the remote's last SR says it sent, linked both ways.
+      const rid = `RO${transportId}V${r.ssrc}`;
+      s.remoteId = rid;
+      const ro: RTCStats = {
+        id: rid,
+        type: "remote-outbound-rtp",
+        // Remote stats are stamped when their report arrived (webrtc-stats 3.6).
+        timestamp: timestamp - (input.now - inb.lastSenderReportAt),
+        ssrc: r.ssrc,
+        kind: state.kind,
+        transportId,
+        localId: id,
+        packetsSent: inb.remotePacketsSent ?? 0,
+        bytesSent: inb.remoteOctetsSent ?? 0,
+        // The SR's NTP time (ms since 1900) on the Unix epoch, the remote's clock.
+        remoteTimestamp: inb.remoteTimestamp - NTP_UNIX_OFFSET_MS,
+        reportsSent: inb.senderReportsReceived,
+      };
+      if (inb.receiverRttMs !== undefined) ro.roundTripTime = inb.receiverRttMs / 1000;
+      if (cid) ro.codecId = cid;
+      report.set(rid, ro);
+    }
     report.set(id, s);
   }
 }

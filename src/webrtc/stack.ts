@@ -9,6 +9,7 @@ import type { PeerEvent } from "../peer/events.js";
 import type { Peer } from "../peer/peer.js";
 import { createPeerCore } from "../peer/stack.js";
 import type { Random } from "../random.js";
+import { ntpOffsetFor } from "../rtp/feedback/ntp.js";
 import type { CertificateMaterial } from "./certificate.js";
 import type { IceServerUrl } from "./configuration.js";
 import type { DriverContext, PeerDriver } from "./driver.js";
@@ -32,6 +33,8 @@ export function createPeer(o: CreatePeerOptions): Peer {
       .map((s) => ({ host: s.host, port: s.port, url: s.url })),
     unusableServers: unusableServers(o.stunServers),
     now: o.now,
+    // Sender reports carry wall-clock NTP time (RFC 3550 6.4.1), not the monotonic clock.
+    ntpOffsetMs: ntpOffsetFor(Date.now(), o.now),
     // RFC 8445 14.2 allows Ta down to 5 ms: ordinary checks of the pairs behind the first reach
     // them sooner; 100 pairs are still paced over 0.5 s.
     ice: { ta: ICE_TA, ...o.ice },

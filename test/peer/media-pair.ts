@@ -42,11 +42,14 @@ export function makeMediaPair(
     /** Edits the answer's text before it is applied (e.g. to add b=AS). */
     editAnswer?: (sdp: string) => string;
     extensions?: { uri: string; id: number }[];
+    /** RTCP NTP time = now + ntpOffsetMs on both sides. */
+    ntpOffsetMs?: number;
   } = {},
 ): MediaPair {
   const net = new Network({ seed, defaultLink: { latency: 10 } });
-  const a = new MediaSession({ random: new SeededRandom(seed * 7 + 1), cname: "a-cname" });
-  const b = new MediaSession({ random: new SeededRandom(seed * 7 + 2), cname: "b-cname" });
+  const ntpOffsetMs = opts.ntpOffsetMs;
+  const a = new MediaSession({ random: new SeededRandom(seed * 7 + 1), cname: "a-cname", ntpOffsetMs });
+  const b = new MediaSession({ random: new SeededRandom(seed * 7 + 2), cname: "b-cname", ntpOffsetMs });
   const aAudio = a.addTransceiver("audio");
   const aVideo = a.addTransceiver("video");
   aAudio.mid = "0";

@@ -61,6 +61,10 @@ export interface InboundStats extends InboundCounters {
   /** NTP time (ms since 1900, the sender's clock) of its last sender report. */
   remoteTimestamp: number | undefined;
   senderReportsReceived: number;
+  /** `now` when the last sender report arrived. */
+  lastSenderReportAt: number | undefined;
+  /** RTT measured as a receiver (XR RRT/DLRR, RFC 3611 4.5), ms; undefined when not measured. */
+  receiverRttMs: number | undefined;
 }
 
 export interface ReceiveDrops {
@@ -86,6 +90,7 @@ class ReceiveStream {
   remoteOctetsSent: number | undefined;
   remoteTimestamp: number | undefined;
   senderReports: number;
+  lastSrAt: number | undefined = undefined;
   constructor(config: ReceiveStreamConfig, kind: MediaKind, nack: NackOptions) {
     this.config = config;
     this.kind = kind;
@@ -304,6 +309,7 @@ export class ReceiveSide {
     s.remoteOctetsSent = sr.octetCount;
     s.remoteTimestamp = msFromNtp(sr.ntpSeconds, sr.ntpFraction);
     s.senderReports++;
+    s.lastSrAt = now;
     this.out.queueEvent({
       type: "sender-report",
       ssrc: sr.ssrc,
@@ -348,6 +354,8 @@ export class ReceiveSide {
         remoteOctetsSent: s.remoteOctetsSent,
         remoteTimestamp: s.remoteTimestamp,
         senderReportsReceived: s.senderReports,
+        lastSenderReportAt: s.lastSrAt,
+        receiverRttMs: this.xrRtt,
       });
     }
     return out;
