@@ -4,7 +4,9 @@
 // browser's keyframe requests to travel through the echo up to its own encoder. "Record" /
 // "Stop recording" make the Node peer write one WebM; the test checks the file on the server,
 // fetches it through the page's download link, and (with ffmpeg installed) that ffprobe sees VP8
-// and Opus streams longer than 1.5 s and that ffmpeg decodes it without an error.
+// and Opus streams longer than 1.5 s and that ffmpeg decodes it without an error. Then the page
+// pauses and resumes receiving the echo: Chromium's PLI for its new stream reaches its own
+// encoder through the Node peer and the echo decodes again.
 // Skips without Chromium (fails under PETREL_REQUIRE_INTEROP=1).
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -164,6 +166,49 @@ describe("demo media", () => {
       // Chromium counts the PLI it received on what it sends.
       const sent = (await pageStats()).filter((s) => s.type === "outbound-rtp" && s.kind === "video");
       assert.ok(Number(sent[0]?.pliCount ?? 0) > 0, `Chromium received a PLI (${JSON.stringify(sent[0])})`);
+
+      // The page stops receiving the echo and asks for it again (sendonly, then sendrecv). Its new
+      // receive stream starts mid-stream, so Chromium sends PLI to the Node peer; the echo's sender
+      // passes it up its remote track to Chromium's own encoder, whose keyframe comes back through
+      // the echo. Without that the picture stays frozen. (The Node peer's sequence numbers must go
+      // on where they stopped, or Chromium's SRTP drops the resumed packets as replays.)
+      const sum = (list: Stat[], type: string, field: string) =>
+        list.filter((s) => s.type === type && s.kind === "video").reduce((n, s) => n + Number(s[field] ?? 0), 0);
+      const setEchoDirection = async (direction: string) => {
+        await page.evaluate((d) => {
+          const pc = (window as unknown as { petrelDemo: { pc: RTCPeerConnection } }).petrelDemo.pc;
+          const t = pc.getTransceivers().find((x) => x.receiver.track.kind === "video");
+          if (t) t.direction = d as RTCRtpTransceiverDirection;
+        }, direction);
+        await within(
+          page.waitForFunction(
+            (d) =>
+              (window as unknown as { petrelDemo: { pc: RTCPeerConnection } }).petrelDemo.pc
+                .getTransceivers()
+                .find((x) => x.receiver.track.kind === "video")?.currentDirection === d,
+            direction,
+            { timeout: 0 },
+          ),
+          10_000,
+          `echo transceiver ${direction}`,
+          describePage,
+        );
+      };
+      const keyframesBefore = sum(await pageStats(), "outbound-rtp", "keyFramesEncoded");
+      await setEchoDirection("sendonly");
+      await setEchoDirection("sendrecv");
+      const decodedAtResume = sum(await pageStats(), "inbound-rtp", "framesDecoded");
+      const resumed = async () => {
+        const end = Date.now() + 20_000;
+        while (Date.now() < end) {
+          const list = await pageStats();
+          const keyframes = sum(list, "outbound-rtp", "keyFramesEncoded");
+          if (keyframes > keyframesBefore && sum(list, "inbound-rtp", "framesDecoded") > decodedAtResume + 20) return;
+          await page.waitForTimeout(250);
+        }
+        throw new Error(`the echo did not resume within 20 s\n${await describePage()}`);
+      };
+      await resumed();
 
       if (existsSync("/usr/bin/ffprobe")) {
         const probe = ffprobe(info.path);
