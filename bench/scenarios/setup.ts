@@ -12,6 +12,8 @@ const SLOW_MS = 500;
 export async function setup(ctx: ScenarioContext): Promise<ScenarioResult> {
   const deadline = performance.now() + ctx.budgetMs;
   const times: number[] = [];
+  /** CPU time (user + system, all threads) per measured set-up: steadier than wall time on a busy machine. */
+  const cpu: number[] = [];
   let capped = false;
   for (let i = 0; i < WARMUP + ctx.param; i++) {
     const left = deadline - performance.now();
@@ -20,6 +22,7 @@ export async function setup(ctx: ScenarioContext): Promise<ScenarioResult> {
       break;
     }
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     let pair: Awaited<ReturnType<typeof openPair>>;
     try {
       pair = await openPair(ctx.stack, ctx.name, Math.min(ATTEMPT_TIMEOUT_MS, left));
@@ -32,8 +35,10 @@ export async function setup(ctx: ScenarioContext): Promise<ScenarioResult> {
       throw err;
     }
     const dt = performance.now() - t0;
+    const c1 = process.cpuUsage(c0);
     if (i >= WARMUP) {
       times.push(dt);
+      cpu.push((c1.user + c1.system) / 1000);
       ctx.partial({ value: median(times), detail: `n=${times.length} before the cap`, capped: true });
     }
     await closePair(pair);
@@ -45,7 +50,7 @@ export async function setup(ctx: ScenarioContext): Promise<ScenarioResult> {
   return {
     value: median(times),
     detail:
-      `n=${times.length} min=${sorted[0].toFixed(1)} max=${sorted[sorted.length - 1].toFixed(1)} ms` +
+      `n=${times.length} min=${sorted[0].toFixed(1)} max=${sorted[sorted.length - 1].toFixed(1)} ms, CPU median ${median(cpu).toFixed(1)} ms` +
       (slow > 0 ? `, ${slow} of ${times.length} took >= ${SLOW_MS} ms` : ""),
     capped,
   };

@@ -5,6 +5,7 @@
 import {
   createPrivateKey,
   createPublicKey,
+  generateKeyPair,
   generateKeyPairSync,
   type KeyObject,
   sign,
@@ -122,11 +123,33 @@ function p256Spki(key: KeyObject): Uint8Array {
   return out;
 }
 
+interface CertificateFields {
+  notBefore: number;
+  notAfter: number;
+  commonName: string;
+  serial: Uint8Array;
+}
+
 /** Builds and self-signs a certificate for `privateKey` (EC P-256 or RSA). */
-export function buildSelfSignedCertificate(
-  privateKey: KeyObject,
-  opts: { notBefore: number; notAfter: number; commonName: string; serial: Uint8Array },
-): Uint8Array {
+export function buildSelfSignedCertificate(privateKey: KeyObject, opts: CertificateFields): Uint8Array {
+  const { tbs, algorithm } = tbsCertificate(privateKey, opts);
+  return signedCertificate(tbs, algorithm, sign("sha256", tbs, signOptions(privateKey)));
+}
+
+function signOptions(privateKey: KeyObject): KeyObject | { key: KeyObject; dsaEncoding: "der" } {
+  return privateKey.asymmetricKeyType === "ec" ? { key: privateKey, dsaEncoding: "der" } : privateKey;
+}
+
+/** The certificate around its signed part (RFC 5280 4.1.1): tbsCertificate, algorithm, signature. */
+function signedCertificate(tbs: Uint8Array, algorithm: Uint8Array, signature: Uint8Array): Uint8Array {
+  const bitString = new Uint8Array(signature.length + 1);
+  bitString[0] = 0;
+  bitString.set(signature, 1);
+  return seq(tbs, algorithm, tlv(0x03, bitString));
+}
+
+/** The TBSCertificate (RFC 5280 4.1.2) for `privateKey`'s public key, and its signature algorithm. */
+function tbsCertificate(privateKey: KeyObject, opts: CertificateFields): { tbs: Uint8Array; algorithm: Uint8Array } {
   const isEc = privateKey.asymmetricKeyType === "ec";
   const algorithm = isEc ? ECDSA_SHA256 : RSA_SHA256;
   const spki = isEc
@@ -144,31 +167,51 @@ export function buildSelfSignedCertificate(
     name,
     spki,
   );
-  const signature = sign("sha256", tbs, isEc ? { key: privateKey, dsaEncoding: "der" } : privateKey);
-  const bitString = new Uint8Array(signature.length + 1);
-  bitString[0] = 0;
-  bitString.set(signature, 1);
-  return seq(tbs, algorithm, tlv(0x03, bitString));
+  return { tbs, algorithm };
+}
+
+function certificateFields(opts: GenerateCertificateOptions): CertificateFields {
+  const now = opts.now ?? Date.now();
+  const lifetime = opts.expires ?? 30 * DAY;
+  return {
+    notBefore: Math.floor((now - DAY) / 1000) * 1000,
+    notAfter: Math.floor((now + lifetime) / 1000) * 1000,
+    commonName: opts.commonName ?? "WebRTC",
+    serial: (opts.random ?? cryptoRandom()).bytes(16),
+  };
 }
 
 /** RTCPeerConnection.generateCertificate's engine: an ECDSA P-256 self-signed certificate. */
 export function generateCertificate(opts: GenerateCertificateOptions = {}): GeneratedCertificate {
-  const now = opts.now ?? Date.now();
-  const lifetime = opts.expires ?? 30 * DAY;
-  const keyType = opts.keyType ?? "ecdsa";
   const { privateKey } =
-    keyType === "ecdsa"
+    (opts.keyType ?? "ecdsa") === "ecdsa"
       ? generateKeyPairSync("ec", { namedCurve: "prime256v1" })
       : generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const notBefore = Math.floor((now - DAY) / 1000) * 1000;
-  const notAfter = Math.floor((now + lifetime) / 1000) * 1000;
-  const der = buildSelfSignedCertificate(privateKey, {
-    notBefore,
-    notAfter,
-    commonName: opts.commonName ?? "WebRTC",
-    serial: (opts.random ?? cryptoRandom()).bytes(16),
-  });
-  return certificateFrom(privateKey, der, notAfter);
+  const fields = certificateFields(opts);
+  return certificateFrom(privateKey, buildSelfSignedCertificate(privateKey, fields), fields.notAfter);
+}
+
+/**
+ * generateCertificate's asynchronous form: the key pair and the signature are made on libuv's
+ * thread pool (node:crypto's callback APIs), so the event loop only builds the DER (tens of us
+ * instead of about 0.25 ms for a P-256 certificate made synchronously).
+ */
+export function generateCertificateAsync(opts: GenerateCertificateOptions = {}): Promise<GeneratedCertificate> {
+  const fields = certificateFields(opts);
+  return new Promise<KeyObject>((resolve, reject) => {
+    const done = (err: Error | null, _pub: KeyObject, priv: KeyObject): void => (err ? reject(err) : resolve(priv));
+    if ((opts.keyType ?? "ecdsa") === "ecdsa") generateKeyPair("ec", { namedCurve: "prime256v1" }, done);
+    else generateKeyPair("rsa", { modulusLength: 2048 }, done);
+  }).then(
+    (privateKey) =>
+      new Promise<GeneratedCertificate>((resolve, reject) => {
+        const { tbs, algorithm } = tbsCertificate(privateKey, fields);
+        sign("sha256", tbs, signOptions(privateKey), (err, signature) => {
+          if (err) reject(err);
+          else resolve(certificateFrom(privateKey, signedCertificate(tbs, algorithm, signature), fields.notAfter));
+        });
+      }),
+  );
 }
 
 /** Wraps an existing key and DER certificate (e.g. loaded from PEM files). */

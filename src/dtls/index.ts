@@ -40,6 +40,7 @@ export {
   type GenerateCertificateOptions,
   type GeneratedCertificate,
   generateCertificate,
+  generateCertificateAsync,
 } from "./certificate.js";
 export { statelessServerResponse } from "./cookie.js";
 export { DtlsEndpoint } from "./endpoint.js";

@@ -16,7 +16,7 @@ import {
   type RTCPeerConnectionState,
 } from "./announcer.js";
 import type { RTCIceCandidate, RTCIceCandidateInit } from "./candidate.js";
-import { generateCertificate, generateCertificateNow, type RTCCertificate } from "./certificate.js";
+import { generateCertificate, type RTCCertificate, takeCertificate } from "./certificate.js";
 import {
   copyConfiguration,
   type IceServerUrl,
@@ -104,7 +104,7 @@ export class RTCPeerConnection extends EventTarget {
       {}) as PeerConnectionInternals;
     this.driverFactory = opts.driverFactory ?? defaultDriverFactory;
     this.includeLoopback = opts.includeLoopback ?? true;
-    this.certificate = this.config.certificates[0] ?? generateCertificateNow();
+    this.certificate = this.config.certificates[0] ?? takeCertificate();
     if (this.config.certificates.length === 0) this.config.certificates = [this.certificate];
     this.peer = (opts.createPeer ?? createPeer)({
       random: cryptoRandom(),

@@ -6,7 +6,12 @@ import assert from "node:assert/strict";
 import { createCipheriv, createHash, X509Certificate } from "node:crypto";
 import { test } from "node:test";
 import { fromHex, toHex } from "../../src/bytes/index.js";
-import { certificateFromPem, certificateToPem, generateCertificate } from "../../src/dtls/certificate.js";
+import {
+  certificateFromPem,
+  certificateToPem,
+  generateCertificate,
+  generateCertificateAsync,
+} from "../../src/dtls/certificate.js";
 import { checkFingerprints, fingerprint } from "../../src/dtls/fingerprint.js";
 import { packFlight, type RecordSealer } from "../../src/dtls/flight.js";
 import { buildMessage, readFragment } from "../../src/dtls/messages.js";
@@ -218,6 +223,30 @@ test("generateCertificate: valid self-signed ECDSA P-256 X.509 with SDP fingerpr
   assert.equal(checkFingerprints(cert.der, [{ algorithm: "sha-256", value: other }]), "mismatch");
   const late = generateCertificate({ now: Date.UTC(2049, 11, 1), expires: 365 * 24 * 3600 * 1000 });
   assert.equal(Date.parse(new X509Certificate(late.der).validTo), Date.UTC(2050, 11, 1), "GeneralizedTime from 2050");
+});
+
+test("generateCertificateAsync: the same certificate made on the thread pool (ECDSA and RSA)", async () => {
+  const now = Date.UTC(2031, 5, 1);
+  const [a, b, rsa] = await Promise.all([
+    generateCertificateAsync({ now, expires: 5 * 24 * 3600 * 1000 }),
+    generateCertificateAsync({ now }),
+    generateCertificateAsync({ keyType: "rsa" }),
+  ]);
+  for (const [cert, curve] of [
+    [a, "prime256v1"],
+    [b, "prime256v1"],
+    [rsa, undefined],
+  ] as const) {
+    const x = new X509Certificate(cert.der);
+    assert.ok(x.verify(x.publicKey), "self-signature verifies");
+    assert.ok(x.checkPrivateKey(cert.privateKey));
+    assert.equal(x.publicKey.asymmetricKeyDetails?.namedCurve, curve);
+    assert.equal(cert.fingerprints()[0]!.value, x.fingerprint256);
+  }
+  assert.equal(Date.parse(new X509Certificate(a.der).validTo), now + 5 * 24 * 3600 * 1000);
+  assert.equal(a.expires, now + 5 * 24 * 3600 * 1000);
+  assert.equal(b.expires, now + 30 * 24 * 3600 * 1000, "default lifetime 30 days");
+  assert.notEqual(toHex(a.der), toHex(b.der), "a key pair per certificate");
 });
 
 test("certificateToPem / certificateFromPem round trip", () => {

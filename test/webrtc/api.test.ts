@@ -170,6 +170,21 @@ describe("configuration", () => {
       "NotSupportedError",
     );
   });
+  test("connections without certificates: each its own, spares made ahead are never shared", async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const a = pc();
+      const cert = a.getConfiguration().certificates?.[0];
+      assert.ok(cert, `connection ${i} has a certificate`);
+      assert.ok(cert.expires > Date.now() + 29 * 24 * 3600_000, "30 days");
+      const fp = cert.getFingerprints()[0]!.value;
+      assert.ok(!seen.has(fp), `connection ${i}: a certificate of its own`);
+      seen.add(fp);
+      a.close();
+      // Let the thread pool make spares between some of the connections (and not others).
+      if (i % 2 === 1) await new Promise((r) => setTimeout(r, 30));
+    }
+  });
 });
 
 describe("descriptions and candidates", () => {
