@@ -76,9 +76,13 @@ export class RecordCipher {
   constructor(suite: CipherSuite, key: Uint8Array, iv: Uint8Array) {
     this.suite = suite;
     this.key = createSecretKey(key);
-    this.iv = Buffer.from(iv);
-    this.nonce = Buffer.alloc(12);
-    this.aad = Buffer.alloc(13);
+    // One small buffer of its own for the three: a Buffer.from() copy would sit in Node's shared
+    // 8 KiB pool and keep a whole pool slab alive as long as the connection (per-connection RSS).
+    const own = Buffer.alloc(iv.length + 12 + 13);
+    this.iv = own.subarray(0, iv.length);
+    this.iv.set(iv);
+    this.nonce = own.subarray(iv.length, iv.length + 12);
+    this.aad = own.subarray(iv.length + 12);
     this.explicitNonce = suite.recordIvLength > 0;
     this.overhead = suite.recordIvLength + TAG_LENGTH;
     if (this.explicitNonce) this.iv.copy(this.nonce, 0, 0, 4);

@@ -16,7 +16,10 @@ import type { StunMessage } from "./message.js";
 export class StunKey {
   readonly bytes: Buffer;
   constructor(bytes: Uint8Array) {
-    this.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // A copy of its own: the key lives as long as the connection, and a view into Node's shared
+    // 8 KiB Buffer pool (Buffer.from(string) is pooled) would keep a whole pool slab alive.
+    this.bytes = Buffer.alloc(bytes.byteLength);
+    this.bytes.set(bytes);
   }
 }
 
