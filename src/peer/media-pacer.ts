@@ -70,6 +70,8 @@ const min = (a: number | undefined, b: number | undefined) =>
 export class MediaPacer {
   /** By transceiver id. */
   private readonly buckets = new Map<number, Bucket>();
+  /** The same buckets in a list, for the round robin without allocating per packet. */
+  private list: Bucket[] = [];
   /** SSRC (media and RTX) -> transceiver id. */
   private readonly bySsrc = new Map<number, number>();
   private readonly events: PacerEvent[] = [];
@@ -94,6 +96,7 @@ export class MediaPacer {
         stats: { framesDropped: 0, packetsQueued: 0, retransmissionsDropped: 0 },
       };
       this.buckets.set(t.id, b);
+      this.list.push(b);
       this.bySsrc.set(t.ssrc, t.id);
       if (t.rtxSsrc !== undefined) this.bySsrc.set(t.rtxSsrc, t.id);
     }
@@ -228,9 +231,9 @@ export class MediaPacer {
 
   /** The next packet allowed out at `now` (round robin over the streams). */
   pollPacket(now: number): PacedPacket | undefined {
-    const n = this.buckets.size;
+    const list = this.list;
+    const n = list.length;
     if (n === 0) return undefined;
-    const list = [...this.buckets.values()];
     for (let i = 0; i < n; i++) {
       const b = list[(this.rr + i) % n]!;
       if (b.head >= b.queue.length) continue;
@@ -278,6 +281,8 @@ export class MediaPacer {
     const b = this.buckets.get(id);
     if (!b) return;
     this.buckets.delete(id);
+    this.list = this.list.filter((x) => x !== b);
+    this.rr = 0;
     this.bySsrc.delete(b.t.ssrc);
     if (b.t.rtxSsrc !== undefined) this.bySsrc.delete(b.t.rtxSsrc);
   }

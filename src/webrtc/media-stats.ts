@@ -73,8 +73,11 @@ export function addMediaStats(report: RTCStatsReport, input: MediaStatsInput): v
         retransmittedPacketsSent: out.retransmittedPacketsSent,
         retransmittedBytesSent: out.retransmittedBytesSent,
         nackCount: out.nackCount,
-        active: t.sender.getParameters().encodings[0]?.active ?? true,
+        active: t.sender.isActive,
       };
+      // The pacer's target: min(maxBitrate, remote b=TIAS/AS, REMB) (src/peer/media-pacer.ts).
+      const target = media.pacer.target(t.transceiverId);
+      if (target !== undefined) s.targetBitrate = target;
       if (state.rtxSsrc !== undefined) s.rtxSsrc = state.rtxSsrc;
       if (state.kind === "video") {
         s.pliCount = out.pliCount;

@@ -2,7 +2,9 @@
 // handles over one transceiver of the sans-IO MediaSession (src/peer/media.ts): direction,
 // currentDirection, mid and SSRCs live in the core; these objects hold its id, the track, the
 // sender's stream ids and the codec preferences (JSEP inputs, RFC 8829 4.2.6). Capabilities list
-// what src/sdp/media.ts negotiates and src/media/codecs can packetize.
+// what src/sdp/media.ts negotiates and src/media/codecs can packetize. Audio senders have an
+// RTCDTMFSender (src/webrtc/dtmf.ts); encodings[0].maxBitrate is enforced by the core's pacer
+// (src/peer/media-pacer.ts); receivers list the SSRCs and CSRCs the core heard (5.3.4).
 import type { EncodedFrame, ReceivedFrame } from "../media/frame.js";
 import type { MediaSession, TransceiverState } from "../peer/media.js";
 import type { HeardSource } from "../peer/media-sources.js";
@@ -173,6 +175,11 @@ export class RTCRtpSender {
   /** Petrel-internal: the core's transceiver id. */
   get transceiverId(): number {
     return this.id;
+  }
+
+  /** Petrel-internal: encodings[0].active, read without getParameters() (which starts a transaction). */
+  get isActive(): boolean {
+    return this.encodings[0]?.active ?? true;
   }
 
   private attach(track: MediaStreamTrack | null): void {

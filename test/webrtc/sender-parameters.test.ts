@@ -1,7 +1,8 @@
 // RTCRtpSender encodings between two RTCPeerConnections over loopback UDP: addTransceiver's
 // sendEncodings maxBitrate and setParameters reach the media core (the track's target bitrate,
 // petrel/nonstandard getTargetBitrate/onTargetBitrate), active: false stops sending (outbound
-// packetsSent stays), active: true resumes.
+// packetsSent stays), active: true resumes; outbound-rtp has targetBitrate and active, and
+// getStats does not start a parameters transaction.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RTCPeerConnection } from "../../src/index.js";
@@ -43,9 +44,13 @@ describe("RTCRtpSender encodings", () => {
       };
       for (let k = 0; k < 5; k++) frame();
       await new Promise((r) => setTimeout(r, 50));
+      const q = t.sender.getParameters();
+      // getStats between getParameters and setParameters does not spoil the transaction.
       const before = await packetsSent(a);
       assert.ok(before >= 5, `sent ${before}`);
-      const q = t.sender.getParameters();
+      const out = [...(await a.getStats()).values()].find((x) => x.type === "outbound-rtp");
+      assert.equal(out?.targetBitrate, 200_000);
+      assert.equal(out?.active, true);
       q.encodings[0]!.active = false;
       await t.sender.setParameters(q);
       for (let k = 0; k < 5; k++) frame();
