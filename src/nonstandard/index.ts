@@ -15,6 +15,10 @@
 //   const both = recordTracks(stream.getTracks(), "out.webm");   // video + audio in one WebM
 //   const play = await playFile("in.webm"); pc.addTrack(play.video!); play.start();
 //   const h264 = await playFile("in.h264", { frameRate: 30 });  // Annex B has no timestamps
+//   onDtmf(e.receiver, (d) => console.log(d.tone));             // received DTMF (dtmf.ts)
+//   onTargetBitrate(src.track, (bps) => encoder.setBitrate(bps)); // the senders' target (bitrate.ts)
+export { getTargetBitrate, onTargetBitrate } from "./bitrate.js";
+export { onDtmf, type ReceivedDtmf } from "./dtmf.js";
 export { type Playback, type PlayOptions, playFile } from "./playback.js";
 export { type Recorder, type RecordOptions, recordTrack, recordTracks } from "./record.js";
 export {

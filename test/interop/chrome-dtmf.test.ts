@@ -8,8 +8,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MediaStream, RTCPeerConnection, type RTCTrackEvent } from "../../src/index.js";
-import { onDtmf } from "../../src/nonstandard/dtmf.js";
-import { createEncodedAudioTrack } from "../../src/nonstandard/index.js";
+import { createEncodedAudioTrack, onDtmf } from "../../src/nonstandard/index.js";
 import type { ReceivedDtmf } from "../../src/webrtc/dtmf.js";
 import { until } from "../webrtc/helpers.js";
 import { BrowserPeer, launchBrowser } from "./browser.js";

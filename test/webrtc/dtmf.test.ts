@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { MediaStream, RTCDTMFToneChangeEvent, RTCPeerConnection, type RTCTrackEvent } from "../../src/index.js";
-import { onDtmf } from "../../src/nonstandard/dtmf.js";
-import { createEncodedAudioTrack, createEncodedVideoTrack } from "../../src/nonstandard/index.js";
+import { createEncodedAudioTrack, createEncodedVideoTrack, onDtmf } from "../../src/nonstandard/index.js";
 import type { ReceivedDtmf } from "../../src/webrtc/dtmf.js";
 import { connect, until } from "./helpers.js";
 

@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RTCPeerConnection } from "../../src/index.js";
-import { getTargetBitrate, onTargetBitrate } from "../../src/nonstandard/bitrate.js";
-import { createEncodedVideoTrack } from "../../src/nonstandard/index.js";
+import { createEncodedVideoTrack, getTargetBitrate, onTargetBitrate } from "../../src/nonstandard/index.js";
 import { connect, until } from "./helpers.js";
 
 async function packetsSent(pc: RTCPeerConnection): Promise<number> {
