@@ -265,11 +265,16 @@ export async function chromeRtpStats(
   return out;
 }
 
-/** ffmpeg's complaints while decoding the whole file (empty when it decodes cleanly). */
+/**
+ * ffmpeg's complaints while decoding the whole file (empty when it decodes cleanly). The frames
+ * keep the file's own time base (-enc_time_base -1): by default `-f null` re-times video to one
+ * tick per frame at the guessed frame rate, and two frames that a loaded Chromium captured within
+ * one frame interval (seen: 13 ms apart at 20 fps) then collide as "non monotonically increasing
+ * dts" - a complaint about the null output's timing, not about the file.
+ */
 export function decodeErrors(path: string): string {
-  const r = spawnSync("ffmpeg", ["-hide_banner", "-nostdin", "-v", "error", "-i", path, "-f", "null", "-"], {
-    encoding: "utf8",
-  });
+  const args = ["-hide_banner", "-nostdin", "-v", "error", "-i", path, "-enc_time_base", "-1", "-f", "null", "-"];
+  const r = spawnSync("ffmpeg", args, { encoding: "utf8" });
   return `${r.stderr}${r.status === 0 ? "" : `(exit ${r.status})`}`.trim();
 }
 
@@ -277,6 +282,8 @@ export interface ProbedStream {
   codec: string;
   /** Frames the decoder read (video: -count_frames; audio: packets, -count_packets). */
   frames: number;
+  /** Each packet's presentation time (ms), in file order. */
+  times: number[];
 }
 
 /** What ffprobe finds in a file: its streams (by kind) and its duration in seconds. */
@@ -289,15 +296,22 @@ export function probe(path: string): { video?: ProbedStream; audio?: ProbedStrea
       "-count_frames",
       "-count_packets",
       "-show_entries",
-      "stream=codec_type,codec_name,nb_read_frames,nb_read_packets:format=duration",
+      "stream=index,codec_type,codec_name,nb_read_frames,nb_read_packets:format=duration:packet=stream_index,pts_time",
       "-of",
       "json",
       path,
     ],
-    { encoding: "utf8" },
+    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
   );
   const j = JSON.parse(out) as {
-    streams: { codec_type: string; codec_name: string; nb_read_frames?: string; nb_read_packets?: string }[];
+    streams: {
+      index: number;
+      codec_type: string;
+      codec_name: string;
+      nb_read_frames?: string;
+      nb_read_packets?: string;
+    }[];
+    packets?: { stream_index: number; pts_time?: string }[];
     format: { duration?: string };
   };
   const r: { video?: ProbedStream; audio?: ProbedStream; duration: number } = {
@@ -305,7 +319,8 @@ export function probe(path: string): { video?: ProbedStream; audio?: ProbedStrea
   };
   for (const s of j.streams) {
     const kind = s.codec_type as "video" | "audio";
-    r[kind] = { codec: s.codec_name, frames: Number(kind === "video" ? s.nb_read_frames : s.nb_read_packets) };
+    const times = (j.packets ?? []).filter((p) => p.stream_index === s.index).map((p) => Number(p.pts_time) * 1000);
+    r[kind] = { codec: s.codec_name, frames: Number(kind === "video" ? s.nb_read_frames : s.nb_read_packets), times };
   }
   return r;
 }

@@ -38,8 +38,37 @@ const RECORD_MS = 3000;
  */
 const SLACK = 1;
 
-/** The file's duration may differ from Chromium's sending time by this (ms); see below. */
-const DURATION_SLACK_MS = 120;
+/**
+ * The file's duration may differ from Chromium's sending time by this (ms). The sending time runs
+ * from the first video frame's arrival here to the moment Chromium stopped its tracks; the file
+ * spans its frames' capture times (RTP timestamps) and the microphone's sample clock. Shorter by
+ * the gap between the last capture and the stop (up to a 50 ms frame interval at the fake
+ * camera's 20 fps); longer by the first frame's capture-to-arrival latency (encoding a keyframe)
+ * and by the fake microphone's clock, which under load delivers its 10 ms chunks in bursts and
+ * ran up to 4% ahead of the wall clock (measured: 164 packets, 3280 ms of audio, in 3156 ms).
+ * Measured 24-155 ms longer on this 2-core machine under load. A clock-rate or alignment bug is
+ * off by far more; the timestamps themselves are checked exactly below (audioTiming).
+ */
+const DURATION_SLACK_MS = 250;
+
+/**
+ * The recorded Opus packets are 20 ms apart on the file's 1 ms time line (RFC 7587: 48 kHz RTP
+ * timestamps; Chromium sends 20 ms packets without DTX), and the video frames' times increase.
+ */
+function checkTimeline(p: ReturnType<typeof probe>, role: Role): void {
+  const a = p.audio!.times;
+  for (let i = 1; i < a.length; i++) {
+    const step = a[i]! - a[i - 1]!;
+    assert.ok(Math.abs(step - 20) <= 1, `${role}: Opus packet ${i} is ${step} ms after the one before`);
+  }
+  const v = p.video!.times;
+  for (let i = 1; i < v.length; i++) assert.ok(v[i]! > v[i - 1]!, `${role}: video frame ${i} at ${v[i]} ms`);
+  // The file starts at the first video frame; the audio that arrived before it was left out, so
+  // the audio starts with it or a little later: the writer places the microphone's first packet
+  // at the time of the latest video frame written, which is later when the keyframe came late
+  // and the frames after it in a burst (up to ~200 ms seen under load).
+  assert.ok(v[0] === 0 && a[0]! >= 0 && a[0]! <= 400, `${role}: audio starts at ${a[0]} ms, video at ${v[0]} ms`);
+}
 
 function within(actual: number, expected: number, below: number, above: number, what: string): void {
   assert.ok(
@@ -112,17 +141,13 @@ async function receiveWebm(t: { diagnostic(m: string): void }, session: BrowserS
       0,
       `${role}: Opus packets recorded vs Chromium's packetsSent less the ${audioBeforeVideo} before the first video frame`,
     );
-    // Chromium's sending time: from its first video frame's arrival here (loopback adds well under
-    // a ms; both clocks are the Unix epoch) to the moment it stopped its tracks. The file spans
-    // its frames' capture times, first to last: shorter by the gap between the last capture and
-    // the stop (up to a 50 ms frame interval at the fake camera's 20 fps); longer by up to the
-    // camera's capture-to-arrival latency, as the writer lines the microphone's first packet up
-    // with the video as it arrives (tens of ms). 120 ms is 4% of the recording.
+    checkTimeline(p, role);
+    // Chromium's sending time (both clocks are the Unix epoch; loopback adds well under a ms).
     const sendingMs = stoppedAt - firstVideoAt!;
     within(
       p.duration * 1000,
       sendingMs,
-      DURATION_SLACK_MS,
+      DURATION_SLACK_MS / 2,
       DURATION_SLACK_MS,
       `${role}: WebM duration (ms) vs Chromium's sending time`,
     );
