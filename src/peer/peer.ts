@@ -47,6 +47,12 @@ interface ChannelSlot {
 
 /** Early DTLS datagrams kept while the DTLS role is unknown (the answer is still on its way). */
 const MAX_EARLY_DTLS = 16;
+/**
+ * How long the DTLS client waits for the server's SCTP INIT before sending its own (ms). The
+ * server's INIT leaves with its last handshake flight, so it normally comes at once; a server
+ * that does not initiate, or a lost INIT, costs this much.
+ */
+const CLIENT_INIT_DELAY = 25;
 /** Events waiting to be polled are bounded by what one input produces; this guards a broken pump. */
 const MAX_PUMP_ROUNDS = 10_000;
 
@@ -92,6 +98,8 @@ export class Peer implements DatagramCore<PeerEvent> {
   private mediaKeysPending: boolean;
   /** The latest `now` an input brought (for work done while polling). */
   private lastNow: number;
+  /** When the DTLS client starts SCTP itself if the server's INIT has not come (ms). */
+  private sctpConnectAt: number | undefined;
 
   constructor(layers: PeerLayers) {
     this.ice = layers.ice;
@@ -119,6 +127,7 @@ export class Peer implements DatagramCore<PeerEvent> {
     this.deferredNow = 0;
     this.mediaKeysPending = false;
     this.lastNow = 0;
+    this.sctpConnectAt = undefined;
   }
 
   // ---- DatagramCore -------------------------------------------------------------------------
@@ -155,6 +164,11 @@ export class Peer implements DatagramCore<PeerEvent> {
     if (ts !== undefined && ts <= now) this.dc.handleTimeout(now);
     const tm = this.media?.nextTimeout();
     if (tm !== undefined && tm <= now) this.media!.handleTimeout(now);
+    if (this.sctpConnectAt !== undefined && this.sctpConnectAt <= now) {
+      this.sctpConnectAt = undefined;
+      // Still not set up by the peer's INIT (its COOKIE ECHO would have made it "connected").
+      if (this.sctpState === "connecting") this.dc.connect(now);
+    }
     this.pump(now);
   }
 
@@ -186,6 +200,8 @@ export class Peer implements DatagramCore<PeerEvent> {
     if (ts !== undefined && (t === undefined || ts < t)) t = ts;
     const tm = this.media?.nextTimeout();
     if (tm !== undefined && (t === undefined || tm < t)) t = tm;
+    const tc = this.sctpConnectAt;
+    if (tc !== undefined && (t === undefined || tc < t)) t = tc;
     return t;
   }
 
@@ -503,7 +519,11 @@ export class Peer implements DatagramCore<PeerEvent> {
               this.emit({ type: "dtls-state", state: "connected" });
               this.sctpState = "connecting";
               this.emit({ type: "sctp-state", state: "connecting" });
-              dc.connect(now);
+              // The DTLS server finishes first and sends its INIT at once; the client answers
+              // that INIT (one association set-up, no INIT collision) and only starts its own
+              // if none came (RFC 8261 allows either side to initiate).
+              if (this.dtlsRole === "server") dc.connect(now);
+              else this.sctpConnectAt = now + CLIENT_INIT_DELAY;
               this.keyMedia(now);
               break;
             case "closed":
