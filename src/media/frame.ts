@@ -30,4 +30,6 @@ export interface ReceivedFrame extends EncodedFrame {
   packets: number;
   /** `now` (ms) when the packet that completed the frame was pushed. */
   completedAt: number;
+  /** The codec (e.g. "video/VP8", "audio/opus") when the depacketizer was told it. */
+  mimeType?: string | undefined;
 }

@@ -6,7 +6,7 @@
 // No RFC of its own: the containers are src/media/containers.
 import { H264AnnexBWriter, IvfWriter, type VideoCodec, type WebmTrack, WebmWriter } from "../media/containers/index.js";
 import { type ByteSink, fileSink } from "../media/containers/io.js";
-import type { EncodedFrame } from "../media/frame.js";
+import type { EncodedFrame, ReceivedFrame } from "../media/frame.js";
 import { type MediaStreamTrack, trackHub } from "../webrtc/media-stream.js";
 
 export interface RecordOptions {
@@ -17,8 +17,9 @@ export interface RecordOptions {
    */
   format?: "ivf" | "webm" | "h264";
   /**
-   * The video codec (default: H264 when a frame comes in Annex B form, else VP8). Audio is Opus.
-   * IVF and WebM carry VP8, VP9, AV1; H.264 goes to "h264".
+   * The video codec (default: the one a remote track's frames were received with; for a local
+   * track, H264 when frames come in Annex B form, else VP8). Audio is Opus. IVF and WebM carry
+   * VP8, VP9, AV1; H.264 goes to "h264".
    */
   codec?: VideoCodec | "H264" | "opus";
   /** Frame size for the header (default: from the first VP8 keyframe, else 640x480). */
@@ -50,6 +51,23 @@ function vp8Size(data: Uint8Array): { width: number; height: number } | undefine
 /** An Annex B start code at the front (how H.264 access units travel as EncodedFrames). */
 function isAnnexB(d: Uint8Array): boolean {
   return d.length >= 4 && d[0] === 0 && d[1] === 0 && (d[2] === 1 || (d[2] === 0 && d[3] === 1));
+}
+
+const VIDEO_CODECS: Record<string, VideoCodec | "H264"> = {
+  "video/vp8": "VP8",
+  "video/vp9": "VP9",
+  "video/av1": "AV1",
+  "video/h264": "H264",
+};
+
+/**
+ * A video frame's codec: the one it was received with (ReceivedFrame.mimeType), else H.264 when
+ * it comes in Annex B form, else VP8.
+ */
+function codecOf(f: EncodedFrame): VideoCodec | "H264" {
+  const mime = (f as ReceivedFrame).mimeType;
+  const known = mime === undefined ? undefined : VIDEO_CODECS[mime.toLowerCase()];
+  return known ?? (isAnnexB(f.data) ? "H264" : "VP8");
 }
 
 function formatOf(path: string, opts: RecordOptions): "ivf" | "webm" | "h264" {
@@ -103,8 +121,7 @@ function record(tracks: MediaStreamTrack[], path: string, format: "ivf" | "webm"
   let stopped = false;
 
   const open = async (first: EncodedFrame, sink: Promise<ByteSink>): Promise<void> => {
-    const videoCodec =
-      opts.codec && opts.codec !== "opus" ? opts.codec : isAnnexB(first.data) ? "H264" : ("VP8" as const);
+    const videoCodec = opts.codec && opts.codec !== "opus" ? opts.codec : codecOf(first);
     const size = videoCodec === "VP8" ? vp8Size(first.data) : undefined;
     const width = opts.width ?? size?.width ?? 640;
     const height = opts.height ?? size?.height ?? 480;

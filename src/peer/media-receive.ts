@@ -150,7 +150,7 @@ export class RtpDemuxer {
       s.payloadType = p.payloadType;
       if (s.codec?.mimeType.toLowerCase() !== codec.mimeType.toLowerCase()) {
         s.depacketizer = isSupportedCodec(codec.mimeType)
-          ? new RtpDepacketizer(createDepayloader(codec.mimeType))
+          ? new RtpDepacketizer(createDepayloader(codec.mimeType), { mimeType: codec.mimeType })
           : undefined;
       }
       s.codec = codec;

@@ -21,8 +21,17 @@ import { requireTool } from "./tools.js";
 export type Role = "chrome-offers" | "petrel-offers";
 export const ROLES: readonly Role[] = ["chrome-offers", "petrel-offers"];
 
-/** The H.264 format both sides are steered to (Constrained Baseline, packetization-mode 1). */
-export const H264_FMTP = /packetization-mode=1;profile-level-id=42e01f/;
+/** A video codec both sides are steered to (setCodecPreferences); VP8 is the default anyway. */
+export type VideoCodecChoice = "VP8" | "VP9" | "AV1" | "H264";
+
+/** Petrel's codec capabilities for one choice (H.264: Constrained Baseline, packetization-mode 1). */
+function petrelPreference(codec: VideoCodecChoice) {
+  return RTCRtpReceiver.getCapabilities("video")!.codecs.filter(
+    (c) =>
+      c.mimeType === `video/${codec}` &&
+      (codec !== "H264" || /packetization-mode=1;profile-level-id=42e01f/.test(c.sdpFmtpLine ?? "")),
+  );
+}
 
 /** Chromium with fake devices, plus ffmpeg and ffprobe; undefined after skipping (fails in CI). */
 export async function launchMediaBrowser(t: TestContext): Promise<BrowserSession | undefined> {
@@ -57,17 +66,21 @@ type PageTransceiver = {
 async function installPageHelpers(page: BrowserPeer["page"]): Promise<void> {
   await page.evaluate(() => {
     const w = window as unknown as PageWindow & Record<string, unknown>;
-    // H.264 packetization-mode 1, profile 42e01f first; the rest after it.
-    w.preferH264 = (tr: PageTransceiver) => {
+    // One codec first, the rest after it: H.264 packetization-mode 1 profile 42e01f, VP9 profile 0,
+    // AV1 profile 0.
+    w.prefer = (tr: PageTransceiver, mime: string) => {
       const caps = (
         RTCRtpReceiver as unknown as {
           getCapabilities(k: string): { codecs: { mimeType: string; sdpFmtpLine?: string }[] };
         }
       ).getCapabilities("video").codecs;
-      const isPick = (c: { mimeType: string; sdpFmtpLine?: string }) =>
-        c.mimeType === "video/H264" &&
-        /packetization-mode=1/.test(c.sdpFmtpLine ?? "") &&
-        /42e01f/.test(c.sdpFmtpLine ?? "");
+      const isPick = (c: { mimeType: string; sdpFmtpLine?: string }) => {
+        const f = c.sdpFmtpLine ?? "";
+        if (c.mimeType !== mime) return false;
+        if (mime === "video/H264") return /packetization-mode=1/.test(f) && /42e01f/.test(f);
+        if (mime === "video/VP9") return /profile-id=0/.test(f);
+        return !/profile=[12]/.test(f);
+      };
       tr.setCodecPreferences([...caps.filter(isPick), ...caps.filter((c) => !isPick(c))]);
     };
     w.received = 0;
@@ -85,7 +98,8 @@ async function installPageHelpers(page: BrowserPeer["page"]): Promise<void> {
 export interface ChromeSendOptions {
   video: boolean;
   audio: boolean;
-  h264?: boolean;
+  /** The video codec Chromium is steered to (default VP8). */
+  codec?: VideoCodecChoice;
 }
 
 /**
@@ -114,17 +128,18 @@ export async function chromeSends(
     }
   });
   browser.attach(pc);
-  const media = [opts.video, opts.audio, opts.h264 ?? false] as [boolean, boolean, boolean];
+  const mime = opts.codec && opts.codec !== "VP8" ? `video/${opts.codec}` : "";
+  const media = [opts.video, opts.audio, mime] as [boolean, boolean, string];
   if (role === "chrome-offers") {
     const offer = await browser.page.evaluate(async ([v, a, h]) => {
-      const w = window as unknown as PageWindow & { preferH264(t: PageTransceiver): void };
+      const w = window as unknown as PageWindow & { prefer(t: PageTransceiver, mime: string): void };
       const s = await navigator.mediaDevices.getUserMedia({
         video: v ? { width: 320, height: 240, frameRate: 30 } : false,
         audio: a,
       });
       for (const track of s.getTracks()) {
         const tr = w.pc.addTransceiver(track, { direction: "sendonly", streams: [s] });
-        if (track.kind === "video" && h) w.preferH264(tr);
+        if (track.kind === "video" && h) w.prefer(tr, h);
       }
       await w.pc.setLocalDescription(await w.pc.createOffer());
       return w.pc.localDescription.toJSON();
@@ -138,18 +153,13 @@ export async function chromeSends(
   } else {
     if (opts.video) {
       const tr = pc.addTransceiver("video", { direction: "recvonly" });
-      if (opts.h264) {
-        const codecs = RTCRtpReceiver.getCapabilities("video")!.codecs;
-        tr.setCodecPreferences(
-          codecs.filter((c) => c.mimeType === "video/H264" && H264_FMTP.test(c.sdpFmtpLine ?? "")),
-        );
-      }
+      if (opts.codec && opts.codec !== "VP8") tr.setCodecPreferences(petrelPreference(opts.codec));
     }
     if (opts.audio) pc.addTransceiver("audio", { direction: "recvonly" });
     await pc.setLocalDescription(await pc.createOffer());
     const answer = await browser.page.evaluate(
       async ([offer, v, a, h]) => {
-        const w = window as unknown as PageWindow & { preferH264(t: PageTransceiver): void };
+        const w = window as unknown as PageWindow & { prefer(t: PageTransceiver, mime: string): void };
         await w.pc.setRemoteDescription(offer);
         const s = await navigator.mediaDevices.getUserMedia({
           video: v ? { width: 320, height: 240, frameRate: 30 } : false,
@@ -161,12 +171,12 @@ export async function chromeSends(
           await tr.sender.replaceTrack(track);
           tr.sender.setStreams(s);
           tr.direction = "sendonly";
-          if (track.kind === "video" && h) w.preferH264(tr);
+          if (track.kind === "video" && h) w.prefer(tr, h);
         }
         await w.pc.setLocalDescription(await w.pc.createAnswer());
         return w.pc.localDescription.toJSON();
       },
-      [pc.localDescription!.toJSON(), ...media] as [RTCSessionDescriptionInit, boolean, boolean, boolean],
+      [pc.localDescription!.toJSON(), ...media] as [RTCSessionDescriptionInit, boolean, boolean, string],
     );
     await pc.setRemoteDescription(answer);
   }
@@ -177,7 +187,7 @@ export async function chromeSends(
 /**
  * Connects `pc` (already holding Petrel's tracks via `addTracks`) to Chromium, which receives and
  * renders them, in the given role; resolves when both sides are connected and Chromium has its
- * tracks. With `h264`, Chromium's receiving video transceiver prefers H.264 (chrome-offers).
+ * tracks. With `codec`, Chromium's receiving video transceiver prefers it (chrome-offers).
  */
 export async function petrelSends(
   browser: BrowserPeer,
@@ -185,7 +195,7 @@ export async function petrelSends(
   role: Role,
   tracks: MediaStreamTrack[],
   stream: MediaStream,
-  opts: { h264?: boolean } = {},
+  opts: { codec?: VideoCodecChoice } = {},
 ): Promise<void> {
   await installPageHelpers(browser.page);
   if (role === "petrel-offers") {
@@ -196,15 +206,15 @@ export async function petrelSends(
     const kinds = tracks.map((t) => t.kind);
     const offer = await browser.page.evaluate(
       async ([k, h]) => {
-        const w = window as unknown as PageWindow & { preferH264(t: PageTransceiver): void };
+        const w = window as unknown as PageWindow & { prefer(t: PageTransceiver, mime: string): void };
         for (const kind of k) {
           const tr = w.pc.addTransceiver(kind, { direction: "recvonly" });
-          if (kind === "video" && h) w.preferH264(tr);
+          if (kind === "video" && h) w.prefer(tr, h);
         }
         await w.pc.setLocalDescription(await w.pc.createOffer());
         return w.pc.localDescription.toJSON();
       },
-      [kinds, opts.h264 ?? false] as [string[], boolean],
+      [kinds, opts.codec && opts.codec !== "VP8" ? `video/${opts.codec}` : ""] as [string[], string],
     );
     await pc.setRemoteDescription(offer);
     // addTrack takes the transceivers the offer created (webrtc-pc 5.1 addTrack, step 9).

@@ -21,6 +21,7 @@ import {
   petrelSends,
   ROLES,
   type Role,
+  type VideoCodecChoice,
   withPage,
 } from "./chrome-media-helpers.js";
 
@@ -77,7 +78,7 @@ interface PlayCase {
   name: string;
   /** The files to play into one stream (each may hold video, audio or both). */
   files: (dirFiles: ReturnType<typeof makeFiles>) => { path: string; frameRate?: number; loop?: boolean }[];
-  h264?: boolean;
+  codec?: VideoCodecChoice;
   /** For looped files: play this long (ms) instead of to the end. */
   playMs?: number;
   videoMime?: string;
@@ -98,7 +99,7 @@ async function play(
   const stream = new MediaStream(tracks);
   try {
     await withPage(session, pc, async (browser) => {
-      await petrelSends(browser, pc, role, tracks, stream, { h264: c.h264 });
+      await petrelSends(browser, pc, role, tracks, stream, { codec: c.codec });
       for (const p of plays) p.start();
       if (c.playMs) await new Promise((r) => setTimeout(r, c.playMs));
       else await Promise.all(plays.map((p) => p.done));
@@ -155,7 +156,7 @@ const CASES: PlayCase[] = [
   {
     name: "an H.264 Annex B file (libx264 baseline, 30 fps)",
     files: (f) => [{ path: f.h264, frameRate: 30 }],
-    h264: true,
+    codec: "H264",
     videoMime: "video/H264",
   },
   {

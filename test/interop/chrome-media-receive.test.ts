@@ -29,6 +29,7 @@ import {
 
 /** How long each recording runs after its first frame (ms). */
 const RECORD_MS = 3000;
+const SHORT_RECORD_MS = 1500;
 
 /**
  * Frames Chromium counted as sent that the file may lack. Chromium stops sending before we read
@@ -77,10 +78,17 @@ function within(actual: number, expected: number, below: number, above: number, 
   );
 }
 
-async function receiveWebm(t: { diagnostic(m: string): void }, session: BrowserSession, dir: string, role: Role) {
+async function receiveWebm(
+  t: { diagnostic(m: string): void },
+  session: BrowserSession,
+  dir: string,
+  role: Role,
+  codec: "VP8" | "VP9" | "AV1",
+  recordMs: number,
+) {
   const pc = new RTCPeerConnection();
-  const file = join(dir, `chrome-${role}.webm`);
-  const ivfFile = join(dir, `chrome-${role}.ivf`);
+  const file = join(dir, `chrome-${role}-${codec}.webm`);
+  const ivfFile = join(dir, `chrome-${role}-${codec}.ivf`);
   await withPage(session, pc, async (browser) => {
     let rec: Recorder | undefined;
     let ivf: Recorder | undefined;
@@ -88,7 +96,7 @@ async function receiveWebm(t: { diagnostic(m: string): void }, session: BrowserS
     let video = 0;
     let audio = 0;
     let audioBeforeVideo = 0;
-    const { tracks, streamIds } = await chromeSends(browser, pc, role, { video: true, audio: true }, (tr) => {
+    const { tracks, streamIds } = await chromeSends(browser, pc, role, { video: true, audio: true, codec }, (tr) => {
       rec = recordTracks(tr, file);
       // The camera alone to IVF at the same time: the same frames.
       ivf = recordTrack(tr[0]!, ivfFile);
@@ -107,30 +115,30 @@ async function receiveWebm(t: { diagnostic(m: string): void }, session: BrowserS
     );
     assert.equal(streamIds[0], streamIds[1], "camera and microphone arrive in one stream");
     await until(() => (rec?.frames ?? 0) > 0, "the first recorded frame", 15_000);
-    await new Promise((r) => setTimeout(r, RECORD_MS));
+    await new Promise((r) => setTimeout(r, recordMs));
     const stoppedAt = await chromeStopsSending(browser, () => video + audio);
     const sent = await chromeRtpStats(browser, "outbound-rtp");
     const r = await rec!.stop();
     const rIvf = await ivf!.stop();
 
-    assert.equal(sent.video?.mimeType, "video/VP8");
+    assert.equal(sent.video?.mimeType, `video/${codec}`);
     assert.equal(sent.audio?.mimeType, "audio/opus");
     assert.equal(decodeErrors(file), "", "ffmpeg decodes the WebM without errors");
     const p = probe(file);
-    assert.equal(p.video?.codec, "vp8");
+    assert.equal(p.video?.codec, codec.toLowerCase());
     assert.equal(p.audio?.codec, "opus");
     // What ffprobe reads is exactly what we wrote.
     assert.equal(p.video.frames, r.framesPerTrack[0], "video frames in the file");
     assert.equal(p.audio.frames, r.framesPerTrack[1], "audio packets in the file");
     assert.equal(decodeErrors(ivfFile), "", "ffmpeg decodes the IVF without errors");
     const pIvf = probe(ivfFile);
-    assert.equal(pIvf.video?.codec, "vp8");
+    assert.equal(pIvf.video?.codec, codec.toLowerCase());
     assert.equal(pIvf.video.frames, rIvf.frames, "video frames in the IVF");
     assert.equal(rIvf.frames, r.framesPerTrack[0], "the IVF and the WebM hold the same video frames");
     const framesSent = Number(sent.video!.framesSent);
     const packetsSent = Number(sent.audio!.packetsSent);
     // Chromium's first frame is a keyframe and we record from the start: every frame it sent.
-    within(p.video.frames, framesSent, SLACK, 0, `${role}: VP8 frames recorded vs Chromium's framesSent`);
+    within(p.video.frames, framesSent, SLACK, 0, `${role}: ${codec} frames recorded vs Chromium's framesSent`);
     // Every Opus packet arrived; the file lacks only those before the first video frame (it starts
     // at a video keyframe; Chromium's microphone starts a little before its camera's first frame).
     within(audio, packetsSent, SLACK, 0, `${role}: Opus packets received vs Chromium's packetsSent`);
@@ -155,12 +163,12 @@ async function receiveWebm(t: { diagnostic(m: string): void }, session: BrowserS
     const ours = [...(await pc.getStats()).values()];
     for (const kind of ["video", "audio"]) {
       const inbound = ours.find((s) => s.type === "inbound-rtp" && s.kind === kind);
-      const codec = ours.find((s) => s.id === inbound?.codecId);
-      assert.equal(codec?.mimeType, kind === "video" ? "video/VP8" : "audio/opus");
+      const codecStats = ours.find((s) => s.id === inbound?.codecId);
+      assert.equal(codecStats?.mimeType, kind === "video" ? `video/${codec}` : "audio/opus");
       if (kind === "video") assert.equal(Number(inbound?.framesDecoded), video, JSON.stringify(inbound));
     }
     t.diagnostic(
-      `${role}: Chromium sent ${framesSent} VP8 frames and ${packetsSent} Opus packets in ${Math.round(sendingMs)} ms; ` +
+      `${role}: Chromium sent ${framesSent} ${codec} frames and ${packetsSent} Opus packets in ${Math.round(sendingMs)} ms; ` +
         `the WebM holds ${p.video.frames} frames and ${p.audio.frames} packets (${audioBeforeVideo} came before ` +
         `the first video frame) over ${Math.round(p.duration * 1000)} ms`,
     );
@@ -173,7 +181,7 @@ async function receiveH264(t: { diagnostic(m: string): void }, session: BrowserS
   await withPage(session, pc, async (browser) => {
     let rec: Recorder | undefined;
     let track: MediaStreamTrack | undefined;
-    await chromeSends(browser, pc, role, { video: true, audio: false, h264: true }, (tr) => {
+    await chromeSends(browser, pc, role, { video: true, audio: false, codec: "H264" }, (tr) => {
       track = tr[0];
       rec = recordTrack(tr[0]!, file);
     });
@@ -205,8 +213,17 @@ test("Chromium's camera and microphone recorded by Petrel", { timeout: 120_000 }
   try {
     for (const role of ROLES) {
       await t.test(`${role}: VP8 + Opus in one stream -> one WebM, decoded by ffmpeg`, (tt) =>
-        receiveWebm(tt, session, dir, role),
+        receiveWebm(tt, session, dir, role, "VP8", RECORD_MS),
       );
+    }
+    // VP9 and AV1 (libaom, heavy on 2 cores) recorded for less time; the codec comes from the
+    // negotiated payload type (ReceivedFrame.mimeType), not from an option.
+    for (const codec of ["VP9", "AV1"] as const) {
+      for (const role of ROLES) {
+        await t.test(`${role}: ${codec} + Opus in one stream -> one WebM, decoded by ffmpeg`, (tt) =>
+          receiveWebm(tt, session, dir, role, codec, SHORT_RECORD_MS),
+        );
+      }
     }
     for (const role of ROLES) {
       await t.test(`${role}: H.264 -> Annex B, decoded by ffmpeg`, (tt) => receiveH264(tt, session, dir, role));

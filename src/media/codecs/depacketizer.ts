@@ -28,6 +28,8 @@ export type DepacketizerEvent =
   | { type: "keyframe-needed" };
 
 export interface RtpDepacketizerOptions {
+  /** The codec, e.g. "video/VP8", copied into every frame (ReceivedFrame.mimeType). */
+  mimeType?: string;
   /** Packets the reorder ring holds (a power of two, 16-32768; default 1024 video, 128 audio). */
   capacity?: number;
   /**
@@ -78,6 +80,7 @@ export class RtpDepacketizer {
   readonly requireKeyframe: boolean;
   readonly maxFrameBytes: number;
   readonly maxQueuedEvents: number;
+  readonly mimeType: string | undefined;
   readonly stats: DepacketizerStats;
 
   private readonly mask: number;
@@ -117,6 +120,7 @@ export class RtpDepacketizer {
     this.requireKeyframe = opts.requireKeyframe ?? video;
     this.maxFrameBytes = opts.maxFrameBytes ?? 8 * 1024 * 1024;
     this.maxQueuedEvents = Math.max(1, opts.maxQueuedEvents ?? 256);
+    this.mimeType = opts.mimeType;
     this.stats = {
       packets: 0,
       frames: 0,
@@ -461,6 +465,7 @@ export class RtpDepacketizer {
         lastSequenceNumber: end & 0xffff,
         packets: count,
         completedAt: now,
+        mimeType: this.mimeType,
       },
     });
   }
