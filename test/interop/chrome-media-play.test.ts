@@ -30,33 +30,26 @@ const SECONDS = 2;
 /** Samples in one 20 ms Opus packet at 48 kHz (what ffmpeg's libopus writes by default). */
 const SAMPLES_PER_PACKET = 960;
 
-/** The test files, made once per run (a few hundred ms of encoding). */
-function makeFiles(dir: string): { vp8: string; opus: string; h264: string } {
-  const files = { vp8: join(dir, "testsrc.ivf"), opus: join(dir, "sine.ogg"), h264: join(dir, "testsrc.h264") };
-  const src = ["-f", "lavfi", "-i", `testsrc=size=320x240:rate=30`, "-t", String(SECONDS)];
-  ffmpeg([...src, "-c:v", "libvpx", "-g", "30", "-deadline", "realtime", "-b:v", "400k", files.vp8]);
-  ffmpeg(
-    ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", String(SECONDS)].concat([
-      "-ac",
-      "2",
-      "-c:a",
-      "libopus",
-      "-b:a",
-      "64k",
-      "-frame_duration",
-      "20",
-      files.opus,
-    ]),
-  );
-  ffmpeg(
-    [...src, "-c:v", "libx264", "-profile:v", "baseline", "-bf", "0", "-g", "30", "-pix_fmt", "yuv420p"].concat([
-      "-tune",
-      "zerolatency",
-      "-f",
-      "h264",
-      files.h264,
-    ]),
-  );
+type Files = Record<"vp8" | "vp9" | "av1" | "opus" | "h264", string>;
+
+/** The test files, made once per run (a few hundred ms of encoding each). */
+function makeFiles(dir: string): Files {
+  const files: Files = {
+    vp8: join(dir, "testsrc-vp8.ivf"),
+    vp9: join(dir, "testsrc-vp9.ivf"),
+    av1: join(dir, "testsrc-av1.ivf"),
+    opus: join(dir, "sine.ogg"),
+    h264: join(dir, "testsrc.h264"),
+  };
+  const src = ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", String(SECONDS), "-g", "30", "-b:v", "400k"];
+  ffmpeg([...src, "-c:v", "libvpx", "-deadline", "realtime", files.vp8]);
+  ffmpeg([...src, "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", files.vp9]);
+  ffmpeg([...src, "-c:v", "libaom-av1", "-usage", "realtime", "-cpu-used", "8", files.av1]);
+  // Baseline without B-frames: what WebRTC's H.264 (packetization-mode 1) decoders expect.
+  const x264 = ["-c:v", "libx264", "-profile:v", "baseline", "-bf", "0", "-pix_fmt", "yuv420p", "-tune", "zerolatency"];
+  ffmpeg([...src, ...x264, "-f", "h264", files.h264]);
+  const sine = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", String(SECONDS), "-ac", "2"];
+  ffmpeg([...sine, "-c:a", "libopus", "-b:a", "64k", "-frame_duration", "20", files.opus]);
   return files;
 }
 
@@ -77,7 +70,7 @@ async function settle(browser: BrowserPeer): Promise<Awaited<ReturnType<typeof c
 interface PlayCase {
   name: string;
   /** The files to play into one stream (each may hold video, audio or both). */
-  files: (dirFiles: ReturnType<typeof makeFiles>) => { path: string; frameRate?: number; loop?: boolean }[];
+  files: (dirFiles: Files) => { path: string; frameRate?: number; loop?: boolean }[];
   codec?: VideoCodecChoice;
   /** For looped files: play this long (ms) instead of to the end. */
   playMs?: number;
@@ -87,7 +80,7 @@ interface PlayCase {
 async function play(
   t: { diagnostic(m: string): void },
   session: BrowserSession,
-  files: ReturnType<typeof makeFiles>,
+  files: Files,
   c: PlayCase,
   role: Role,
 ): Promise<void> {
@@ -158,6 +151,18 @@ const CASES: PlayCase[] = [
     files: (f) => [{ path: f.h264, frameRate: 30 }],
     codec: "H264",
     videoMime: "video/H264",
+  },
+  {
+    name: "a VP9 IVF (libvpx-vp9, profile 0)",
+    files: (f) => [{ path: f.vp9 }],
+    codec: "VP9",
+    videoMime: "video/VP9",
+  },
+  {
+    name: "an AV1 IVF (libaom)",
+    files: (f) => [{ path: f.av1 }],
+    codec: "AV1",
+    videoMime: "video/AV1",
   },
   {
     name: "the WebM fixture (VP8 + Opus, looped)",
