@@ -98,6 +98,8 @@ class Channel {
   overhead = 0;
   threshold = 0;
   acked = false;
+  /** The DATA_CHANNEL_OPEN went out with the COOKIE ECHO, before the association was up. */
+  openSent = false;
   outgoingReset = false;
   incomingReset = false;
   resetRequested = false;
@@ -252,13 +254,31 @@ export class DataChannelEndpoint implements PacketCore<DataChannelEvent> {
       this.fail(c, "invalid-id", `stream ${c.id} is beyond the negotiated stream count`);
       return;
     }
-    if (!c.negotiated) {
-      const open = encodeOpen(c);
-      c.overhead += open.length;
-      this.association.send(c.id, PPID_DCEP, open, undefined, this.now);
-    }
+    if (!c.negotiated && !c.openSent) this.sendOpen(c, c.id);
     c.state = "open";
     this.events.push({ type: "open", channel: c.key, id: c.id });
+  }
+
+  private sendOpen(c: Channel, id: number): void {
+    const open = encodeOpen(c);
+    c.overhead += open.length;
+    c.openSent = true;
+    this.association.send(id, PPID_DCEP, open, undefined, this.now);
+  }
+
+  /**
+   * Our INIT was answered: DATA_CHANNEL_OPEN messages are queued now so that they leave in the
+   * packet of the COOKIE ECHO (RFC 9260 5.1 D allows DATA there), and the peer's channel opens
+   * one round trip sooner. The channels themselves open when the association is established.
+   */
+  private openEarly(): void {
+    if (this.association.state !== "cookie-echoed") return;
+    const limit = this.streamLimit();
+    for (const c of this.channels.values()) {
+      if (c.state === "connecting" && c.id !== null && c.id < limit && !c.negotiated && !c.openSent) {
+        this.sendOpen(c, c.id);
+      }
+    }
   }
 
   /** Sends a message: a string goes as UTF-8 (PPID 51 / 56), bytes as binary (53 / 57). */
@@ -370,6 +390,7 @@ export class DataChannelEndpoint implements PacketCore<DataChannelEvent> {
     this.tick(now);
     this.association.handleDatagram(data, this.now);
     this.pump();
+    this.openEarly();
   }
 
   handleTimeout(now: number): void {

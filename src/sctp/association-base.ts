@@ -73,6 +73,8 @@ export abstract class AssociationBase {
   protected readonly secret: Uint8Array;
   protected readonly localTag: number;
   protected peerTag = 0;
+  /** The COOKIE ECHO waits in `control` for the next packet, which may carry DATA too. */
+  protected echoQueued = false;
   protected readonly myInitialTsn: number;
   protected peerSupportsPr = false;
   protected peerSupportsReconfig = false;
@@ -352,7 +354,10 @@ export abstract class AssociationBase {
     if (est) this.reset.maybeSend(this);
     const s = this.sender;
     const fwd = est && s.fwdTsnNeeded;
-    const wantData = est && s.wantsToSend();
+    // DATA may ride in the COOKIE ECHO's packet, and in no other until the COOKIE ACK (RFC 9260 5.1 D).
+    const withEcho = this.echoQueued && this.state === "cookie-echoed";
+    this.echoQueued = false;
+    const wantData = (est || withEcho) && s.wantsToSend();
     if (!this.control.length && !this.rx.sackNeeded && !fwd && !wantData) {
       if (this.state === "shutdown-pending") this.maybeShutdown();
       return undefined;
@@ -395,6 +400,7 @@ export abstract class AssociationBase {
         }
       }
     }
+    if (withEcho) off = s.fill(buf, off, mtu, this.now);
     if (est) {
       off = s.fill(buf, off, mtu, this.now);
       // More data waiting than this packet took: worth finding out whether larger packets pass.

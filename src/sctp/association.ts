@@ -473,7 +473,9 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
     this.t1Chunk = echo;
     this.t1Count = 0;
     this.t1 = this.now + this.rto.rto;
-    this.raw.push(this.packet(this.peerTag, [echo], true));
+    // First in the next packet, with whatever DATA is queued by then (pollTransmit).
+    this.control.unshift(echo);
+    this.echoQueued = true;
   }
 
   /** Returns false when the packet must be discarded. */

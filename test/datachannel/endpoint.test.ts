@@ -365,3 +365,67 @@ test("a peer without RE-CONFIG: closing still ends the channel locally", () => {
   assert.equal(p.a.state(ch), undefined);
   assert.ok(p.ea.some((e) => e.type === "closed" && e.channel === ch));
 });
+
+/** Chunk types of an SCTP packet (RFC 9260 3.2), and the PPID and first byte of each DATA / I-DATA chunk. */
+function chunkTypes(p: Uint8Array): string[] {
+  const out: string[] = [];
+  for (let o = 12; o + 4 <= p.length; ) {
+    const type = p[o]!;
+    const len = (p[o + 2]! << 8) | p[o + 3]!;
+    // DATA (0): PPID at 12, payload at 16; I-DATA (64, RFC 8260 2.1), first fragment: at 16 and 20.
+    const at = type === 0 ? 12 : 16;
+    out.push(
+      type === 0 || type === 64 ? `DATA(ppid ${Buffer.from(p).readUInt32BE(o + at)}, ${p[o + at + 4]})` : String(type),
+    );
+    o += (len + 3) & ~3;
+  }
+  return out;
+}
+
+test("set-up in four packets: only the DTLS server sends INIT, DCEP OPEN rides with the COOKIE ECHO", () => {
+  for (const seed of [1, 2, 3]) {
+    const mk = (role: "client" | "server", n: number) =>
+      new DataChannelEndpoint({ dtlsRole: role, sctp: { random: new SeededRandom(seed * 10 + n) } });
+    const server = mk("server", 1);
+    const client = mk("client", 2);
+    const ch = server.createChannel("chat", {}, 0);
+    server.connect(0);
+    const wire: string[] = [];
+    const events = { server: [] as DataChannelEvent[], client: [] as DataChannelEvent[] };
+    const move = (from: DataChannelEndpoint, to: DataChannelEndpoint, name: string): number => {
+      let n = 0;
+      for (let p = from.pollTransmit(); p; p = from.pollTransmit()) {
+        wire.push(`${name}: ${chunkTypes(p).join(" ")}`);
+        to.handleDatagram(p, 1);
+        n++;
+      }
+      for (const [ep, list] of [
+        [server, events.server],
+        [client, events.client],
+      ] as const)
+        for (let e = ep.pollEvent(); e; e = ep.pollEvent()) list.push(e);
+      return n;
+    };
+    for (let i = 0; i < 10; i++) if (move(server, client, "server") + move(client, server, "client") === 0) break;
+    assert.deepEqual(
+      wire,
+      [
+        "server: 1", // INIT
+        "client: 2", // INIT ACK
+        "server: 10 DATA(ppid 50, 3)", // COOKIE ECHO + DATA_CHANNEL_OPEN
+        "client: 11 3 DATA(ppid 50, 2)", // COOKIE ACK + SACK + DATA_CHANNEL_ACK
+      ],
+      `seed ${seed}`,
+    );
+    assert.ok(
+      events.server.some((e) => e.type === "open" && e.channel === ch),
+      `seed ${seed}: the opener's channel is open`,
+    );
+    assert.ok(
+      events.client.some((e) => e.type === "channel-open-request" && e.label === "chat"),
+      `seed ${seed}: the peer has the channel`,
+    );
+    assert.equal(server.association.state, "established");
+    assert.equal(client.association.state, "established");
+  }
+});
