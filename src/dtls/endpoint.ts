@@ -43,6 +43,7 @@ export type { DtlsEndpointOptions, DtlsEvent, DtlsRole, DtlsState, DtlsStats } f
 import { ServerHandshake } from "./server.js";
 import { type CipherSuite, SRTP_PROFILE_NAMES } from "./suites.js";
 
+const NO_SECRET = new Uint8Array(0);
 /** Largest number of queued outgoing datagrams before send() refuses more. */
 const MAX_TX_QUEUE = 8192;
 /** Application records that arrived before `connected` (early data, pending fingerprint). */
@@ -97,7 +98,8 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
     const random = opts.random ?? cryptoRandom();
     this.config = handshakeConfig(opts, random);
     this.cookies = opts.cookies ?? true;
-    this.cookieSecret = opts.cookieSecret ?? random.bytes(32);
+    // Only a server that sends HelloVerifyRequests needs a cookie secret (none in WebRTC).
+    this.cookieSecret = opts.cookieSecret ?? (this.cookies && this.role === "server" ? random.bytes(32) : NO_SECRET);
     this.clientId = opts.clientId;
     this.remoteFingerprints = opts.remoteFingerprints;
     this.fingerprintVerified = false;

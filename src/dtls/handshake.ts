@@ -153,10 +153,11 @@ export abstract class Handshake {
     return this.message(HT_FINISHED, verify, 1);
   }
 
-  /** After the last message: drop what only the handshake needed (transcript, ephemeral key). */
+  /** After the last message: drop what only the handshake needed (transcript, ephemeral key, peer's key). */
   protected releaseHandshakeState(): void {
     this.transcript = [];
     this.keyShare = undefined;
+    this.peerPublicKey = undefined;
   }
 
   /** Checks the peer's Finished; false after failing. Appends it to the transcript on success. */

@@ -30,11 +30,26 @@ import {
 /** What we advertise in a=max-message-size and can send in one message (Chrome's value). */
 export const LOCAL_MAX_MESSAGE_SIZE = 262144;
 
+/** A remote description's transport parameters; `parsed` (its whole parse tree) only while an offer waits for our answer. */
+type RemoteDesc = Omit<RemoteInfo, "parsed"> & { parsed?: RemoteInfo["parsed"] };
+
 interface Desc {
   type: "offer" | "pranswer" | "answer";
   sdp: string;
   /** The parsed remote description (remote ones only). */
-  remote?: RemoteInfo;
+  remote?: RemoteDesc;
+}
+
+/**
+ * A remote description becoming the current one: its parse tree (2-3 KB, needed only to build an
+ * answer to it) is let go, so a connection does not keep it for its whole life.
+ */
+function settled(d: Desc | null): Desc | null {
+  if (d?.remote?.parsed) {
+    const { parsed: _, ...rest } = d.remote;
+    d.remote = rest;
+  }
+  return d;
 }
 
 /** What the negotiator needs from its connection. */
@@ -116,7 +131,7 @@ export class Negotiator {
   }
 
   /** The remote description's transport parameters (pending first). */
-  get remote(): RemoteInfo | undefined {
+  get remote(): RemoteDesc | undefined {
     return (this.pendingRemote ?? this.currentRemote)?.remote;
   }
 
@@ -153,12 +168,19 @@ export class Negotiator {
     if (this.signalingState !== "have-remote-offer" && this.signalingState !== "have-local-pranswer") {
       throw invalidState(`createAnswer in signaling state '${this.signalingState}'`);
     }
-    const sdp = buildAnswer(this.pendingRemote!.remote!, this.localState(this.answerSetup()));
+    const sdp = buildAnswer(this.offerToAnswer(), this.localState(this.answerSetup()));
     this.lastAnswer = sdp;
     return { type: "answer", sdp };
   }
 
   /** We answer setup:active (the DTLS client, as browsers do) unless the offerer took active. */
+  /** The pending remote offer with its parse tree (what an answer is built from). */
+  private offerToAnswer(): RemoteInfo {
+    const r = this.pendingRemote?.remote;
+    if (!r?.parsed) throw invalidState("no remote offer to answer");
+    return r as RemoteInfo;
+  }
+
   private answerSetup(): "active" | "passive" {
     return this.pendingRemote?.remote?.setup === "active" ? "passive" : "active";
   }
@@ -223,8 +245,7 @@ export class Negotiator {
         if (this.signalingState !== "have-remote-offer" && this.signalingState !== "have-local-pranswer") {
           throw invalidState(`setLocalDescription(${type}) in signaling state '${this.signalingState}'`);
         }
-        if (!this.lastAnswer)
-          this.lastAnswer = buildAnswer(this.pendingRemote!.remote!, this.localState(this.answerSetup()));
+        if (!this.lastAnswer) this.lastAnswer = buildAnswer(this.offerToAnswer(), this.localState(this.answerSetup()));
         sdp = this.lastAnswer;
       }
     }
@@ -242,7 +263,7 @@ export class Negotiator {
       this.pendingLocal = desc;
     } else {
       this.currentLocal = desc;
-      this.currentRemote = this.pendingRemote ?? this.currentRemote;
+      this.currentRemote = settled(this.pendingRemote ?? this.currentRemote);
       this.pendingLocal = null;
       this.pendingRemote = null;
       this.lastOffer = "";
@@ -310,7 +331,7 @@ export class Negotiator {
     if (type === "offer" || type === "pranswer") {
       this.pendingRemote = desc;
     } else {
-      this.currentRemote = desc;
+      this.currentRemote = settled(desc);
       this.currentLocal = this.pendingLocal ?? this.currentLocal;
       this.pendingLocal = null;
       this.pendingRemote = null;
