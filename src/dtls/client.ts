@@ -151,6 +151,7 @@ export class ClientHandshake extends Handshake {
           this.state = "done";
           this.done = true;
           this.releaseHandshakeState();
+          this.requestSchemes = undefined;
           this.host.handshakeComplete();
           return;
         }
@@ -226,6 +227,10 @@ export class ClientHandshake extends Handshake {
     if (this.certificateRequested) items.push(this.message(HT_CERTIFICATE, writeCertificateList([cert.der])));
     items.push(this.message(HT_CLIENT_KEY_EXCHANGE, writeClientKeyExchange(this.keyShare!.publicKey)));
     this.deriveKeys(this.preMaster!);
+    // The master secret is derived: the premaster secret is not kept (nor the ClientHello).
+    this.preMaster?.fill(0);
+    this.preMaster = undefined;
+    this.lastClientHello = undefined;
     if (this.certificateRequested) {
       const scheme = chooseSignatureScheme(cert.privateKey, this.requestSchemes);
       if (scheme === undefined) return this.failWith("no signature scheme in common for CertificateVerify");

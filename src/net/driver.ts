@@ -67,9 +67,8 @@ export class UdpDriver<E = unknown> {
   readonly stats: UdpDriverStats;
   private readonly opts: UdpDriverOptions<E>;
   private readonly clock: () => number;
+  /** One per local address (a handful): a transmit finds its socket by a scan, no map per driver. */
   private readonly sockets: BoundSocket[] = [];
-  /** Bound sockets by local IP text (usually one per IP). */
-  private readonly byIp = new Map<string, BoundSocket[]>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   /** A deadline already due runs on the next turn of the loop (a 0 ms setTimeout waits 1 ms). */
@@ -225,7 +224,6 @@ export class UdpDriver<E = unknown> {
     this.closedFlag = true;
     this.clearTimer();
     const sockets = this.sockets.splice(0);
-    this.byIp.clear();
     if (sockets.length === 0) return;
     let fallback: NodeJS.Timeout | undefined;
     const closeAll = (): void => {
@@ -256,9 +254,6 @@ export class UdpDriver<E = unknown> {
   private addSocket(socket: Socket, local: TransportAddress): void {
     const b: BoundSocket = { socket, local };
     this.sockets.push(b);
-    const list = this.byIp.get(local.address);
-    if (list) list.push(b);
-    else this.byIp.set(local.address, [b]);
     socket.on("message", (msg: Buffer, rinfo: RemoteInfo) => this.receive(msg, rinfo, local));
     socket.on("error", () => {
       this.stats.socketErrors++;
@@ -343,14 +338,13 @@ export class UdpDriver<E = unknown> {
   }
 
   private transmit(t: Transmit): void {
-    const list = this.byIp.get(t.from.address);
+    const sockets = this.sockets;
     let b: BoundSocket | undefined;
-    if (list) {
-      for (let i = 0; i < list.length; i++) {
-        if (list[i]!.local.port === t.from.port) {
-          b = list[i];
-          break;
-        }
+    for (let i = 0; i < sockets.length; i++) {
+      const local = sockets[i]!.local;
+      if (local.port === t.from.port && local.address === t.from.address) {
+        b = sockets[i];
+        break;
       }
     }
     if (!b) {

@@ -84,7 +84,8 @@ export class Peer implements DatagramCore<PeerEvent> {
   maxMessageSize: number;
   maxChannels: number | null;
   closed: boolean;
-  private readonly createDtls: PeerLayers["createDtls"];
+  /** Used once (the first setDtlsParameters), then let go with what it holds. */
+  private createDtls: PeerLayers["createDtls"] | undefined;
   private readonly events: PeerEvent[];
   private eventHead: number;
   private readonly early: Uint8Array[];
@@ -254,14 +255,15 @@ export class Peer implements DatagramCore<PeerEvent> {
     now: number,
   ): void {
     if (this.closed) return;
-    if (!this.dtls) {
+    if (!this.dtls && this.createDtls) {
       this.dtlsRole = role;
       this.dc.setDtlsRole(role);
       this.dtls = this.createDtls(role, fingerprints);
+      this.createDtls = undefined;
       for (const ch of this.channels.values()) this.announceId(ch);
       if (this.iceConnectedOnce) this.startDtls(now);
     } else {
-      this.dtls.setRemoteFingerprints(fingerprints);
+      this.dtls?.setRemoteFingerprints(fingerprints);
     }
     this.pump(now);
   }

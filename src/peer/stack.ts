@@ -252,8 +252,8 @@ function priorityName(p: number): ChannelConfig["priority"] {
 /** src/datachannel's DataChannelEndpoint (DCEP, RFC 8831/8832, over its SctpAssociation). */
 class DataChannelAdapter implements DcLayer {
   readonly endpoint: DataChannelEndpoint;
-  /** An error event's text, kept for the closed event that follows it. */
-  private readonly errors = new Map<number, string>();
+  /** An error event's text, kept for the closed event that follows it (made on the first error). */
+  private errors: Map<number, string> | undefined;
   constructor(random: Random) {
     this.endpoint = new DataChannelEndpoint({ maxMessageSize: 262144, sctp: { random } });
   }
@@ -391,11 +391,11 @@ class DataChannelAdapter implements DcLayer {
       case "closing":
         return { type: "closing", channel: ev.channel };
       case "error":
-        this.errors.set(ev.channel, `${ev.code}: ${ev.message}`);
+        (this.errors ??= new Map()).set(ev.channel, `${ev.code}: ${ev.message}`);
         return { type: "other" };
       case "closed": {
-        let error = this.errors.get(ev.channel);
-        this.errors.delete(ev.channel);
+        let error = this.errors?.get(ev.channel);
+        this.errors?.delete(ev.channel);
         // Closed because the association went away (ABORT, failure): an error, as browsers report.
         if (error === undefined && this.endpoint.association.state === "closed") error = this.closeReason();
         return error === undefined
