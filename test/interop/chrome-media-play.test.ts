@@ -1,11 +1,11 @@
 // Petrel -> Chromium media interop, in both offerer roles: Petrel plays files made here by ffmpeg
-// (testsrc VP8 in IVF, a sine in Ogg Opus, testsrc H.264 Constrained Baseline as an Annex B
-// stream) and the WebM fixture (VP8 + Opus) into tracks of one stream; Chromium renders them and
+// (testsrc VP8, VP9 and AV1 in IVF, a sine in Ogg Opus, testsrc H.264 Constrained Baseline as an
+// Annex B stream) and the WebM fixture (VP8 + Opus) into tracks of one stream; Chromium renders them and
 // its inbound-rtp must show at least 90% of what Petrel sent: framesDecoded against Petrel's
 // outbound-rtp framesSent, concealment-free audio samples (totalSamplesReceived - concealedSamples)
 // against Petrel's packetsSent x 960 (20 ms Opus packets at 48 kHz). Chromium's receiver reports
-// reach Petrel (remote-inbound-rtp). Packetizers (RFC 7741, RFC 6184, RFC 7587), SRTP and the
-// playback pacer take part.
+// reach Petrel (remote-inbound-rtp). Packetizers (RFC 7741 VP8, RFC 9628 VP9, the AV1 RTP
+// specification, RFC 6184 H.264, RFC 7587 Opus), SRTP and the playback pacer take part.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -133,7 +133,11 @@ async function play(
       }
       // Chromium's receiver reports came back over SRTCP and were matched to what we send.
       const remote = ours.filter((s) => s.type === "remote-inbound-rtp");
-      assert.ok(remote.length >= 1, "remote-inbound-rtp from Chromium's reports");
+      const sending = ours.filter((s) => s.type === "outbound-rtp").map((s) => s.id);
+      assert.ok(
+        remote.length >= 1 && remote.every((r) => sending.includes(r.localId as string)),
+        `remote-inbound-rtp from Chromium's reports, each linked to our outbound-rtp: ${JSON.stringify(remote)}`,
+      );
       t.diagnostic(`${role}, ${c.name}: ${figures.join("; ")}`);
     });
   } finally {
