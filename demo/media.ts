@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { MediaStream, MediaStreamTrack, RTCPeerConnection } from "../src/index.js";
+import type { MediaStreamTrack, RTCPeerConnection } from "../src/index.js";
 import { readEventsSync, WebmReader } from "../src/media/index.js";
 import { type Recorder, recordTracks } from "../src/nonstandard/index.js";
 
@@ -57,7 +57,7 @@ export class BotMedia {
       if (t.sender.track === null) {
         // Never used to send: feed it with the remote track (resolves at once, the sender has no encoder).
         void t.sender.replaceTrack(remote);
-        t.sender.setStreams(this.echoStream as MediaStream);
+        t.sender.setStreams(this.echoStream);
       }
       if (t.direction === "recvonly") t.direction = "sendrecv";
       else if (t.direction === "inactive") t.direction = "sendonly";
