@@ -221,11 +221,16 @@ export function certificateFrom(privateKey: KeyObject, der: Uint8Array, expires?
     const parsed = readCertificate(der);
     exp = parsed ? Date.parse(parsed.validTo) : Number.NaN;
   }
+  // Computed once (a SHA-256 and its hex text), handed out as copies.
+  let sha256: Fingerprint | undefined;
   return {
     privateKey,
     der,
     expires: exp,
-    fingerprints: () => [fingerprint(der, "sha-256")],
+    fingerprints: () => {
+      sha256 ??= fingerprint(der, "sha-256");
+      return [{ algorithm: sha256.algorithm, value: sha256.value }];
+    },
   };
 }
 

@@ -1,12 +1,14 @@
 // RTCCertificate (webrtc-pc 4.9): a handle on a DTLS certificate and its private key, with
 // expires and getFingerprints(), and RTCPeerConnection.generateCertificate()'s algorithm checks
 // (ECDSA P-256 is generated; RSASSA-PKCS1-v1_5 requests are refused with NotSupportedError), and
-// the spare certificates a connection without one takes (made ahead on libuv's thread pool).
+// the spare certificates a connection without one takes (made ahead on libuv's thread pool, as are
+// the X25519 key pairs of its DTLS handshake).
 import type { KeyObject } from "node:crypto";
 import {
   generateCertificate as generateDtlsCertificate,
   generateCertificateAsync as generateDtlsCertificateAsync,
 } from "../dtls/certificate.js";
+import { prepareKeyShares } from "../dtls/keyexchange.js";
 import { domError } from "./errors.js";
 
 export interface RTCDtlsFingerprint {
@@ -97,6 +99,7 @@ function refillSpares(): void {
     generateDtlsCertificateAsync({ expires: 30 * DAY }).then(
       (material) => {
         sparesPending--;
+        material.fingerprints(); // the SHA-256 is computed now, off the connection's critical path
         spares.push({ certificate: wrapCertificate(material), made: Date.now() });
       },
       () => {
@@ -114,5 +117,7 @@ export function takeCertificate(): RTCCertificate {
   while (spare && now - spare.made > SPARE_MAX_AGE) spare = spares.shift();
   const certificate = spare?.certificate ?? generateCertificateNow();
   refillSpares();
+  // And the ephemeral X25519 key pairs of the DTLS handshakes to come (one per handshake).
+  prepareKeyShares(SPARES);
   return certificate;
 }

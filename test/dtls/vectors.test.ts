@@ -14,12 +14,13 @@ import {
 } from "../../src/dtls/certificate.js";
 import { checkFingerprints, fingerprint } from "../../src/dtls/fingerprint.js";
 import { packFlight, type RecordSealer } from "../../src/dtls/flight.js";
+import { generateKeyShare, prepareKeyShares } from "../../src/dtls/keyexchange.js";
 import { buildMessage, readFragment } from "../../src/dtls/messages.js";
 import { exportKeyingMaterial, prf } from "../../src/dtls/prf.js";
 import { Reassembler } from "../../src/dtls/reassembly.js";
 import { plainRecord, RecordCipher, type RecordHeader, ReplayWindow, readRecordHeader } from "../../src/dtls/record.js";
-import { suiteById } from "../../src/dtls/suites.js";
-import { SeededRandom } from "../../src/random.js";
+import { GROUP_X25519, suiteById } from "../../src/dtls/suites.js";
+import { CryptoRandom, SeededRandom } from "../../src/random.js";
 
 const hex = (s: string): Uint8Array => fromHex(s)!;
 
@@ -258,4 +259,29 @@ test("certificateToPem / certificateFromPem round trip", () => {
   assert.equal(back.expires, cert.expires);
   assert.deepEqual(back.fingerprints(), cert.fingerprints());
   assert.ok(new X509Certificate(pem.cert).checkPrivateKey(back.privateKey));
+});
+
+test("X25519 key shares made ahead on the thread pool: each used once, and they agree", async () => {
+  prepareKeyShares(4);
+  await new Promise((r) => setTimeout(r, 50));
+  const random = new CryptoRandom();
+  // Four from the spares (if the pool filled in time), two made on the spot: all distinct and working.
+  const shares = Array.from({ length: 6 }, () => generateKeyShare(GROUP_X25519, random));
+  const publics = new Set(shares.map((k) => toHex(k.publicKey)));
+  assert.equal(publics.size, 6, "no key pair handed out twice");
+  for (let i = 0; i + 1 < shares.length; i += 2) {
+    const a = shares[i]!;
+    const b = shares[i + 1]!;
+    assert.equal(a.publicKey.length, 32);
+    const s1 = a.computeSecret(b.publicKey);
+    const s2 = b.computeSecret(a.publicKey);
+    assert.ok(s1 && s2);
+    assert.equal(toHex(s1), toHex(s2), "both sides derive the same secret");
+  }
+  // Seeded randomness never takes a spare: the same seed gives the same key.
+  prepareKeyShares(2);
+  await new Promise((r) => setTimeout(r, 50));
+  const k1 = generateKeyShare(GROUP_X25519, new SeededRandom(7));
+  const k2 = generateKeyShare(GROUP_X25519, new SeededRandom(7));
+  assert.equal(toHex(k1.publicKey), toHex(k2.publicKey));
 });
