@@ -197,7 +197,12 @@ function record(tracks: MediaStreamTrack[], path: string, format: "ivf" | "webm"
       stopped = true;
       for (const u of unsubs) u();
       await chain;
-      if (writer && failed === undefined) await writer.close();
+      if (writer) {
+        // Closed even after a failed write, so the file handle is released; the first error wins.
+        await writer.close().catch((err) => {
+          failed ??= err;
+        });
+      }
       if (failed !== undefined) throw failed;
       return { frames, keyframes, framesPerTrack: counts.slice() };
     },
