@@ -53,15 +53,21 @@ function makeFiles(dir: string): Files {
   return files;
 }
 
-/** Waits until Chromium's counters stop moving (the last frames decoded), at most ~2 s. */
-async function settle(browser: BrowserPeer): Promise<Awaited<ReturnType<typeof chromeRtpStats>>> {
+/**
+ * Waits until Chromium has decoded every frame we sent (`videoFrames`; 0 = no video), or its
+ * counters stopped moving for 300 ms (a loaded machine can stall its decoder for a moment), at
+ * most ~3 s.
+ */
+async function settle(browser: BrowserPeer, videoFrames: number): Promise<Awaited<ReturnType<typeof chromeRtpStats>>> {
   let last = "";
+  let still = 0;
   let stats = await chromeRtpStats(browser, "inbound-rtp");
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 30 && still < 3; i++) {
+    if (videoFrames > 0 && Number(stats.video?.framesDecoded ?? 0) >= videoFrames) break;
     await new Promise((r) => setTimeout(r, 100));
     stats = await chromeRtpStats(browser, "inbound-rtp");
-    const now = `${stats.video?.framesDecoded}/${stats.audio?.packetsReceived}`;
-    if (now === last) break;
+    const now = `${stats.video?.framesDecoded}/${stats.audio?.packetsReceived}/${stats.audio?.totalSamplesReceived}`;
+    still = now === last ? still + 1 : 0;
     last = now;
   }
   return stats;
@@ -97,16 +103,14 @@ async function play(
       if (c.playMs) await new Promise((r) => setTimeout(r, c.playMs));
       else await Promise.all(plays.map((p) => p.done));
       for (const p of plays) p.stop();
-      const got = await settle(browser);
+      const played = { video: 0, audio: 0 };
+      for (const p of plays) {
+        played.video += p.framesPlayed.video;
+        played.audio += p.framesPlayed.audio;
+      }
+      const got = await settle(browser, played.video);
       const ours = [...(await pc.getStats()).values()];
       const outbound = (kind: string) => ours.find((s) => s.type === "outbound-rtp" && s.kind === kind);
-      const played = plays.reduce(
-        (n, p) => ({ video: n.video + p.framesPlayed.video, audio: n.audio + p.framesPlayed.audio }),
-        {
-          video: 0,
-          audio: 0,
-        },
-      );
       const figures: string[] = [];
       if (tracks.some((x) => x.kind === "video")) {
         const sent = Number(outbound("video")?.framesSent);
