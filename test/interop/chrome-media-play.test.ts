@@ -54,19 +54,23 @@ function makeFiles(dir: string): Files {
 }
 
 /**
- * Waits until Chromium has decoded every frame we sent (`videoFrames`; 0 = no video), or its
- * counters stopped moving for 300 ms (a loaded machine can stall its decoder for a moment), at
- * most ~3 s.
+ * Waits until Chromium's counters (frames decoded, audio packets received) stood still for 300 ms
+ * - long enough for its audio jitter buffer to play out what it holds and for a decoder that a
+ * loaded machine stalled for a moment - or, without audio, until every frame played is decoded;
+ * at most ~3 s.
  */
-async function settle(browser: BrowserPeer, videoFrames: number): Promise<Awaited<ReturnType<typeof chromeRtpStats>>> {
+async function settle(
+  browser: BrowserPeer,
+  played: { video: number; audio: number },
+): Promise<Awaited<ReturnType<typeof chromeRtpStats>>> {
   let last = "";
   let still = 0;
   let stats = await chromeRtpStats(browser, "inbound-rtp");
   for (let i = 0; i < 30 && still < 3; i++) {
-    if (videoFrames > 0 && Number(stats.video?.framesDecoded ?? 0) >= videoFrames) break;
+    if (played.audio === 0 && Number(stats.video?.framesDecoded ?? 0) >= played.video) break;
     await new Promise((r) => setTimeout(r, 100));
     stats = await chromeRtpStats(browser, "inbound-rtp");
-    const now = `${stats.video?.framesDecoded}/${stats.audio?.packetsReceived}/${stats.audio?.totalSamplesReceived}`;
+    const now = `${stats.video?.framesDecoded}/${stats.audio?.packetsReceived}`;
     still = now === last ? still + 1 : 0;
     last = now;
   }
@@ -108,7 +112,7 @@ async function play(
         played.video += p.framesPlayed.video;
         played.audio += p.framesPlayed.audio;
       }
-      const got = await settle(browser, played.video);
+      const got = await settle(browser, played);
       const ours = [...(await pc.getStats()).values()];
       const outbound = (kind: string) => ours.find((s) => s.type === "outbound-rtp" && s.kind === kind);
       const figures: string[] = [];
