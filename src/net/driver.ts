@@ -71,9 +71,9 @@ export class UdpDriver<E = unknown> {
   private readonly sockets: BoundSocket[] = [];
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
-  /** A deadline already due runs on the next turn of the loop (a 0 ms setTimeout waits 1 ms). */
-  private immediate: NodeJS.Immediate | undefined;
-  /** Set while an immediate's work runs: a deadline still due then waits a real timer (no spin). */
+  /** A deadline already due runs in a microtask of the current task (a 0 ms setTimeout waits 1 ms). */
+  private dueQueued = false;
+  /** Set while that work runs: a deadline still due then waits a real timer (no spin). */
   private inImmediate = false;
   private kicked = false;
   private draining = false;
@@ -123,7 +123,8 @@ export class UdpDriver<E = unknown> {
     };
     this.onTimer = () => this.fireTimer();
     this.onImmediate = () => {
-      this.immediate = undefined;
+      if (!this.dueQueued) return; // cleared by close() in the meantime
+      this.dueQueued = false;
       this.inImmediate = true;
       this.runDue();
       this.inImmediate = false;
@@ -372,9 +373,12 @@ export class UdpDriver<E = unknown> {
     }
     const left = deadline - this.clock();
     if (left <= 0 && !this.inImmediate) {
-      if (!this.immediate) {
-        this.immediate = setImmediate(this.onImmediate);
-        if (this.opts.unref) this.immediate.unref();
+      // Due now (e.g. the first connectivity check once a remote candidate came): run it in this
+      // task, as a microtask, not after every other callback queued on the loop (setImmediate
+      // waited behind the W3C events of both connections, up to a millisecond at set-up).
+      if (!this.dueQueued) {
+        this.dueQueued = true;
+        queueMicrotask(this.onImmediate);
       }
       return;
     }
@@ -387,8 +391,7 @@ export class UdpDriver<E = unknown> {
   }
 
   private clearTimer(): void {
-    if (this.immediate) clearImmediate(this.immediate);
-    this.immediate = undefined;
+    this.dueQueued = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
