@@ -1,11 +1,12 @@
-// Chromium -> Petrel media interop, in both offerer roles: Chromium's fake camera (VP8) and fake
-// microphone (Opus) in ONE stream, recorded by Petrel into ONE WebM for ~3 s; then ffmpeg decodes
-// the file without a single error, ffprobe's frame and packet counts match what Chromium's
-// outbound-rtp says it sent, and the file's duration matches the time Chromium was sending.
-// The same for H.264 (Chromium's OpenH264 encoder, steered by setCodecPreferences to
-// packetization-mode 1, profile 42e01f), recorded to an Annex B byte stream. SRTP, BUNDLE demux
-// by MID, depacketizers (RFC 7741 VP8, RFC 6184 H.264, RFC 7587 Opus) and the WebM/Annex B
-// writers all take part.
+// Chromium -> Petrel media interop, in both offerer roles: Chromium's fake camera and fake
+// microphone (Opus) in ONE stream, recorded by Petrel into ONE WebM (and the camera alone to IVF)
+// for ~3 s with VP8, ~1.5 s with VP9 and AV1 (the codec comes from the negotiated payload type);
+// then ffmpeg decodes each file without a single error, ffprobe's frame and packet counts match
+// what Chromium's outbound-rtp says it sent, the Opus packets lie 20 ms apart, and the file's
+// duration matches the time Chromium was sending. The same for H.264 (Chromium's OpenH264
+// encoder, steered by setCodecPreferences to packetization-mode 1, profile 42e01f), recorded to an
+// Annex B byte stream. SRTP, BUNDLE demux by MID, depacketizers (RFC 7741 VP8, RFC 9628 VP9, the
+// AV1 RTP specification, RFC 6184 H.264, RFC 7587 Opus) and the WebM/IVF/Annex B writers take part.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -46,7 +47,7 @@ const SLACK = 1;
  * Shorter by the gap between the last capture and the stop (up to a 50 ms frame interval at the
  * fake camera's 20 fps) plus the least latency; longer when the microphone's first packet is
  * placed late (the writer puts it at the latest video frame written, later after a burst).
- * Measured under load on this 2-core machine: -45 to +3 ms. A clock-rate or alignment bug is off
+ * Measured under load on this 2-core machine: -49 to +9 ms. A clock-rate or alignment bug is off
  * by far more (10% is 300 ms); the timestamps themselves are checked in checkTimeline.
  */
 const DURATION_SLACK_MS = 150;
