@@ -6,9 +6,10 @@
 // every packet on; the sink counts the packets by an index carried in the last 4 payload bytes.
 //
 // Figures: packets forwarded per second of relay CPU time (user + system of the relay process) at a
-// fixed 5,000 packets/s; the highest rate of a doubling-then-bisecting ramp (steps of 0.8 s) at which
-// the sink got 99% of the packets within 300 ms of the step's end (a packet later than that counts as
-// lost: a relay that queues is not keeping up); the relay's RSS at the end. Both peer connections of
+// fixed 3,000 packets/s (median of three 1 s steps); the highest rate of a doubling-then-bisecting
+// ramp (steps of 0.8 s) at which the sink got 99% of the packets within 300 ms of the step's end (a
+// packet later than that counts as lost: a relay that queues is not keeping up); the relay's RSS at
+// the end. Both peer connections of
 // the relay negotiate the same SRTP profile (AEAD_AES_128_GCM, the first choice of both stacks).
 // No RFC of its own (RFC 3550 RTP, RFC 3711/7714 SRTP, RFC 7741 VP8 payload descriptors).
 import { type ChildProcess, spawn } from "node:child_process";
@@ -17,16 +18,17 @@ import { fileURLToPath } from "node:url";
 import type { FromRelay, ToRelay } from "../relay.js";
 import { udpCounters } from "./throughput.js";
 import type { ScenarioContext, ScenarioResult } from "./types.js";
-import { sleep } from "./types.js";
+import { median, sleep } from "./types.js";
 
 const PAYLOAD = 1100;
 const PACKETS_PER_FRAME = 5;
 const KEYFRAME_EVERY = 60;
-/** The fixed rate of the CPU-efficiency figure (packets/s; 1,100-byte payloads: 44 Mbit/s). */
-const EFFICIENCY_RATE = 5_000;
-const EFFICIENCY_MS = 2_000;
-/** The ramp doubles from here (the efficiency step at 5k counts as its first step). */
-const RAMP_START = 10_000;
+/** The fixed rate of the CPU-efficiency figure (packets/s; 1,100-byte payloads: 26 Mbit/s). */
+const EFFICIENCY_RATE = 3_000;
+/** Three steps of this long: the figure is their median (other load on the machine moves it). */
+const EFFICIENCY_MS = 1_000;
+/** The ramp doubles from here (the efficiency steps count as its first). */
+const RAMP_START = 5_000;
 const STEP_MS = 800;
 /** Time for packets in flight to arrive before counting a step. */
 const SETTLE_MS = 300;
@@ -261,15 +263,19 @@ export async function relay(ctx: ScenarioContext): Promise<ScenarioResult> {
 
     const stream = new Stream();
     const write: Write = (p) => track.writeRtp(p);
-    // Warm-up: until the sink hears the stream (both connections up), then 1 s more for the JITs.
+    // Warm-up: until the sink hears the stream (both connections up), then 1.5 s more for the JITs.
     const end = performance.now() + 10_000;
     while (counter.total === 0) {
       if (performance.now() > end) throw new Error(`${ctx.name} relay: no packet reached the sink in 10 s`);
       await step(child, stream, counter, write, 1000, 100);
     }
-    await step(child, stream, counter, write, 2000, 700);
+    await step(child, stream, counter, write, EFFICIENCY_RATE, 1500);
 
-    const eff = await step(child, stream, counter, write, EFFICIENCY_RATE, EFFICIENCY_MS);
+    const effSteps: Step[] = [];
+    for (let i = 0; i < 3; i++)
+      effSteps.push(await step(child, stream, counter, write, EFFICIENCY_RATE, EFFICIENCY_MS));
+    const perCpuSecond = median(effSteps.map((s) => s.perCpuSecond));
+    const effLoss = effSteps.reduce((a, s) => a + s.loss, 0) / effSteps.length;
     // A step is lossy (the relay's limit), or clean; a clean step whose source fell behind (this
     // process shares the machine) cannot tell more: the ramp stops there.
     const steps: Step[] = [];
@@ -284,7 +290,10 @@ export async function relay(ctx: ScenarioContext): Promise<ScenarioResult> {
         good = Math.max(good, Math.floor(s.achieved / 500) * 500);
       } else good = Math.max(good, s.rate);
     };
-    judge(eff);
+    // The efficiency steps count as one clean step when two of the three were clean.
+    const clean = effSteps.filter((s) => s.loss < LOSS_LIMIT);
+    judge(clean.length >= 2 ? clean[clean.length - 1]! : effSteps.find((s) => s.loss >= LOSS_LIMIT)!);
+    steps.splice(0, 1, ...effSteps);
     const deadline = started + Math.max(5_000, ctx.budgetMs - 2_000);
     for (let rate = RAMP_START; bad === 0 && !sourceLimited && rate <= 160_000; rate *= 2) {
       if (performance.now() > deadline) break;
@@ -299,12 +308,12 @@ export async function relay(ctx: ScenarioContext): Promise<ScenarioResult> {
     const last = await child.sample();
     const capped = bad === 0;
     const detail =
-      `${eff.perCpuSecond.toFixed(0)} pkt per relay CPU-s at ${EFFICIENCY_RATE / 1000}k pkt/s ` +
-      `(loss ${(eff.loss * 100).toFixed(2)}%); max rate with < 1% loss ${good > 0 ? good.toLocaleString("en-US") : `< ${bad}`}` +
+      `${perCpuSecond.toFixed(0)} pkt per relay CPU-s at ${EFFICIENCY_RATE / 1000}k pkt/s, median of ` +
+      `${effSteps.map((s) => s.perCpuSecond.toFixed(0)).join(", ")} (loss ${(effLoss * 100).toFixed(2)}%); max rate with < 1% loss ${good > 0 ? good.toLocaleString("en-US") : `< ${bad}`}` +
       `${sourceLimited ? " (the source's limit, not the relay's)" : capped ? " (no lossy rate reached)" : ""}; relay RSS ${(last.rss / 1e6).toFixed(0)} MB (peak ${(last.maxRss / 1e6).toFixed(0)}); ` +
       `steps: ${steps.map(stepText).join("; ")}`;
     return {
-      value: eff.perCpuSecond,
+      value: perCpuSecond,
       detail,
       capped: false,
       extra: { maxRate: good, rssMb: last.rss / 1e6 },
