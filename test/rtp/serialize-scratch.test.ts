@@ -1,9 +1,10 @@
 // The serialiser's per-call scratch (one extension layout shared by sizeRtp, writeRtp and
-// serializeRtp) and the ASCII fast path of encodeStringExtension: results must not depend on
-// what was serialised before, and must equal the general (TextEncoder) encoding.
+// serializeRtp) and the ASCII fast paths of encode/decodeStringExtension: results must not depend on
+// what was serialised before, and must equal the general (TextEncoder/TextDecoder) coding.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
+  decodeStringExtension,
   encodeStringExtension,
   parseRtp,
   type RtpPacketInit,
@@ -71,4 +72,20 @@ test("encodeStringExtension: ASCII fast path equals UTF-8; other text and long v
   }
   assert.throws(() => encodeStringExtension(""), { code: "ERR_RTP_EXTENSION" });
   assert.throws(() => encodeStringExtension("x".repeat(256)), { code: "ERR_RTP_EXTENSION" });
+});
+
+test("decodeStringExtension: ASCII fast path equals UTF-8 decoding; trailing NULs dropped", () => {
+  const dec = new TextDecoder();
+  for (const s of ["0", "video", "abcdefghijklmnop", "abcdefghijklmnopq", "é-rid", "a\u007f", "ü", ""]) {
+    const bytes = new TextEncoder().encode(s);
+    assert.equal(decodeStringExtension(bytes), dec.decode(bytes), s);
+    const padded = new Uint8Array(bytes.length + 3);
+    padded.set(bytes);
+    assert.equal(decodeStringExtension(padded), s, `${s} with NUL padding`);
+  }
+  assert.equal(
+    decodeStringExtension(Uint8Array.of(0x31, 0xff)),
+    dec.decode(Uint8Array.of(0x31, 0xff)),
+    "invalid UTF-8",
+  );
 });
