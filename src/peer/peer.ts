@@ -163,7 +163,7 @@ export class Peer implements DatagramCore<PeerEvent> {
     }
     const ts = this.dc.nextTimeout();
     if (ts !== undefined && ts <= now) this.dc.handleTimeout(now);
-    const tm = this.media?.nextTimeout();
+    const tm = this.mediaInUse() ? this.media!.nextTimeout() : undefined;
     if (tm !== undefined && tm <= now) this.media!.handleTimeout(now);
     if (this.sctpConnectAt !== undefined && this.sctpConnectAt <= now) {
       this.sctpConnectAt = undefined;
@@ -199,7 +199,7 @@ export class Peer implements DatagramCore<PeerEvent> {
     if (td !== undefined && (t === undefined || td < t)) t = td;
     const ts = this.dc.nextTimeout();
     if (ts !== undefined && (t === undefined || ts < t)) t = ts;
-    const tm = this.media?.nextTimeout();
+    const tm = this.mediaInUse() ? this.media!.nextTimeout() : undefined;
     if (tm !== undefined && (t === undefined || tm < t)) t = tm;
     const tc = this.sctpConnectAt;
     if (tc !== undefined && (t === undefined || tc < t)) t = tc;
@@ -422,6 +422,15 @@ export class Peer implements DatagramCore<PeerEvent> {
   }
 
   /**
+   * Whether the media session can have anything to do: keyed, or with transceivers. A data-only
+   * connection never asks it for timeouts (a call per drain, and it allocates).
+   */
+  private mediaInUse(): boolean {
+    const media = this.media;
+    return media !== undefined && (media.started || media.list().length > 0);
+  }
+
+  /**
    * Keys SRTP from DTLS (RFC 5764 4.2) once DTLS is connected and a transceiver exists. A
    * data-only connection skips the exporter and the SRTP contexts (0.1 ms and about 5 KB per
    * connection) until a renegotiation adds media: checked again on every pump and drain.
@@ -554,7 +563,7 @@ export class Peer implements DatagramCore<PeerEvent> {
         this.onDcEvent(ev);
       }
       const media = this.media;
-      if (media) {
+      if (media && this.mediaInUse()) {
         for (let d = media.pollTransmit(); d; d = media.pollTransmit()) {
           progress = true;
           ice.send(d, now);

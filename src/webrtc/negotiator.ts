@@ -40,6 +40,21 @@ interface Desc {
   remote?: RemoteDesc;
 }
 
+/** An audio or video m-line (RFC 8866 5.14) in a description. */
+const MEDIA_SECTION = /^m=(?:audio|video) /m;
+
+/**
+ * Whether the media controller has anything to do with these descriptions: it has transceivers,
+ * or one of them has audio/video sections (a remote offer's create transceivers). A data-only
+ * negotiation skips it (each call parses the descriptions again: ~80 KB of garbage per pair).
+ */
+function mediaInvolved(media: MediaController | undefined, ...sdps: string[]): media is MediaController {
+  if (!media) return false;
+  if (media.hasTransceivers) return true;
+  for (const sdp of sdps) if (MEDIA_SECTION.test(sdp)) return true;
+  return false;
+}
+
 /**
  * A remote description becoming the current one: its parse tree (2-3 KB, needed only to build an
  * answer to it) is let go, so a connection does not keep it for its whole life.
@@ -258,7 +273,7 @@ export class Negotiator {
     if (type === "offer") {
       this.pendingLocal = desc;
       this.decideIceRole(true);
-      h.media?.applyLocalOffer(sdp);
+      if (mediaInvolved(h.media, sdp)) h.media.applyLocalOffer(sdp);
     } else if (type === "pranswer") {
       this.pendingLocal = desc;
     } else {
@@ -274,7 +289,8 @@ export class Negotiator {
         // Our answer said active (client) unless the offerer took active.
         h.peer.setDtlsParameters(remote.setup === "active" ? "server" : "client", remote.fingerprints, now);
         if (remote.hasData) this.dataNegotiated = true;
-        if (this.currentRemote) h.media?.applyAnswer(sdp, this.currentRemote.sdp, true);
+        if (this.currentRemote && mediaInvolved(h.media, sdp, this.currentRemote.sdp))
+          h.media.applyAnswer(sdp, this.currentRemote.sdp, true);
       }
     }
     if (type === "answer" || type === "pranswer") {
@@ -327,7 +343,7 @@ export class Negotiator {
     if (type === "offer") this.decideIceRole(remote.iceLite);
     h.peer.setRemoteIce(remote.ufrag, remote.pwd, remote.iceLite, now);
     h.peer.setRemoteMaxMessageSize(remote.maxMessageSize);
-    if (type === "offer") h.media?.applyRemoteOffer(sdp);
+    if (type === "offer" && mediaInvolved(h.media, sdp)) h.media.applyRemoteOffer(sdp);
     if (type === "offer" || type === "pranswer") {
       this.pendingRemote = desc;
     } else {
@@ -338,7 +354,8 @@ export class Negotiator {
       this.lastOffer = "";
       this.lastAnswer = "";
       if (remote.hasData) this.dataNegotiated = true;
-      if (this.currentLocal) h.media?.applyAnswer(this.currentLocal.sdp, sdp, false);
+      if (this.currentLocal && mediaInvolved(h.media, this.currentLocal.sdp, sdp))
+        h.media.applyAnswer(this.currentLocal.sdp, sdp, false);
     }
     if (remote.hasData && type !== "pranswer") this.dataMid = remote.dataMid;
     if (type !== "offer") {
@@ -412,7 +429,7 @@ export class Negotiator {
     return (
       this.restartPending ||
       (this.host.hasChannels() && !this.dataNegotiated) ||
-      (this.host.media?.needsNegotiation(this.currentLocal?.sdp) ?? false)
+      (this.host.media?.hasTransceivers === true && this.host.media.needsNegotiation(this.currentLocal?.sdp))
     );
   }
 
