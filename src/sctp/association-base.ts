@@ -48,6 +48,11 @@ export const ESTABLISHED_LIKE = new Set<SctpState>([
  */
 let scratch: Buffer | undefined;
 
+/** The earlier of two optional deadlines. */
+function earlier(a: number | undefined, b: number | undefined): number | undefined {
+  return b !== undefined && (a === undefined || b < a) ? b : a;
+}
+
 export abstract class AssociationBase {
   state: SctpState = "closed";
   readonly localPort: number;
@@ -194,17 +199,15 @@ export abstract class AssociationBase {
   }
 
   nextTimeout(): number | undefined {
+    // Called after every drain: plain comparisons, no closure per call.
     let t = this.t1;
-    const c = (x: number | undefined): void => {
-      if (x !== undefined && (t === undefined || x < t)) t = x;
-    };
     if (this.state === "closed") return t;
-    c(this.t2);
-    c(this.rx.ackTimer);
-    c(this.heartbeat.timer);
-    c(this.pmtud.timer);
-    c(this.reset.timer);
-    if (this.setupDone) c(this.sender.t3);
+    t = earlier(t, this.t2);
+    t = earlier(t, this.rx.ackTimer);
+    t = earlier(t, this.heartbeat.timer);
+    t = earlier(t, this.pmtud.timer);
+    t = earlier(t, this.reset.timer);
+    if (this.setupDone) t = earlier(t, this.sender.t3);
     return t;
   }
 
