@@ -47,10 +47,12 @@ const CHANNEL = {
   priority: "low" as const,
 };
 
-async function scenario(seed: number, link: LinkConfig): Promise<void> {
+async function scenario(seed: number, link: LinkConfig, opts: { serverStartsSctp?: boolean } = {}): Promise<void> {
   const net = new Network({ seed, defaultLink: link });
   const a = side(net, seed * 2 + 1, "10.0.0.1", certA);
   const b = side(net, seed * 2 + 2, "10.0.0.2", certB);
+  // A DTLS server that never sends INIT (only answers): the client must start SCTP itself.
+  if (opts.serverStartsSctp === false) (a.peer.dc as { connect(now: number): void }).connect = () => {};
   // JSEP roles: a offers (controlling, actpass), b answers active (the DTLS client).
   a.peer.setIceControlling(true);
   b.peer.setIceControlling(false);
@@ -146,4 +148,8 @@ test("two Peers under 5% loss, duplication and reordering", async () => {
   for (const seed of [11, 12, 13]) {
     await scenario(seed, { latency: 20, jitter: 10, loss: 0.05, duplicate: 0.02, reorder: 0.05 });
   }
+});
+
+test("the DTLS client starts SCTP itself when the server's INIT does not come", async () => {
+  for (const seed of [21, 22]) await scenario(seed, { latency: 15, jitter: 5 }, { serverStartsSctp: false });
 });
