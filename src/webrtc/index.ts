@@ -41,10 +41,12 @@ export {
   type RTCRtpCapabilities,
   type RTCRtpCodec,
   type RTCRtpCodecParameters,
+  type RTCRtpContributingSource,
   type RTCRtpEncodingParameters,
   RTCRtpReceiver,
   RTCRtpSender,
   type RTCRtpSendParameters,
+  type RTCRtpSynchronizationSource,
   RTCRtpTransceiver,
 } from "./rtp-transceiver.js";
 export type { RTCStats, RTCStatsReport } from "./stats.js";

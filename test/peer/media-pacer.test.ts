@@ -101,6 +101,10 @@ describe("maxBitrate enforcement (media pacer)", () => {
       assert.ok(limited * 8 >= 400_000, `seed ${seed}: the limit is used (${limited * 8} b/s)`);
       const stats = p.a.pacer.stats(p.ids.aVideo)!;
       assert.ok(stats.framesDropped > 0, `seed ${seed}: frames were dropped`);
+      if (loss > 0) {
+        const out = p.a.stats().feedback!.outbound.find((o) => o.ssrc === av.ssrc)!;
+        assert.ok(out.retransmittedPacketsSent > 0, `seed ${seed}: RTX went through the pacer`);
+      }
 
       // Frames B assembled: whole, byte for byte as sent, in order, from a keyframe.
       const got = framesB(p.eventsB, p.ids.bVideo);
