@@ -73,6 +73,17 @@ interface SenderState {
 }
 
 const isTelephoneEvent = (c: NegotiatedCodec) => c.mimeType.toLowerCase() === "audio/telephone-event";
+
+/** Telephone-event payload types per negotiation, so that each received packet costs one lookup. */
+const eventTypes = new WeakMap<object, Set<number>>();
+function telephoneEventTypes(n: { codecs: NegotiatedCodec[] }): Set<number> {
+  let s = eventTypes.get(n);
+  if (!s) {
+    s = new Set(n.codecs.filter(isTelephoneEvent).map((c) => c.payloadType));
+    eventTypes.set(n, s);
+  }
+  return s;
+}
 const sends = (d: string | undefined) => d === "sendrecv" || d === "sendonly";
 
 /** The negotiated telephone-event payload type matching the send codec's clock rate (RFC 4733 2.6.2). */
@@ -257,8 +268,8 @@ export class MediaDtmf {
    * reported once per event), false for anything else.
    */
   receive(t: DtmfTransceiver, p: RtpPacket): boolean {
-    const codec = t.negotiated?.codecs.find((c) => c.payloadType === p.payloadType);
-    if (!codec || !isTelephoneEvent(codec)) return false;
+    const n = t.negotiated;
+    if (!n || !telephoneEventTypes(n).has(p.payloadType)) return false;
     const e = decodeTelephoneEvent(p.payload);
     if (!e) {
       this.stats.malformed++;

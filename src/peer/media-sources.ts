@@ -100,14 +100,17 @@ function put(
 ) {
   const s = m.get(source);
   if (s) {
-    // Re-insert: the map's order stays oldest-first for eviction.
-    m.delete(source);
+    // Updated in place (the per-packet path): no allocation.
     s.at = now;
     s.rtpTimestamp = rtpTimestamp;
     s.audioLevel = level;
-    m.set(source, s);
     return;
   }
-  if (m.size >= MAX_SOURCES) m.delete(m.keys().next().value!);
+  if (m.size >= MAX_SOURCES) {
+    // Full (rare): the least recently heard source goes.
+    let oldest: HeardSource | undefined;
+    for (const x of m.values()) if (!oldest || x.at < oldest.at) oldest = x;
+    m.delete(oldest!.source);
+  }
   m.set(source, { source, at: now, rtpTimestamp, audioLevel: level });
 }
