@@ -52,7 +52,10 @@ const MAX_REMOTE = 64;
 interface Tone {
   event: number;
   payloadType: number;
+  /** The event codec's clock (durations). */
   clockRate: number;
+  /** Stream ticks per event tick (the timestamp is in the audio stream's clock). */
+  scale: number;
   startAt: number;
   endAt: number;
   startTicks: number;
@@ -86,11 +89,21 @@ function telephoneEventTypes(n: { codecs: NegotiatedCodec[] }): Set<number> {
 }
 const sends = (d: string | undefined) => d === "sendrecv" || d === "sendonly";
 
-/** The negotiated telephone-event payload type matching the send codec's clock rate (RFC 4733 2.6.2). */
+/** The negotiated telephone-event payload type DTMF is sent with (telephoneEventCodec). */
 export function telephoneEventPayloadType(t: DtmfTransceiver): number | undefined {
+  return telephoneEventCodec(t)?.payloadType;
+}
+
+/**
+ * The telephone-event codec to send with: the one at the send codec's clock rate (RFC 4733 2.6.2),
+ * else the first one (Firefox offers only telephone-event/8000 beside Opus: durations then count
+ * in the event's clock while the RTP timestamp stays the audio stream's).
+ */
+function telephoneEventCodec(t: DtmfTransceiver): NegotiatedCodec | undefined {
   const c = t.sendCodec;
   if (!c || t.kind !== "audio") return undefined;
-  return t.negotiated?.codecs.find((x) => isTelephoneEvent(x) && x.clockRate === c.clockRate)?.payloadType;
+  const events = t.negotiated?.codecs.filter(isTelephoneEvent) ?? [];
+  return events.find((x) => x.clockRate === c.clockRate) ?? events[0];
 }
 
 /** Whether DTMF can be sent on the transceiver now ([[CanInsertDTMF]], webrtc-pc 7.2). */
@@ -186,15 +199,18 @@ export class MediaDtmf {
       this.queueEvent({ type: "tonechange", transceiver: t.id, tone: "," });
       return;
     }
-    const pt = telephoneEventPayloadType(t)!;
-    const clockRate = t.sendCodec!.clockRate;
+    const te = telephoneEventCodec(t)!;
+    const pt = te.payloadType;
+    const clockRate = te.clockRate;
+    const streamRate = t.sendCodec!.clockRate;
     s.tone = {
       event: dtmfEventCode(ch),
       payloadType: pt,
       clockRate,
+      scale: streamRate / clockRate,
       startAt: now,
       endAt: now + s.duration,
-      startTicks: this.mediaTicks(t.id, clockRate, now),
+      startTicks: this.mediaTicks(t.id, streamRate, now),
       segmentOffset: 0,
       nextPacketAt: now,
       first: true,
@@ -237,7 +253,7 @@ export class MediaDtmf {
     this.packets.push({
       transceiver: id,
       payloadType: tone.payloadType,
-      ticks: tone.startTicks + tone.segmentOffset,
+      ticks: tone.startTicks + Math.round(tone.segmentOffset * tone.scale),
       marker: tone.first,
       payload: encodeTelephoneEvent({ event: tone.event, end, volume: VOLUME, duration }),
     });

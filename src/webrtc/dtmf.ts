@@ -36,7 +36,7 @@ export class RTCDTMFSender extends EventTarget {
     this.id = transceiverId;
   }
 
-  /** [[CanInsertDTMF]]: sending audio with telephone-event negotiated at the codec's clock rate. */
+  /** [[CanInsertDTMF]]: sending audio with telephone-event negotiated (at the codec's clock rate, else any). */
   get canInsertDTMF(): boolean {
     if (this.host.isClosed) return false;
     return canInsertDtmf(this.host.media.transceiver(this.id));

@@ -153,6 +153,38 @@ describe("DTMF between MediaSessions", () => {
     });
   }
 
+  it("only telephone-event/8000 beside Opus (as Firefox offers): durations at 8 kHz, timestamps at 48 kHz", () => {
+    const p = makeMediaPair(8, {
+      editAnswer: (s) =>
+        s
+          .replace(/(m=audio [^\r\n]*) 110/, "$1")
+          .split("\r\n")
+          .filter((l) => !l.startsWith("a=rtpmap:110 "))
+          .join("\r\n"),
+    });
+    const at = p.a.transceiver(p.ids.aAudio);
+    assert.deepEqual(
+      at.negotiated!.codecs.filter((c) => c.mimeType === "audio/telephone-event").map((c) => c.clockRate),
+      [8000],
+    );
+    p.b.transceiver(p.ids.bAudio).rawRtp = true;
+    talk(p, 100);
+    p.a.dtmf.insert(at, "7", 100, 70, p.net.now);
+    p.kick();
+    talk(p, 400);
+    const all = rawRtp(p.eventsB).filter((x) => x.ssrc === at.ssrc);
+    const te = all.filter((x) => x.payloadType === 126);
+    const ends = te.map((x) => decodeTelephoneEvent(x.payload)!).filter((e) => e.end);
+    assert.equal(ends.length, 3);
+    assert.ok(ends.every((e) => e.duration === 800 && e.event === 7));
+    // The event's timestamp sits among the Opus packets' (48 kHz) timestamps.
+    const i = all.indexOf(te[0]!);
+    const ts = (x: RtpPacket) => x.timestamp;
+    const d = (ts(te[0]!) - ts(all[i - 1]!)) >>> 0;
+    assert.ok(d <= 20 * 48, `${d} ticks after the last audio packet`);
+    assert.deepEqual(received(p.eventsB), ["7"]);
+  });
+
   it("a 3 s tone at 48 kHz is sent in segments (RFC 4733 2.5.1.3) and reported once", () => {
     const p = makeMediaPair(7);
     const at = p.a.transceiver(p.ids.aAudio);
