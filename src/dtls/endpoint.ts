@@ -67,6 +67,8 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
   private readonly timer: FlightTimer;
   private flight: FlightItem[] | undefined;
   private lastFlightAt: number;
+  /** The last datagram of the flight just queued, while it waits in `tx` (see send()). */
+  private flightTail: Uint8Array | undefined;
   private retransmitRequested: boolean;
   private handshakeDone: boolean;
   private now: number;
@@ -108,6 +110,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
     this.timer = new FlightTimer(opts.retransmitTimeout ?? 400, opts.maxRetransmits ?? 6);
     this.flight = undefined;
     this.lastFlightAt = Number.NEGATIVE_INFINITY;
+    this.flightTail = undefined;
     this.retransmitRequested = false;
     this.handshakeDone = false;
     this.now = 0;
@@ -202,8 +205,24 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
       throw new DtlsError("MESSAGE_TOO_LARGE", `${data.length} bytes do not fit one record within MTU ${this.mtu}`);
     }
     if (this.tx.length - this.txHead >= MAX_TX_QUEUE) throw new DtlsError("QUEUE_FULL", "transmit queue full");
-    this.pushTx(cipher.seal(CONTENT_APPLICATION_DATA, 1, this.writeSeq[1]!++, data));
+    const record = cipher.seal(CONTENT_APPLICATION_DATA, 1, this.writeSeq[1]!++, data);
     this.stats.recordsSent++;
+    // The first application data (the SCTP INIT) joins our last handshake flight's datagram while
+    // that is still queued (RFC 6347 4.1.1: several records per datagram): one datagram less on the
+    // set-up's critical path. A flight retransmission repeats the handshake records only.
+    const tail = this.flightTail;
+    if (tail && this.tx.length > this.txHead && this.tx[this.tx.length - 1] === tail) {
+      if (tail.length + record.length <= this.mtu) {
+        const both = new Uint8Array(tail.length + record.length);
+        both.set(tail, 0);
+        both.set(record, tail.length);
+        this.tx[this.tx.length - 1] = both;
+        this.flightTail = both;
+        return;
+      }
+    }
+    this.flightTail = undefined;
+    this.pushTx(record);
   }
 
   /** Changes the MTU (e.g. SCTP's PLPMTUD found larger packets get through, RFC 8261 5). */
@@ -294,6 +313,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
     if (this.txHead >= this.tx.length) return undefined;
     const d = this.tx[this.txHead]!;
     this.tx[this.txHead++] = undefined as unknown as Uint8Array;
+    if (d === this.flightTail) this.flightTail = undefined;
     if (this.txHead === this.tx.length) {
       this.tx.length = 0;
       this.txHead = 0;
@@ -569,6 +589,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
     const items = this.flight;
     if (!items) return;
     for (const d of packFlight(items, this.mtu, this)) this.pushTx(d);
+    this.flightTail = this.tx[this.tx.length - 1];
     for (const it of items) if (it.kind === "ccs") this.writeEpoch = 1;
     this.lastFlightAt = this.now;
   }

@@ -515,10 +515,8 @@ export class Peer implements DatagramCore<PeerEvent> {
       }
       const dtls = this.dtls;
       if (dtls) {
-        for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) {
-          progress = true;
-          ice.send(d, now);
-        }
+        // DTLS events first, then what SCTP has for DTLS, then DTLS's datagrams: the INIT that the
+        // "connected" event starts can share the datagram of the last handshake flight.
         for (let ev = dtls.pollEvent(); ev; ev = dtls.pollEvent()) {
           progress = true;
           switch (ev.type) {
@@ -556,6 +554,10 @@ export class Peer implements DatagramCore<PeerEvent> {
         for (let d = dc.pollTransmit(); d; d = dc.pollTransmit()) {
           progress = true;
           if (this.dtlsState === "connected") dtls.send(d, now);
+        }
+        for (let d = dtls.pollTransmit(); d; d = dtls.pollTransmit()) {
+          progress = true;
+          ice.send(d, now);
         }
       }
       for (let ev = dc.pollEvent(); ev; ev = dc.pollEvent()) {

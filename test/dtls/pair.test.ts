@@ -2,6 +2,7 @@
 // ECDSA and RSA certificates, application data both ways, exporter, SRTP profile, close_notify.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { DtlsEndpoint } from "../../src/dtls/endpoint.js";
 import {
   CIPHER_SUITES,
   GROUP_SECP256R1,
@@ -10,6 +11,7 @@ import {
   SRTP_AEAD_AES_128_GCM,
   SRTP_AES128_CM_HMAC_SHA1_80,
 } from "../../src/dtls/suites.js";
+import { SeededRandom } from "../../src/random.js";
 import { ecdsaCert, makePair, rsaCert } from "./helpers.js";
 
 function exchange(p: ReturnType<typeof makePair>): void {
@@ -107,4 +109,65 @@ test("close_notify closes the other side", () => {
   assert.equal(p.client.state, "closed");
   assert.equal(p.server.state, "closed");
   assert.ok(p.serverEvents.some((e) => e.type === "closed"));
+});
+
+/** Content types of the DTLS records in one datagram (RFC 6347 4.1: 13-byte headers). */
+function recordTypes(d: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let o = 0; o + 13 <= d.length; o += 13 + ((d[o + 11]! << 8) | d[o + 12]!)) out.push(d[o]!);
+  return out;
+}
+
+test("the server's first application record shares the datagram of its last flight, and is not retransmitted with it", () => {
+  for (const seed of [1, 2]) {
+    const [cc, sc] = [ecdsaCert(0), ecdsaCert(1)];
+    const client = new DtlsEndpoint({
+      role: "client",
+      certificate: cc,
+      remoteFingerprints: sc.fingerprints(),
+      random: new SeededRandom(seed),
+      cookies: false,
+    });
+    const server = new DtlsEndpoint({
+      role: "server",
+      certificate: sc,
+      remoteFingerprints: cc.fingerprints(),
+      random: new SeededRandom(seed + 100),
+      cookies: false,
+    });
+    server.start(0);
+    client.start(0);
+    let lastClientFlight: Uint8Array[] = [];
+    for (let i = 0; i < 5 && server.state !== "connected"; i++) {
+      lastClientFlight = [];
+      for (let d = client.pollTransmit(); d; d = client.pollTransmit()) {
+        lastClientFlight.push(d);
+        server.handleDatagram(d, 10);
+      }
+      if ((server.state as string) === "connected") break;
+      for (let d = server.pollTransmit(); d; d = server.pollTransmit()) client.handleDatagram(d, 10);
+    }
+    assert.equal(server.state, "connected", `seed ${seed}`);
+    const init = new TextEncoder().encode("SCTP INIT");
+    server.send(init);
+    const out: Uint8Array[] = [];
+    for (let d = server.pollTransmit(); d; d = server.pollTransmit()) out.push(d);
+    assert.deepEqual(out.map(recordTypes), [[20, 22, 23]], `seed ${seed}: CCS, Finished and the data in one datagram`);
+    client.handleDatagram(out[0]!, 11);
+    assert.equal(client.state, "connected");
+    const got: string[] = [];
+    for (let e = client.pollEvent(); e; e = client.pollEvent())
+      if (e.type === "data") got.push(Buffer.from(e.data).toString());
+    assert.deepEqual(got, ["SCTP INIT"]);
+    // The client's flight again (as if the server's had been lost): the server repeats its flight alone.
+    for (const d of lastClientFlight) server.handleDatagram(d, 1000);
+    const again: Uint8Array[] = [];
+    for (let d = server.pollTransmit(); d; d = server.pollTransmit()) again.push(d);
+    assert.deepEqual(again.map(recordTypes), [[20, 22]], `seed ${seed}: retransmitted flight without the data`);
+    // Later data goes in datagrams of its own.
+    server.send(init);
+    client.send(init);
+    assert.deepEqual(recordTypes(server.pollTransmit()!), [23]);
+    assert.deepEqual(recordTypes(client.pollTransmit()!), [23]);
+  }
 });
