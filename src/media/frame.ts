@@ -32,4 +32,10 @@ export interface ReceivedFrame extends EncodedFrame {
   completedAt: number;
   /** The codec (e.g. "video/VP8", "audio/opus") when the depacketizer was told it. */
   mimeType?: string | undefined;
+  /**
+   * The sender's wallclock at this frame (NTP time in ms since 1900), mapped from its RTP
+   * timestamp by the stream's latest RTCP sender report (RFC 3550 6.4.1); undefined before the
+   * first one. Frames of different streams from one sender (its camera and microphone) line up on it.
+   */
+  senderTime?: number | undefined;
 }

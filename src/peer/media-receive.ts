@@ -26,6 +26,9 @@ export interface ReceiveStreamState {
   packets: number;
   bytes: number;
   lastPacketAt: number;
+  /** The latest RTCP sender report's NTP time (ms since 1900) and RTP timestamp (RFC 3550 6.4.1). */
+  srNtpMs: number | undefined;
+  srRtpTimestamp: number;
 }
 
 export interface DemuxDrops {
@@ -142,6 +145,8 @@ export class RtpDemuxer {
         packets: 0,
         bytes: 0,
         lastPacketAt: now,
+        srNtpMs: undefined,
+        srRtpTimestamp: 0,
       };
       this.streams.set(p.ssrc, s);
     }

@@ -4,7 +4,8 @@
 // by MID, SSRC, then payload type (RFC 8843 9.2, src/peer/media-receive.ts), RTCP through one
 // RtpFeedbackChain (RFC 3550 reports, RFC 4585 NACK/PLI, RFC 4588 RTX, TWCC), outgoing frames
 // packetized (src/media/codecs) with the MID, abs-send-time and transport-wide sequence number
-// header extensions (RFC 8285), frames out as events, and PLI when a depacketizer needs a keyframe.
+// header extensions (RFC 8285), frames out as events (with the sender's wallclock from its latest
+// RTCP sender report, RFC 3550 6.4.1), and PLI when a depacketizer needs a keyframe.
 // Datagrams in and out are SRTP/SRTCP (first byte 128-191, RFC 7983); the Peer moves them over ICE.
 import { readU32 } from "../bytes/index.js";
 import type { DepacketizerStats } from "../media/codecs/depacketizer.js";
@@ -430,8 +431,14 @@ export class MediaSession {
     const d = s?.depacketizer;
     if (!d) return;
     for (let ev = d.pollEvent(); ev; ev = d.pollEvent()) {
-      if (ev.type === "frame") this.queueEvent({ type: "frame", transceiver: t.id, ssrc, frame: ev.frame });
-      else if (ev.type === "keyframe-needed") {
+      if (ev.type === "frame") {
+        // The sender's wallclock of the frame from its latest sender report (RFC 3550 6.4.1): the
+        // RTP timestamp difference is signed 32-bit, in the codec's clock.
+        if (s.srNtpMs !== undefined && s.codec) {
+          ev.frame.senderTime = s.srNtpMs + (((ev.frame.timestamp - s.srRtpTimestamp) | 0) * 1000) / s.codec.clockRate;
+        }
+        this.queueEvent({ type: "frame", transceiver: t.id, ssrc, frame: ev.frame });
+      } else if (ev.type === "keyframe-needed") {
         this.chain?.requestKeyframe(ssrc, now, keyframeMethod(s.codec));
       }
     }
@@ -599,6 +606,13 @@ export class MediaSession {
         const s = this.demux.streams.get(e.ssrc);
         if (s) this.queueEvent({ type: "bye", transceiver: s.targetId, ssrc: e.ssrc });
       } else if (e.type === "remb") this.pacer.handleRemb(e.ssrcs, e.bitrate, now);
+      else if (e.type === "sender-report") {
+        const s = this.demux.streams.get(e.ssrc);
+        if (s) {
+          s.srNtpMs = e.ntpMs;
+          s.srRtpTimestamp = e.rtpTimestamp;
+        }
+      }
     }
     void now;
   }

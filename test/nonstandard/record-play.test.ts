@@ -26,6 +26,7 @@ import {
   recordTrack,
   recordTracks,
 } from "../../src/nonstandard/index.js";
+import { trackHub } from "../../src/webrtc/media-stream.js";
 
 const dir = mkdtempSync(join(tmpdir(), "petrel-record-play-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,6 +57,7 @@ describe("recording", () => {
     }
     const r = await rec.stop();
     assert.deepEqual(r.framesPerTrack, [vp8.length, vp8.length * 5]);
+    assert.equal(rec.alignment, "arrival", "local tracks have no sender reports");
     assert.equal(r.frames, vp8.length * 6);
     assert.equal(r.keyframes, vp8.filter((f) => f.keyframe).length);
     const events = [...readEventsSync(new WebmReader(), readFileSync(path))];
@@ -76,6 +78,55 @@ describe("recording", () => {
     assert.equal(got.filter((f) => f.track === 2).length, vp8.length * 5);
     // 10 video frames 100 ms apart (9,000 ticks at 90 kHz): the last one at 900 ms.
     assert.equal(Math.max(...got.filter((f) => f.track === 1).map((f) => f.timestamp)), 900 * 90);
+  });
+
+  it("lines remote tracks up on the sender's wallclock once sender reports map them", async () => {
+    const v = createEncodedVideoTrack({ codec: "VP8" });
+    const a = createEncodedAudioTrack();
+    const path = join(dir, "synced.webm");
+    const rec = recordTracks([v.track, a.track], path);
+    // Remote-like frames: the sender's camera frame i at wallclock 5000 + 100 i ms, its microphone
+    // packet j at 4950 + 20 j ms, on unrelated RTP clocks; sender reports map them from the 4th on.
+    const remote = (data: Uint8Array, timestamp: number, keyframe: boolean, senderTime: number, mapped: boolean) => ({
+      data,
+      timestamp,
+      keyframe,
+      firstSequenceNumber: 0,
+      lastSequenceNumber: 0,
+      packets: 1,
+      completedAt: 0,
+      mimeType: undefined,
+      senderTime: mapped ? senderTime : undefined,
+    });
+    // The microphone's packets arrive up to 40 ms ahead of the camera frame captured with them, so
+    // some come before the first video frame yet belong after it.
+    let j = 0;
+    const audioUntil = (ms: number) => {
+      for (; 4950 + j * 20 < ms; j++) {
+        trackHub(a.track).pushFrame(remote(opus[1]!.data, 7777 + j * 960, true, 4950 + j * 20, j >= 3));
+      }
+    };
+    for (let i = 0; i < vp8.length; i++) {
+      audioUntil(5000 + i * 100 + 40);
+      const t = 0xffff_f000 + i * 9000; // wraps at 2^32 on the way
+      trackHub(v.track).pushFrame(remote(vp8[i]!.data, t >>> 0, vp8[i]!.keyframe, 5000 + i * 100, i >= 3));
+    }
+    audioUntil(6000);
+    assert.equal(rec.alignment, "sender-reports");
+    await rec.stop();
+    const got = [...readEventsSync(new WebmReader(), readFileSync(path))].flatMap((e) =>
+      e.type === "frame" ? [e.frame] : [],
+    );
+    const ms = (track: number) =>
+      got.filter((f) => f.track === track).map((f) => f.timestamp / (track === 1 ? 90 : 48));
+    assert.deepEqual(
+      ms(1),
+      vp8.map((_, i) => i * 100),
+    );
+    // The microphone's packets before the camera's first frame (4950, 4970, 4990 ms) are left out.
+    const audio = ms(2);
+    assert.equal(audio.length, 50);
+    assert.deepEqual(audio.slice(0, 3), [10, 30, 50]);
   });
 
   it("records H.264 to an Annex B file, recognising the codec from the frames", async () => {

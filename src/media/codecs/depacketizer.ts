@@ -466,6 +466,7 @@ export class RtpDepacketizer {
         packets: count,
         completedAt: now,
         mimeType: this.mimeType,
+        senderTime: undefined,
       },
     });
   }
