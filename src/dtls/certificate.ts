@@ -87,12 +87,18 @@ function derTime(ms: number): Uint8Array {
   const p2 = (n: number): string => String(n).padStart(2, "0");
   const rest = `${p2(d.getUTCMonth() + 1)}${p2(d.getUTCDate())}${p2(d.getUTCHours())}${p2(d.getUTCMinutes())}${p2(d.getUTCSeconds())}Z`;
   // UTCTime through 2049, GeneralizedTime from 2050 (RFC 5280 4.1.2.5).
-  if (y >= 1950 && y < 2050) return tlv(0x17, new TextEncoder().encode(p2(y % 100) + rest));
-  return tlv(0x18, new TextEncoder().encode(String(y).padStart(4, "0") + rest));
+  if (y >= 1950 && y < 2050) return tlv(0x17, UTF8.encode(p2(y % 100) + rest));
+  return tlv(0x18, UTF8.encode(String(y).padStart(4, "0") + rest));
 }
 
+const UTF8 = new TextEncoder();
+const CN_OID = derOid("2.5.4.3");
+/** The last Name built: every certificate of a process uses the same common name ("WebRTC"). */
+let lastName: { cn: string; der: Uint8Array } | undefined;
+
 function derName(cn: string): Uint8Array {
-  return seq(set(seq(derOid("2.5.4.3"), tlv(0x0c, new TextEncoder().encode(cn)))));
+  if (lastName?.cn !== cn) lastName = { cn, der: seq(set(seq(CN_OID, tlv(0x0c, UTF8.encode(cn))))) };
+  return lastName.der;
 }
 
 const ECDSA_SHA256 = seq(derOid("1.2.840.10045.4.3.2"));

@@ -219,12 +219,14 @@ export function writeReconfigResponse(respSn: number, result: number): Uint8Arra
 
 // --- Error causes ---
 
+const UTF8 = new TextEncoder();
+
 export function userAbortCause(reason: string): Uint8Array {
-  return tlv(CAUSE_USER_ABORT, new TextEncoder().encode(reason));
+  return tlv(CAUSE_USER_ABORT, UTF8.encode(reason));
 }
 
 export function protocolViolationCause(info: string): Uint8Array {
-  return tlv(CAUSE_PROTOCOL_VIOLATION, new TextEncoder().encode(info));
+  return tlv(CAUSE_PROTOCOL_VIOLATION, UTF8.encode(info));
 }
 
 const CAUSE_NAMES: Record<number, string> = {
