@@ -104,6 +104,37 @@ describe("media between two RTCPeerConnections", () => {
     }
   });
 
+  it("a data-only connection gains video by renegotiation: SRTP is keyed then, frames arrive", async () => {
+    const a = new RTCPeerConnection();
+    const b = new RTCPeerConnection();
+    try {
+      const dc = a.createDataChannel("first");
+      await connect(a, b);
+      await until(() => a.connectionState === "connected" && b.connectionState === "connected", "connected");
+      if (dc.readyState !== "open") await once(dc, "open");
+      const src = createEncodedVideoTrack({ codec: "VP8" });
+      const again = once(a, "negotiationneeded");
+      a.addTrack(src.track, new MediaStream([src.track]));
+      await again;
+      const trackEv = once<RTCTrackEvent>(b, "track");
+      await renegotiate(a, b);
+      const ev = await trackEv;
+      assert.equal(ev.track.kind, "video");
+      const got: Uint8Array[] = [];
+      createFrameSink(ev.track, (f) => got.push(f.data));
+      for (let i = 0; i < vp8.length; i++) {
+        src.writeFrame({ data: vp8[i]!.data, timestamp: i * 3000, keyframe: vp8[i]!.keyframe });
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await until(() => got.length === vp8.length, `frames (${got.length})`, 5000);
+      for (let i = 0; i < vp8.length; i++) assert.deepEqual(Buffer.from(got[i]!), Buffer.from(vp8[i]!.data));
+      assert.equal(dc.readyState, "open", "the data channel stays open");
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it("addTransceiver kinds and directions; errors after close", async () => {
     const pc = new RTCPeerConnection();
     const t = pc.addTransceiver("audio", { direction: "recvonly" });
