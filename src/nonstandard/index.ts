@@ -12,7 +12,7 @@
 //
 //   pc.ontrack = (e) => { const sink = createFrameSink(e.track, (f) => use(f)); };
 //   const rec = recordTrack(e.track, "out.ivf");  ...  await rec.stop();
-//   const both = recordTracks(stream.getTracks(), "out.webm");   // video + audio in one WebM
+//   const both = recordTracks(stream.getTracks(), "out.webm");   // video + audio in one WebM, lip-synced by RTCP SR
 //   const play = await playFile("in.webm"); pc.addTrack(play.video!); play.start();
 //   const h264 = await playFile("in.h264", { frameRate: 30 });  // Annex B has no timestamps
 //   onDtmf(e.receiver, (d) => console.log(d.tone));             // received DTMF (dtmf.ts)

@@ -40,7 +40,10 @@ export interface RecordOptions {
 }
 
 export interface Recorder {
-  /** Frames written (all tracks). */
+  /**
+   * Frames written (all tracks). A multi-track WebM of remote tracks holds its frames until every
+   * track has a sender report (browsers: ~2.5 s), so this stays 0 until then (see `alignment`).
+   */
   readonly frames: number;
   readonly keyframes: number;
   /** Frames written per track, in the order the tracks were given. */
