@@ -6,8 +6,8 @@
 // every packet on; the sink counts the packets by an index carried in the last 4 payload bytes.
 //
 // Figures: packets forwarded per second of relay CPU time (user + system of the relay process) at a
-// fixed 3,000 packets/s (median of three 1 s steps); the highest rate of a doubling-then-bisecting
-// ramp (steps of 0.8 s) at which the sink got 99% of the packets within 300 ms of the step's end (a
+// fixed 3,000 packets/s (median of three 0.7 s steps); the highest rate of a doubling-then-bisecting
+// ramp (steps of 0.7 s) at which the sink got 99% of the packets within 300 ms of the step's end (a
 // packet later than that counts as lost: a relay that queues is not keeping up); the relay's RSS at
 // the end. Both peer connections of
 // the relay negotiate the same SRTP profile (AEAD_AES_128_GCM, the first choice of both stacks).
@@ -26,14 +26,14 @@ const KEYFRAME_EVERY = 60;
 /** The fixed rate of the CPU-efficiency figure (packets/s; 1,100-byte payloads: 26 Mbit/s). */
 const EFFICIENCY_RATE = 3_000;
 /** Three steps of this long: the figure is their median (other load on the machine moves it). */
-const EFFICIENCY_MS = 1_000;
+const EFFICIENCY_MS = 700;
 /** The ramp doubles from here (the efficiency steps count as its first). */
 const RAMP_START = 5_000;
-const STEP_MS = 800;
+const STEP_MS = 700;
 /** Time for packets in flight to arrive before counting a step. */
 const SETTLE_MS = 300;
 /** Then up to this long for late packets, which tell queueing (late) from drops (never). */
-const LATE_MS = 1_500;
+const LATE_MS = 500;
 const LOSS_LIMIT = 0.01;
 /** Packets written per timer turn at most (Petrel's media output queue holds 1,024). */
 const MAX_BURST = 200;
@@ -263,13 +263,13 @@ export async function relay(ctx: ScenarioContext): Promise<ScenarioResult> {
 
     const stream = new Stream();
     const write: Write = (p) => track.writeRtp(p);
-    // Warm-up: until the sink hears the stream (both connections up), then 1.5 s more for the JITs.
+    // Warm-up: until the sink hears the stream (both connections up), then 1 s more for the JITs.
     const end = performance.now() + 10_000;
     while (counter.total === 0) {
       if (performance.now() > end) throw new Error(`${ctx.name} relay: no packet reached the sink in 10 s`);
       await step(child, stream, counter, write, 1000, 100);
     }
-    await step(child, stream, counter, write, EFFICIENCY_RATE, 1500);
+    await step(child, stream, counter, write, EFFICIENCY_RATE, 1000);
 
     const effSteps: Step[] = [];
     for (let i = 0; i < 3; i++)
