@@ -4,7 +4,7 @@
 // transceiver whose negotiated payload types include its payload type; otherwise it is dropped.
 // Each bound SSRC gets a depacketizer (src/media/codecs) for the codec of its payload type.
 
-import { RtpDepacketizer } from "../media/codecs/depacketizer.js";
+import { type DepacketizerStats, RtpDepacketizer } from "../media/codecs/depacketizer.js";
 import { createDepayloader, isSupportedCodec } from "../media/codecs/index.js";
 import { decodeStringExtension, getRtpExtension, type RtpPacket } from "../rtp/index.js";
 import type { NegotiatedCodec, NegotiatedMedia } from "../sdp/media.js";
@@ -40,6 +40,15 @@ export interface DemuxDrops {
   unknownPayloadType: number;
   /** More remote SSRCs than maxStreams. */
   tooManyStreams: number;
+}
+
+export interface ReceiveStreamStats {
+  ssrc: number;
+  transceiver: number;
+  payloadType: number;
+  packets: number;
+  bytes: number;
+  depacketizer: DepacketizerStats | undefined;
 }
 
 /** Most remote SSRCs tracked per transport. */
@@ -164,6 +173,18 @@ export class RtpDemuxer {
     s.bytes += size;
     s.lastPacketAt = now;
     return s;
+  }
+
+  /** Each stream's counters (src/peer/media.ts stats().receive). */
+  stats(): ReceiveStreamStats[] {
+    return [...this.streams.values()].map((s) => ({
+      ssrc: s.ssrc,
+      transceiver: s.targetId,
+      payloadType: s.payloadType,
+      packets: s.packets,
+      bytes: s.bytes,
+      depacketizer: s.depacketizer ? { ...s.depacketizer.stats } : undefined,
+    }));
   }
 
   /** Removes the streams of one transceiver (stopped). */

@@ -219,4 +219,29 @@ describe("MediaSession pairs", () => {
     assert.ok(st.srtp >= 2, JSON.stringify(st));
     assert.equal(st.srtcp, 1);
   });
+
+  it("a keyed session without transceivers (data-only) makes no media state and stays quiet", () => {
+    const m = new MediaSession({ random: new SeededRandom(3), cname: "x" });
+    m.start("AES_CM_128_HMAC_SHA1_80", new Uint8Array(srtpKeyingMaterialLength("AES_CM_128_HMAC_SHA1_80")), true, 0);
+    assert.equal(m.started, true);
+    m.handleTimeout(10);
+    m.handleDatagram(new Uint8Array([0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9]), 10);
+    assert.equal(m.nextTimeout(), undefined);
+    assert.equal(m.pollTransmit(), undefined);
+    assert.equal(m.pollEvent(), undefined);
+    const st = m.stats();
+    assert.deepEqual(st.receive, []);
+    assert.equal(st.demux.unroutable, 0);
+    assert.equal(st.dropped.srtp, 1);
+    // The DTMF, source, pacer, demux and feedback state is made on first use only.
+    const inner = m as unknown as Record<string, unknown>;
+    for (const k of ["dtmfOrUndefined", "sourcesOrUndefined", "demux", "feedback", "chain", "usedSsrcs"]) {
+      assert.equal(inner[k], undefined, k);
+    }
+    assert.equal((inner.send as { pacerIfAny: unknown }).pacerIfAny, undefined);
+    // Asking for them works and makes them (the W3C layer reads these).
+    assert.equal(m.dtmf.toneBuffer(1), "");
+    assert.deepEqual(m.sources.synchronizationSources(1, 10), []);
+    assert.equal(m.pacer.target(1), undefined);
+  });
 });
