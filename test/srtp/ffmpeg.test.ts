@@ -23,6 +23,15 @@ const CASES: { profile: SrtpProfile; outSuite: string; sdpSuite: string }[] = [
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Whether some process has bound UDP `port` on 127.0.0.1 (our own bind attempt fails). */
+function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket("udp4");
+    s.once("error", () => resolve(true));
+    s.bind(port, "127.0.0.1", () => s.close(() => resolve(false)));
+  });
+}
+
 async function bind(port: number): Promise<dgram.Socket | undefined> {
   const s = dgram.createSocket("udp4");
   try {
@@ -131,6 +140,10 @@ for (const c of CASES) {
     const sock = dgram.createSocket("udp4");
     const sent: number[] = [];
     try {
+      // ffmpeg must be listening before the stream crosses the wrap (it would otherwise start
+      // with a rollover counter of 0 after it); it can take seconds to start on a loaded machine.
+      const until = performance.now() + 20_000;
+      while (!(await portTaken(port)) && performance.now() < until) await sleep(20);
       // Send in bursts of 10 until ffmpeg (which takes a moment to start listening) has passed 60
       // packets on, and at least 150 packets so that the sequence number wraps (at the 101st).
       for (let i = 0; i < 1000 && (i < 150 || received < 60 * 160); i++) {
