@@ -97,13 +97,8 @@ export class BotMedia {
     }, MAX_RECORDING_MS);
     timer.unref();
     this.recording = { recorder, name, path, kinds: tracks.map((t) => t.kind), timer };
-    // The file starts at a video keyframe: ask the browser's encoder for one now rather than
-    // waiting for its next periodic one. replaceTrack() with a track asks the track's source for
-    // a keyframe; on a remote track that is a PLI to the browser.
-    for (const t of this.pc.getTransceivers()) {
-      const track = t.sender.track;
-      if (track?.kind === "video" && tracks.includes(track)) void t.sender.replaceTrack(track);
-    }
+    // The file starts at a video keyframe: recordTracks asks the browser's encoder for one at once
+    // (petrel/nonstandard requestKeyframe: a PLI upstream) rather than waiting for its next periodic one.
     return name;
   }
 

@@ -17,8 +17,10 @@
 //   const h264 = await playFile("in.h264", { frameRate: 30 });  // Annex B has no timestamps
 //   onDtmf(e.receiver, (d) => console.log(d.tone));             // received DTMF (dtmf.ts)
 //   onTargetBitrate(src.track, (bps) => encoder.setBitrate(bps)); // the senders' target (bitrate.ts)
+//   requestKeyframe(e.track);   // remote track: PLI (or FIR) to its sender; local: onKeyframeRequest
 export { getTargetBitrate, onTargetBitrate } from "./bitrate.js";
 export { onDtmf, type ReceivedDtmf } from "./dtmf.js";
+export { requestKeyframe } from "./keyframe.js";
 export { type Playback, type PlayOptions, playFile } from "./playback.js";
 export { type Recorder, type RecordOptions, recordTrack, recordTracks } from "./record.js";
 export {

@@ -1,8 +1,8 @@
 // Recording remote tracks to files for petrel/nonstandard: one video track to IVF (VP8, VP9, AV1)
 // or to an H.264 Annex B byte stream (ITU-T H.264 Annex B), and one or more tracks (video and Opus
 // audio, e.g. a camera and a microphone of one stream) to ONE WebM file (RFC 9559). Writing starts
-// at the first video keyframe, so a file always begins with a decodable frame; audio before it is
-// skipped. The tracks of one WebM are lined up on the sender's wallclock from its RTCP sender
+// at the first video keyframe, so a file always begins with a decodable frame (one is asked for when
+// the recording starts: PLI/FIR upstream for a remote track, keyframe.ts); audio before it is skipped. The tracks of one WebM are lined up on the sender's wallclock from its RTCP sender
 // reports (RFC 3550 6.4.1) when they come in time, else by arrival. Frames wait for the disk in a
 // bounded queue (frames beyond it are dropped and counted). The containers are src/media/containers.
 import {
@@ -18,6 +18,7 @@ import { type ByteSink, fileSink } from "../media/containers/io.js";
 import { OPUS_CLOCK_RATE } from "../media/containers/types.js";
 import type { EncodedFrame, ReceivedFrame } from "../media/frame.js";
 import { type MediaStreamTrack, trackHub } from "../webrtc/media-stream.js";
+import { requestKeyframe } from "./keyframe.js";
 
 export interface RecordOptions {
   /**
@@ -214,7 +215,8 @@ class SenderTimeAligner {
 
 /**
  * Records a track to a file (IVF, H.264 Annex B or WebM by `opts.format` / the file name).
- * Writing starts at the first keyframe (video); earlier frames are skipped.
+ * Writing starts at the first keyframe (video), which is asked for at once (requestKeyframe);
+ * earlier frames are skipped.
  */
 export function recordTrack(track: MediaStreamTrack, path: string, opts: RecordOptions = {}): Recorder {
   const format = formatOf(path, opts);
@@ -331,6 +333,8 @@ function record(tracks: MediaStreamTrack[], path: string, format: "ivf" | "webm"
     else enqueue(index, frame);
   };
   const unsubs = tracks.map((t, i) => trackHub(t).subscribe({ frame: (f) => onFrame(i, f) }));
+  // Started mid-stream: ask for a keyframe now rather than wait for the encoder's next periodic one.
+  if (firstVideo >= 0) requestKeyframe(tracks[firstVideo]!);
   return {
     get frames() {
       return frames;

@@ -378,11 +378,14 @@ export class MediaSession {
     return true;
   }
 
-  /** Asks the remote sender on a transceiver for a keyframe (PLI, RFC 4585 6.3.1). */
+  /** Asks the remote sender on a transceiver for a keyframe (PLI, or FIR if only that was negotiated). */
   requestKeyframe(id: number, now: number): void {
     const t = this.transceiver(id);
-    if (this.demux) {
-      for (const s of this.demux.streams.values()) if (s.targetId === t.id) this.chain?.requestKeyframe(s.ssrc, now);
+    const chain = this.chain;
+    if (this.demux && chain) {
+      for (const s of this.demux.streams.values()) {
+        if (s.targetId === t.id) chain.requestKeyframe(s.ssrc, now, keyframeMethod(s.codec));
+      }
     }
     this.pump(now);
   }
