@@ -5,7 +5,9 @@
 // (RFC 4585 4.2, RFC 5104 7.1, goog-remb, transport-cc), header extensions (RFC 8285 6: the answer
 // keeps the offerer's ids for the ones we support), rtcp-mux (RFC 5761, required), rtcp-rsize
 // (RFC 5506), msid (RFC 8830), ssrc / ssrc-group FID (RFC 5576), telephone-event (RFC 4733 2.4.1),
-// direction answered per RFC 8829 5.3.1 / RFC 3264 6.1. Pure functions; the media layer reads the
+// direction answered per RFC 8829 5.3.1 / RFC 3264 6.1, audio RED (RFC 2198 5: red/48000/2 with
+// fmtp "<opus>/<opus>", answered only when every payload type it names is answered too; video
+// red/ulpfec are never answered: we do no FEC). Pure functions; the media layer reads the
 // result with negotiateMedia().
 import { type Direction, formatRtpmap, type RtcpFb } from "./attributes.js";
 import { newMedia, type SdpMedia } from "./model.js";
@@ -105,6 +107,9 @@ export const DEFAULT_AUDIO_CODECS: readonly CodecSpec[] = [
     sdpFmtpLine: "minptime=10;useinbandfec=1",
     payloadType: 111,
   },
+  // Opus redundancy (RFC 2198) after Opus as browsers list it, so a peer keeps sending plain Opus
+  // unless RED is put first (setCodecPreferences). The fmtp names the Opus payload type we offer.
+  { mimeType: "audio/red", clockRate: 48000, channels: 2, sdpFmtpLine: "111/111", payloadType: 63 },
   { mimeType: "audio/PCMU", clockRate: 8000, payloadType: 0 },
   { mimeType: "audio/PCMA", clockRate: 8000, payloadType: 8 },
   // DTMF (RFC 4733) at Opus's clock and at 8 kHz for G.711, on Chrome's payload types.
@@ -245,6 +250,31 @@ export function matchCodec(offered: RtpCodec, ours: CodecSpec): string | undefin
   }
 }
 
+/**
+ * RED (RFC 2198) is answered with the offerer's fmtp only when it names codecs answered too (it
+ * is useless without them); a RED we cannot carry is removed from the picks.
+ */
+/** The payload types of a RED fmtp ("111/111"), or undefined when it is not such a list. */
+function parseRedFmtp(line: string): number[] | undefined {
+  if (!/^\d{1,3}(\/\d{1,3})*$/.test(line)) return undefined;
+  const pts = line.split("/").map(Number);
+  return pts.every((pt) => pt <= 127) ? pts : undefined;
+}
+
+function answerRed(picks: { offered: RtpCodec; fmtp: string }[]): void {
+  for (let i = picks.length - 1; i >= 0; i--) {
+    const c = picks[i]!.offered;
+    if (c.name?.toLowerCase() !== "red") continue;
+    const line = [...c.parameters].map(([k, v]) => (v === "" ? k : `${k}=${v}`)).join(";");
+    const pts = parseRedFmtp(line);
+    const ok = pts?.every((pt) =>
+      picks.some((p) => p.offered.payloadType === pt && p.offered.name?.toLowerCase() !== "red"),
+    );
+    if (ok) picks[i]!.fmtp = line;
+    else picks.splice(i, 1);
+  }
+}
+
 function staticName(pt: number): string | undefined {
   return pt === 0 ? "PCMU" : pt === 8 ? "PCMA" : pt === 9 ? "G722" : undefined;
 }
@@ -330,11 +360,16 @@ export function offerMediaSection(config: MediaSectionConfig, transport: LocalTr
   };
   const mediaAttrsAt = a.length;
   for (const c of codecs) {
+    const isRed = codecName(c.mimeType).toLowerCase() === "red";
+    // RED carries Opus: offered (audio only) when Opus is, its fmtp naming Opus's payload type.
+    const redOf = isRed ? codecs.find((x) => codecName(x.mimeType).toLowerCase() === "opus")?.payloadType : undefined;
+    if (isRed && (kind !== "audio" || redOf === undefined)) continue;
     const pt = c.payloadType ?? freePt();
     if (pt < 0) break;
     used.add(pt);
     const fb = kind === "video" ? VIDEO_FEEDBACK : codecName(c.mimeType).toLowerCase() === "opus" ? AUDIO_FEEDBACK : [];
-    writeCodec(m, pt, codecName(c.mimeType), c.clockRate, c.channels, c.sdpFmtpLine ?? "", fb);
+    const fmtp = isRed ? `${redOf}/${redOf}` : (c.sdpFmtpLine ?? "");
+    writeCodec(m, pt, codecName(c.mimeType), c.clockRate, c.channels, fmtp, fb);
     if (kind === "video" && config.rtx !== false) {
       const rtxPt = pt + 1 < 128 && !used.has(pt + 1) ? pt + 1 : freePt();
       if (rtxPt >= 0) {
@@ -391,6 +426,7 @@ export function answerMediaSection(
       }
     }
   }
+  answerRed(picks);
   if (picks.length === 0) return undefined;
   picks.sort((x, y) => x.rank - y.rank);
   const m = newMedia(kind, 9, offered.protocol, []);

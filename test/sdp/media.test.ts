@@ -39,7 +39,7 @@ describe("answering browsers' media offers", () => {
     assert.deepEqual(
       audio.codecs.map((c) => `${c.payloadType} ${c.name}`),
       // telephone-event at 48 kHz (with Opus) and 8 kHz (with G.711), on Chrome's payload types.
-      ["111 opus", "0 PCMU", "8 PCMA", "110 telephone-event", "126 telephone-event"],
+      ["111 opus", "63 red", "0 PCMU", "8 PCMA", "110 telephone-event", "126 telephone-event"],
     );
     assert.equal(audio.direction, "recvonly");
     assert.ok(audio.rtcpMux && audio.rtcpRsize);
@@ -235,7 +235,14 @@ describe("our media offer", () => {
     const audio = readRtpSection(offer.media[0]!);
     assert.deepEqual(
       audio.codecs.map((c) => `${c.payloadType} ${c.name}/${c.clockRate}/${c.channels ?? ""}`),
-      ["111 opus/48000/2", "0 PCMU/8000/", "8 PCMA/8000/", "110 telephone-event/48000/", "126 telephone-event/8000/"],
+      [
+        "111 opus/48000/2",
+        "63 red/48000/2",
+        "0 PCMU/8000/",
+        "8 PCMA/8000/",
+        "110 telephone-event/48000/",
+        "126 telephone-event/8000/",
+      ],
     );
     assert.equal(audio.codecs[0]!.parameters.get("useinbandfec"), "1");
 

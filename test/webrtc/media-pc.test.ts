@@ -144,7 +144,7 @@ describe("media between two RTCPeerConnections", () => {
     assert.equal(t.receiver.track.kind, "audio");
     assert.throws(() => pc.addTransceiver("data"), { name: "TypeError" });
     const offer = await pc.createOffer();
-    assert.match(offer.sdp!, /m=audio 9 UDP\/TLS\/RTP\/SAVPF 111 0 8/);
+    assert.match(offer.sdp!, /m=audio 9 UDP\/TLS\/RTP\/SAVPF 111 63 0 8/);
     assert.match(offer.sdp!, /a=recvonly/);
     await pc.setLocalDescription(offer);
     assert.equal(t.mid, "0");

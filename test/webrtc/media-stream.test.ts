@@ -216,7 +216,7 @@ describe("RTP objects", () => {
     const a = RTCRtpReceiver.getCapabilities("audio")!;
     assert.deepEqual(
       a.codecs.map((c) => c.mimeType),
-      ["audio/opus", "audio/PCMU", "audio/PCMA", "audio/telephone-event", "audio/telephone-event"],
+      ["audio/opus", "audio/red", "audio/PCMU", "audio/PCMA", "audio/telephone-event", "audio/telephone-event"],
     );
     assert.ok(a.headerExtensions.some((e) => e.uri.endsWith("sdes:mid")));
     assert.equal(RTCRtpSender.getCapabilities("data"), null);
