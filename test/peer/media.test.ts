@@ -47,7 +47,14 @@ interface Pair {
 /** A offers audio+video sendrecv, B answers with `bDirection`; both keyed. */
 function makePair(
   seed: number,
-  opts: { profile?: SrtpProfile; link?: LinkConfig; bDirection?: "sendrecv" | "recvonly"; offerMid?: boolean } = {},
+  opts: {
+    profile?: SrtpProfile;
+    link?: LinkConfig;
+    bDirection?: "sendrecv" | "recvonly";
+    offerMid?: boolean;
+    /** B's video negotiated "ccm fir" and not "nack pli" (RFC 5104 4.3.1). */
+    bFirOnly?: boolean;
+  } = {},
 ): Pair {
   const net = new Network({ seed, defaultLink: { latency: 10 } });
   const a = new MediaSession({ random: new SeededRandom(seed * 7 + 1), cname: "a-cname" });
@@ -87,7 +94,11 @@ function makePair(
   a.applyNegotiation(aAudio.id, negotiateMedia(offer.media[0]!, answer.media[0]!, false), 0);
   a.applyNegotiation(aVideo.id, negotiateMedia(offer.media[1]!, answer.media[1]!, false), 0);
   b.applyNegotiation(bAudio.id, negotiateMedia(answer.media[0]!, offer.media[0]!, true), 0);
-  b.applyNegotiation(bVideo.id, negotiateMedia(answer.media[1]!, offer.media[1]!, true), 0);
+  const bVideoNegotiated = negotiateMedia(answer.media[1]!, offer.media[1]!, true);
+  if (opts.bFirOnly && bVideoNegotiated) {
+    for (const c of bVideoNegotiated.codecs) c.feedback = [...c.feedback.filter((f) => f !== "nack pli"), "ccm fir"];
+  }
+  b.applyNegotiation(bVideo.id, bVideoNegotiated, 0);
   const profile = opts.profile ?? "AEAD_AES_128_GCM";
   const material = new SeededRandom(seed + 5).bytes(srtpKeyingMaterialLength(profile));
   a.start(profile, material, true, 0);
@@ -202,6 +213,21 @@ describe("MediaSession pairs", () => {
     p.kick();
     p.net.run({ untilTime: p.net.now + 500, maxSteps: 100_000 });
     assert.ok(p.eventsA.some((e) => e.type === "keyframe-request" && e.transceiver === p.ids.aVideo));
+  });
+
+  it("requestKeyframe sends FIR when only FIR was negotiated (RFC 5104 4.3.1), else PLI", () => {
+    for (const firOnly of [false, true]) {
+      const p = makePair(9, { bFirOnly: firOnly });
+      play(p, vp8.slice(0, 3));
+      const before = p.eventsA.filter((e) => e.type === "keyframe-request").length;
+      p.b.requestKeyframe(p.ids.bVideo, p.net.now);
+      p.kick();
+      p.net.run({ untilTime: p.net.now + 500, maxSteps: 100_000 });
+      const inbound = p.b.stats().feedback!.inbound.find((s) => s.ssrc === p.a.transceiver(p.ids.aVideo).ssrc)!;
+      assert.deepEqual([inbound.pliCount, inbound.firCount], firOnly ? [0, 1] : [1, 0], `firOnly ${firOnly}`);
+      const after = p.eventsA.filter((e) => e.type === "keyframe-request").length;
+      assert.equal(after, before + 1, `the sender hears it (firOnly ${firOnly})`);
+    }
   });
 
   it("garbage, datagrams before keys, and tampered SRTP are dropped and counted", () => {
