@@ -4,10 +4,10 @@
 // transceiver whose negotiated payload types include its payload type; otherwise it is dropped.
 // Each bound SSRC gets a depacketizer (src/media/codecs) for the codec of its payload type.
 
-import { type DepacketizerStats, RtpDepacketizer } from "../media/codecs/depacketizer.js";
-import { createDepayloader, isSupportedCodec } from "../media/codecs/index.js";
+import type { DepacketizerStats, RtpDepacketizer } from "../media/codecs/depacketizer.js";
 import { decodeStringExtension, getRtpExtension, type RtpPacket } from "../rtp/index.js";
 import type { NegotiatedCodec, NegotiatedMedia } from "../sdp/media.js";
+import { depacketizerFor } from "./media-red.js";
 
 /** What the demuxer knows of one transceiver. */
 export interface DemuxTarget {
@@ -162,11 +162,8 @@ export class RtpDemuxer {
     // Telephone events share the audio stream (RFC 4733 2.6.2) without replacing its codec.
     if (s.payloadType !== p.payloadType && codec.mimeType.toLowerCase() !== "audio/telephone-event") {
       s.payloadType = p.payloadType;
-      if (s.codec?.mimeType.toLowerCase() !== codec.mimeType.toLowerCase()) {
-        s.depacketizer = isSupportedCodec(codec.mimeType)
-          ? new RtpDepacketizer(createDepayloader(codec.mimeType), { mimeType: codec.mimeType })
-          : undefined;
-      }
+      // RED (src/peer/media-red.ts) unwraps into its primary codec's depacketizer.
+      s.depacketizer = depacketizerFor(codec, t.negotiated, s.depacketizer, s.codec);
       s.codec = codec;
     }
     s.packets++;

@@ -5,7 +5,6 @@
 // number header extensions (RFC 8285, RFC 8843 15), RFC 4733 telephone events in the media's
 // sequence space, the pacer (src/peer/media-pacer.ts) and SRTP protection (RFC 3711) on the way out.
 import { readU32 } from "../bytes/index.js";
-import { createPayloader, RtpPacketizer } from "../media/codecs/index.js";
 import type { EncodedFrame } from "../media/frame.js";
 import type { Random } from "../random.js";
 import type { RtpFeedbackChain } from "../rtp/feedback/index.js";
@@ -21,6 +20,7 @@ import { EXT_URI, type NegotiatedCodec } from "../sdp/media.js";
 import type { SrtpSession } from "../srtp/index.js";
 import type { DtmfPacket, MediaDtmf } from "./media-dtmf.js";
 import { MediaPacer } from "./media-pacer.js";
+import { createSendPacketizer } from "./media-red.js";
 import { sends, type TransceiverState } from "./media-types.js";
 
 /** An RTP packet to forward: the session sets the SSRC, and the payload type unless negotiated. */
@@ -68,9 +68,8 @@ export class MediaSendPath {
   updatePacketizer(t: TransceiverState, c: NegotiatedCodec): void {
     if (t.packetizer && t.packetizer.payloadType === c.payloadType) return;
     const prev = t.packetizer;
-    t.packetizer = new RtpPacketizer({
-      payloader: createPayloader(c.mimeType, c.sdpFmtpLine),
-      payloadType: c.payloadType,
+    // RED over Opus (src/peer/media-red.ts) when that is the send codec.
+    t.packetizer = createSendPacketizer(c, t.negotiated, {
       ssrc: t.ssrc,
       random: this.random,
       sequenceNumber: prev?.sequenceNumber,

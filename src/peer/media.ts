@@ -9,7 +9,6 @@
 // Datagrams in and out are SRTP/SRTCP (first byte 128-191, RFC 7983); the Peer moves them over ICE.
 // The DTMF, source-tracking, pacer and demux state is made on first use: a data-only connection's
 // session holds none of it.
-import { isSupportedCodec } from "../media/codecs/index.js";
 import type { EncodedFrame } from "../media/frame.js";
 import type { Random } from "../random.js";
 import type { RtpFeedbackChain } from "../rtp/feedback/index.js";
@@ -28,6 +27,7 @@ import { MediaFeedbackStreams } from "./media-chain.js";
 import { MediaDtmf } from "./media-dtmf.js";
 import type { MediaPacer } from "./media-pacer.js";
 import { RtpDemuxer } from "./media-receive.js";
+import { isUsableCodec } from "./media-red.js";
 import { type ForwardedRtp, MediaSendPath } from "./media-send.js";
 import { SourceTracker } from "./media-sources.js";
 import {
@@ -145,7 +145,7 @@ export class MediaSession {
     else {
       t.mid = negotiated.mid ?? t.mid;
       t.currentDirection = negotiated.direction;
-      const usable = negotiated.codecs.filter((c) => isSupportedCodec(c.mimeType));
+      const usable = negotiated.codecs.filter((c) => isUsableCodec(c, negotiated));
       if (!t.sendCodec || !usable.some((c) => c.payloadType === t.sendCodec!.payloadType)) t.sendCodec = usable[0];
       this.pacer.setRemoteLimit(t, negotiated.remoteMaxBitrate, now);
     }
@@ -183,7 +183,7 @@ export class MediaSession {
   setSendCodec(id: number, payloadType: number): void {
     const t = this.transceiver(id);
     const c = t.negotiated?.codecs.find((x) => x.payloadType === payloadType);
-    if (!c || !isSupportedCodec(c.mimeType))
+    if (!c || !isUsableCodec(c, t.negotiated))
       throw new PeerError("ERR_INVALID_ARGUMENT", `payload type ${payloadType} not negotiated`);
     t.sendCodec = c;
     this.refresh();
