@@ -6,7 +6,11 @@
 // FIFO and leave when the bucket has room, retransmissions (RFC 4588 RTX) included. A frame
 // that would overflow the queue is dropped whole before it is packetized (no sequence numbers
 // spent, so the receiver sees no loss); for video every following delta frame is dropped too,
-// until a keyframe, which is asked for at once (a keyframe-needed event). The target bitrate an
+// until a keyframe, which is asked for at once (a keyframe-needed event). Every other packet
+// (forwarded RTP, DTMF, RTX) meets the same byte bound (500 ms of the rate) at the tail and is
+// dropped and counted when it would exceed it (a forwarded video drop asks for a keyframe once per
+// episode). Once queued, a stream stays in order: when its limit is lifted, new packets still go
+// behind the queued ones until the queue is empty. The target bitrate an
 // encoder should aim for (min of the limit and the remote's REMB estimate, when it sends REMB)
 // is reported as an event whenever it changes.
 
@@ -28,12 +32,16 @@ export interface PacedPacket {
   bytes: Uint8Array;
   /** A retransmission from the feedback chain (already recorded there). */
   resend: boolean;
+  /** The abs-send-time extension id to restamp when the packet leaves (0: none). */
+  absSendTimeId: number;
 }
 
 export interface PacerStats {
   framesDropped: number;
   packetsQueued: number;
   retransmissionsDropped: number;
+  /** Forwarded RTP and other packets not admitted as a frame, dropped at the tail of a full queue. */
+  packetsDropped: number;
 }
 
 /** The bucket holds this much time at the rate... */
@@ -61,6 +69,8 @@ interface Bucket {
   head: number;
   queuedBytes: number;
   dropUntilKeyframe: boolean;
+  /** Dropping packets at the tail (a keyframe was asked for once in this episode). */
+  tailDropping: boolean;
   stats: PacerStats;
 }
 
@@ -93,7 +103,8 @@ export class MediaPacer {
         head: 0,
         queuedBytes: 0,
         dropUntilKeyframe: false,
-        stats: { framesDropped: 0, packetsQueued: 0, retransmissionsDropped: 0 },
+        tailDropping: false,
+        stats: { framesDropped: 0, packetsQueued: 0, retransmissionsDropped: 0, packetsDropped: 0 },
       };
       this.buckets.set(t.id, b);
       this.list.push(b);
@@ -205,25 +216,40 @@ export class MediaPacer {
   }
 
   /**
-   * Takes an outgoing RTP packet of `ssrc` when its stream is paced (true: it leaves through
-   * pollPacket); false: send it now.
+   * Takes an outgoing RTP packet of `ssrc` when its stream is paced or still has packets queued
+   * (true: it leaves through pollPacket, or it was dropped); false: send it now. `admitted`: a
+   * packet of a frame admitFrame let in (the frame check already bounded its bytes); anything
+   * else (forwarded RTP, DTMF, RTX) is dropped at the tail when the queue would exceed 500 ms of
+   * the rate. `absSendTimeId`: the abs-send-time extension to restamp when it leaves (0: none).
    */
-  enqueue(ssrc: number, bytes: Uint8Array, resend: boolean, now: number): boolean {
+  enqueue(ssrc: number, bytes: Uint8Array, resend: boolean, now: number, admitted = false, absSendTimeId = 0): boolean {
     const id = this.bySsrc.get(ssrc);
     const b = id !== undefined ? this.buckets.get(id) : undefined;
-    if (!b || b.limit === undefined) return false;
-    this.refill(b, now);
+    if (!b) return false;
     const pending = b.queue.length - b.head;
-    if (resend && (b.queuedBytes + bytes.length > this.queueCap(b.limit) || pending >= MAX_QUEUED_PACKETS)) {
-      b.stats.retransmissionsDropped++;
+    // No limit: straight out, unless packets are still queued (they go first, in order).
+    if (b.limit === undefined && pending === 0) return false;
+    this.refill(b, now);
+    const full =
+      pending >= MAX_QUEUED_PACKETS ||
+      (!admitted &&
+        b.limit !== undefined &&
+        b.queuedBytes > 0 &&
+        b.queuedBytes + bytes.length > this.queueCap(b.limit));
+    if (full) {
+      if (resend) b.stats.retransmissionsDropped++;
+      else if (admitted)
+        b.stats.framesDropped++; // only with tiny packets: the frame check bounds bytes
+      else {
+        b.stats.packetsDropped++;
+        if (!b.tailDropping && b.t.kind === "video")
+          this.events.push({ type: "keyframe-request", transceiver: b.t.id });
+        b.tailDropping = true;
+      }
       return true;
     }
-    if (pending >= MAX_QUEUED_PACKETS) {
-      // Only reachable with tiny packets: the frame check bounds bytes, this bounds entries.
-      b.stats.framesDropped++;
-      return true;
-    }
-    b.queue.push({ bytes, resend });
+    if (!admitted && !resend) b.tailDropping = false;
+    b.queue.push({ bytes, resend, absSendTimeId });
     b.queuedBytes += bytes.length;
     b.stats.packetsQueued++;
     return true;
@@ -262,11 +288,13 @@ export class MediaPacer {
     for (const b of this.buckets.values()) {
       if (b.head >= b.queue.length || b.limit === 0) continue; // 0 b/s: nothing leaves
       const size = b.queue[b.head]!.bytes.length;
-      // Rounded up to whole ms so that the bucket surely holds `size` by then.
+      // Rounded up to whole ms so that the bucket surely holds `size` by then, and always later
+      // than the last refill (a deficit lost to float rounding must not make a deadline that is
+      // due now forever while nothing can leave: fractional `now`s).
       const at =
         b.limit === undefined || b.tokens >= size
           ? b.refilledAt
-          : Math.ceil(b.refilledAt + ((size - b.tokens) * 8000) / b.limit);
+          : Math.max(Math.ceil(b.refilledAt + ((size - b.tokens) * 8000) / b.limit), Math.floor(b.refilledAt) + 1);
       if (due === undefined || at < due) due = at;
     }
     return due;

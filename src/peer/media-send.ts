@@ -4,17 +4,21 @@
 // replays), frames and forwarded packets with the MID, abs-send-time and transport-wide sequence
 // number header extensions (RFC 8285, RFC 8843 15), RFC 4733 telephone events in the media's
 // sequence space, the pacer (src/peer/media-pacer.ts) and SRTP protection (RFC 3711) on the way out.
+// abs-send-time is the time a packet leaves: a paced packet's is rewritten in place when the pacer
+// releases it (where the feedback chain stamps the transport-wide sequence number).
 import { readU32 } from "../bytes/index.js";
 import type { EncodedFrame } from "../media/frame.js";
 import type { Random } from "../random.js";
 import type { RtpFeedbackChain } from "../rtp/feedback/index.js";
 import {
+  absSendTimeFromMs,
   encodeAbsSendTime,
   encodeAudioLevel,
   encodeStringExtension,
   type RtpHeaderExtension,
   type RtpPacketInit,
   serializeRtp,
+  setRtpExtensionInPlace,
 } from "../rtp/index.js";
 import { EXT_URI, type NegotiatedCodec } from "../sdp/media.js";
 import type { SrtpSession } from "../srtp/index.js";
@@ -36,6 +40,8 @@ export class MediaSendPath {
   /** The transport's feedback chain (set by the session whenever it is rebuilt). */
   chain: RtpFeedbackChain | undefined = undefined;
   private pacerOrUndefined: MediaPacer | undefined = undefined;
+  /** abs-send-time rewritten into a paced packet as it leaves (3 bytes, reused). */
+  private readonly absScratch = new Uint8Array(3);
 
   constructor(random: Random, maxPayloadSize: number, ntpOffset: number, transmit: (datagram: Uint8Array) => void) {
     this.random = random;
@@ -85,7 +91,7 @@ export class MediaSendPath {
     const packets = t.packetizer!.packetize(frame.data, frame.timestamp);
     dtmf.noteFrame(t.id, frame.timestamp, now);
     const ext = this.extensionsFor(t, now);
-    for (const p of packets) this.sendPacket(p, ext, now);
+    for (const p of packets) this.sendPacket(t, p, ext, now, true);
     t.framesSent++;
     if (frame.keyframe) t.keyframesSent++;
   }
@@ -113,7 +119,7 @@ export class MediaSendPath {
       payload: packet.payload,
       extensions: ext,
     };
-    this.sendPacket(out, ext, now);
+    this.sendPacket(t, out, ext, now, false);
   }
 
   /** A telephone-event packet (RFC 4733) in the transceiver's sequence and timestamp space. */
@@ -122,7 +128,7 @@ export class MediaSendPath {
     if (!this.canSend(t) || !pk) return;
     const p = { ...d, ssrc: t.ssrc, sequenceNumber: pk.sequenceNumber, timestamp: pk.rtpTimestamp(d.ticks) };
     pk.sequenceNumber = (pk.sequenceNumber + 1) & 0xffff;
-    this.sendPacket(p, this.extensionsFor(t, now), now);
+    this.sendPacket(t, p, this.extensionsFor(t, now), now, false);
   }
 
   private extensionsFor(t: TransceiverState, now: number): RtpHeaderExtension[] {
@@ -139,12 +145,30 @@ export class MediaSendPath {
     return ext;
   }
 
-  private sendPacket(p: RtpPacketInit, ext: RtpHeaderExtension[], now: number): void {
+  /** `admitted`: a packet of a frame the pacer's frame check let in (forwarded RTP and DTMF are not). */
+  private sendPacket(
+    t: TransceiverState,
+    p: RtpPacketInit,
+    ext: RtpHeaderExtension[],
+    now: number,
+    admitted: boolean,
+  ): void {
     const bytes = serializeRtp(p.extensions === ext || ext.length === 0 ? p : { ...p, extensions: ext });
-    if (this.pacer.enqueue(p.ssrc, bytes, false, now)) return;
+    const abs = t.negotiated?.extensions.get(EXT_URI.absSendTime) ?? 0;
+    if (this.pacer.enqueue(p.ssrc, bytes, false, now, admitted, abs)) return;
     this.chain?.handleOutgoingRtp(bytes, now);
     const wire = this.tx!.protectRtp(bytes);
     if (wire) this.transmit(wire);
+  }
+
+  /** Rewrites a queued packet's abs-send-time (RFC 8285 element, 24-bit 6.18 s) to `now`. */
+  private stampAbsSendTime(bytes: Uint8Array, id: number, now: number): void {
+    const v = absSendTimeFromMs(now + this.ntpOffset);
+    const s = this.absScratch;
+    s[0] = v >>> 16;
+    s[1] = (v >>> 8) & 0xff;
+    s[2] = v & 0xff;
+    setRtpExtensionInPlace(bytes, id, s);
   }
 
   /** Sends what the chain (RTX retransmissions, RTCP) and the pacer have ready. */
@@ -159,7 +183,10 @@ export class MediaSendPath {
     }
     if (pacer) {
       for (let q = pacer.pollPacket(now); q; q = pacer.pollPacket(now)) {
-        if (!q.resend) chain.handleOutgoingRtp(q.bytes, now);
+        if (!q.resend) {
+          if (q.absSendTimeId > 0) this.stampAbsSendTime(q.bytes, q.absSendTimeId, now);
+          chain.handleOutgoingRtp(q.bytes, now);
+        }
         const w = tx.protectRtp(q.bytes);
         if (w) this.transmit(w);
       }
