@@ -132,6 +132,8 @@ export class MediaSession {
     t.stopped = true;
     t.currentDirection = undefined;
     this.send.pacerIfAny?.forget(t.id);
+    this.sourcesOrUndefined?.forget(t.id);
+    this.dtmfOrUndefined?.forget(t.id);
     this.demux?.forget(t.id);
     this.refresh();
     this.pump(now);
@@ -294,7 +296,7 @@ export class MediaSession {
       if (ev.type === "frame") {
         // The sender's wallclock of the frame from its latest sender report (RFC 3550 6.4.1): the
         // RTP timestamp difference is signed 32-bit, in the codec's clock.
-        if (s.srNtpMs !== undefined && s.codec) {
+        if (s.srNtpMs !== undefined && s.codec && s.codec.clockRate > 0) {
           ev.frame.senderTime = s.srNtpMs + (((ev.frame.timestamp - s.srRtpTimestamp) | 0) * 1000) / s.codec.clockRate;
         }
         this.queueEvent({ type: "frame", transceiver: t.id, ssrc, frame: ev.frame });
