@@ -4,6 +4,7 @@
 // RTCMediaSourceStats) read from the media core (src/peer/media.ts: the feedback chain's counters, the depacketizers'
 // frame counts, the transceivers' send counts).
 import type { MediaSession } from "../peer/media.js";
+import type { RedReceiveStats } from "../peer/media-red.js";
 import { NTP_UNIX_OFFSET_MS } from "../rtp/feedback/ntp.js";
 import type { MediaStreamTrack } from "./media-stream.js";
 import type { RTCRtpTransceiver } from "./rtp-transceiver.js";
@@ -149,6 +150,12 @@ export function addMediaStats(report: RTCStatsReport, input: MediaStatsInput): v
       s.framesDecoded = d?.frames ?? 0;
       s.keyFramesDecoded = d?.keyframes ?? 0;
       s.framesDropped = d?.framesDropped ?? 0;
+    }
+    // RED (RFC 2198, src/peer/media-red.ts): redundancy counted as in-band FEC (webrtc-stats).
+    const red = d as Partial<RedReceiveStats> | undefined;
+    if (red?.fecPacketsReceived !== undefined) {
+      s.fecPacketsReceived = red.fecPacketsReceived;
+      s.fecPacketsDiscarded = red.fecPacketsDiscarded ?? 0;
     }
     const cid = codecId(t.transceiverId, r.payloadType);
     if (cid) s.codecId = cid;
