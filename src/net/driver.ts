@@ -73,8 +73,17 @@ export class UdpDriver<E = unknown> {
   private timerAt = Number.POSITIVE_INFINITY;
   /** A deadline already due runs in a microtask of the current task (a 0 ms setTimeout waits 1 ms). */
   private dueQueued = false;
-  /** Set while that work runs: a deadline still due then waits a real timer (no spin). */
-  private inImmediate = false;
+  /**
+   * Set once a due run went to a microtask in this macrotask: the next one waits for setImmediate,
+   * so a core that stays due and emits events (each event kicks a drain) cannot loop in microtasks
+   * and starve I/O and timers. Cleared when a new macrotask enters the driver (a datagram, the
+   * timer, the immediate).
+   */
+  private microUsed = false;
+  /** The setImmediate that clears microUsed and runs a due run deferred to it. */
+  private immediate: NodeJS.Immediate | undefined;
+  /** Set while a due run runs: a deadline still due then waits a real timer (no spin). */
+  private inDueRun = false;
   private kicked = false;
   private draining = false;
   private closedFlag = false;
@@ -89,6 +98,7 @@ export class UdpDriver<E = unknown> {
   private readonly onSent: (err: Error | null, bytes: number) => void;
   private readonly drainTask: () => void;
   private readonly onTimer: () => void;
+  private readonly onDueMicrotask: () => void;
   private readonly onImmediate: () => void;
 
   constructor(core: DatagramCore<E>, opts: UdpDriverOptions<E> = {}) {
@@ -122,12 +132,14 @@ export class UdpDriver<E = unknown> {
       this.drain();
     };
     this.onTimer = () => this.fireTimer();
+    this.onDueMicrotask = () => {
+      if (!this.dueQueued) return; // cleared by close(), or already run
+      this.runDueNow();
+    };
     this.onImmediate = () => {
-      if (!this.dueQueued) return; // cleared by close() in the meantime
-      this.dueQueued = false;
-      this.inImmediate = true;
-      this.runDue();
-      this.inImmediate = false;
+      this.immediate = undefined;
+      this.microUsed = false;
+      if (this.dueQueued) this.runDueNow();
     };
   }
 
@@ -224,6 +236,8 @@ export class UdpDriver<E = unknown> {
     }
     this.closedFlag = true;
     this.clearTimer();
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
     const sockets = this.sockets.splice(0);
     if (sockets.length === 0) return;
     let fallback: NodeJS.Timeout | undefined;
@@ -264,6 +278,7 @@ export class UdpDriver<E = unknown> {
 
   private receive(msg: Buffer, rinfo: RemoteInfo, local: TransportAddress): void {
     if (this.closedFlag || this.hasFailed) return;
+    this.microUsed = false; // a new macrotask (I/O)
     this.stats.datagramsReceived++;
     this.stats.bytesReceived += msg.length;
     // RemoteInfo has `address` and `port`: it is a TransportAddress as it is (no copy per datagram).
@@ -279,7 +294,16 @@ export class UdpDriver<E = unknown> {
   private fireTimer(): void {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
+    this.microUsed = false; // a new macrotask (timers phase)
     this.runDue();
+  }
+
+  /** The due run queued by arm(): once, with further due deadlines left to a real timer. */
+  private runDueNow(): void {
+    this.dueQueued = false;
+    this.inDueRun = true;
+    this.runDue();
+    this.inDueRun = false;
   }
 
   private runDue(): void {
@@ -372,13 +396,20 @@ export class UdpDriver<E = unknown> {
       return;
     }
     const left = deadline - this.clock();
-    if (left <= 0 && !this.inImmediate) {
+    if (left <= 0 && !this.inDueRun) {
       // Due now (e.g. the first connectivity check once a remote candidate came): run it in this
       // task, as a microtask, not after every other callback queued on the loop (setImmediate
-      // waited behind the W3C events of both connections, up to a millisecond at set-up).
-      if (!this.dueQueued) {
-        this.dueQueued = true;
-        queueMicrotask(this.onImmediate);
+      // waited behind the W3C events of both connections, up to a millisecond at set-up). Only
+      // once per macrotask: after that it waits for setImmediate, which lets I/O and timers run.
+      if (this.dueQueued) return;
+      this.dueQueued = true;
+      if (!this.microUsed) {
+        this.microUsed = true;
+        queueMicrotask(this.onDueMicrotask);
+      }
+      if (!this.immediate) {
+        this.immediate = setImmediate(this.onImmediate);
+        if (this.opts.unref) this.immediate.unref();
       }
       return;
     }

@@ -348,3 +348,62 @@ test("an address that cannot be bound is skipped and counted; the others still w
     driver.close();
   }
 });
+
+/** Always due (its deadline stays in the past) and emits an event per timeout; stops being due at `limit`. */
+class StuckCore implements DatagramCore<{ type: "tick" }> {
+  timeouts = 0;
+  datagrams = 0;
+  pending = 0;
+  constructor(readonly limit: number) {}
+  handleDatagram(): void {
+    this.datagrams++;
+  }
+  handleTimeout(): void {
+    if (this.timeouts >= this.limit) return;
+    this.timeouts++;
+    this.pending++;
+  }
+  pollTransmit(): Transmit | undefined {
+    return undefined;
+  }
+  pollEvent(): { type: "tick" } | undefined {
+    if (this.pending === 0) return undefined;
+    this.pending--;
+    return { type: "tick" };
+  }
+  nextTimeout(): number | undefined {
+    return this.timeouts >= this.limit ? undefined : 0;
+  }
+}
+
+test("a core that stays due and emits an event per timeout does not starve timers or I/O", {
+  timeout: 20_000,
+}, async () => {
+  // Without a bound on microtask passes this loops in microtasks until `limit`: the timer and the
+  // datagram would only come after it (the limit turns a hang into a failure).
+  const limit = 200_000;
+  const core = new StuckCore(limit);
+  let events = 0;
+  const driver = new UdpDriver(core, { addresses: ["127.0.0.1"], onEvent: () => events++ });
+  const c = await client();
+  try {
+    const bound = await driver.start();
+    let timerAt = -1;
+    const timerRan = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        timerAt = core.timeouts;
+        resolve();
+      }, 0),
+    );
+    c.socket.send("x", bound[0]!.address.port, "127.0.0.1");
+    await timerRan;
+    assert.ok(timerAt < limit, `setTimeout(0) ran only after ${timerAt} timeouts`);
+    while (core.datagrams === 0 && core.timeouts < limit) await new Promise((r) => setImmediate(r));
+    assert.equal(core.datagrams, 1, "the datagram arrived while the core was still due");
+    assert.ok(core.timeouts < limit, `the datagram arrived only after ${core.timeouts} timeouts`);
+    assert.ok(core.timeouts > 0 && events > 0, "the due deadline still runs");
+  } finally {
+    c.socket.close();
+    driver.close();
+  }
+});
