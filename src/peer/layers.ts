@@ -89,6 +89,8 @@ export interface DcLayer {
   /** The DTLS role decides stream ids: even for the client, odd for the server (RFC 8832 6). */
   setDtlsRole(role: "client" | "server"): void;
   connect(now: number): void;
+  /** Whether the association has answered the peer's INIT (sent an INIT ACK): the peer is connecting it. */
+  answeredInit?(): boolean;
   /** Creates a local channel and returns the layer's channel key. Throws a coded error. */
   createChannel(config: ChannelConfig, now: number): number;
   channelId(channel: number): number | null;

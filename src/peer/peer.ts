@@ -167,8 +167,9 @@ export class Peer implements DatagramCore<PeerEvent> {
     if (tm !== undefined && tm <= now) this.media!.handleTimeout(now);
     if (this.sctpConnectAt !== undefined && this.sctpConnectAt <= now) {
       this.sctpConnectAt = undefined;
-      // Still not set up by the peer's INIT (its COOKIE ECHO would have made it "connected").
-      if (this.sctpState === "connecting") this.dc.connect(now);
+      // Start our own INIT only if the peer's has not come: once we answered it (INIT ACK sent),
+      // its COOKIE ECHO is one round trip away, and our INIT would only collide with it.
+      if (this.sctpState === "connecting" && !this.dc.answeredInit?.()) this.dc.connect(now);
     }
     this.pump(now);
   }

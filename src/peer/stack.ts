@@ -266,6 +266,9 @@ class DataChannelAdapter implements DcLayer {
   connect(now: number): void {
     this.endpoint.connect(now);
   }
+  answeredInit(): boolean {
+    return this.endpoint.association.stats.initAcksSent > 0;
+  }
   createChannel(config: ChannelConfig, now: number): number {
     try {
       return this.endpoint.createChannel(

@@ -135,6 +135,7 @@ export abstract class AssociationBase {
       dataChunksReceived: 0,
       duplicateTsns: 0,
       sacksSent: 0,
+      initAcksSent: 0,
       dropped: {},
       sending: this.sender.stats,
       pmtu: this.pmtud.stats,

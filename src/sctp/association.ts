@@ -458,6 +458,7 @@ export class SctpAssociation extends AssociationBase implements PacketCore<SctpE
       ),
     );
     this.raw.push(this.packet(info.initiateTag, [ack], true));
+    this.stats.initAcksSent++;
   }
 
   private onInitAck(value: Uint8Array): void {

@@ -114,6 +114,8 @@ export interface SctpStats {
   dataChunksReceived: number;
   duplicateTsns: number;
   sacksSent: number;
+  /** INIT chunks answered with an INIT ACK (RFC 9260 5.1): the peer is setting the association up. */
+  initAcksSent: number;
   /** Inputs dropped, by reason. */
   dropped: Record<string, number>;
   /** The sending side: DATA chunks sent, retransmissions (fast and on T3), abandoned messages. */

@@ -47,10 +47,29 @@ const CHANNEL = {
   priority: "low" as const,
 };
 
-async function scenario(seed: number, link: LinkConfig, opts: { serverStartsSctp?: boolean } = {}): Promise<void> {
+/** Counts the SCTP packets carrying an INIT (RFC 9260 3.3.2: never bundled, so the first chunk) a Peer sends. */
+function countInits(peer: Peer): { n: number } {
+  const count = { n: 0 };
+  const dc = peer.dc as { pollTransmit(): Uint8Array | undefined };
+  const poll = dc.pollTransmit.bind(dc);
+  dc.pollTransmit = () => {
+    const p = poll();
+    if (p && p.length > 12 && p[12] === 1) count.n++;
+    return p;
+  };
+  return count;
+}
+
+async function scenario(
+  seed: number,
+  link: LinkConfig,
+  opts: { serverStartsSctp?: boolean } = {},
+): Promise<{ serverInits: number; clientInits: number }> {
   const net = new Network({ seed, defaultLink: link });
   const a = side(net, seed * 2 + 1, "10.0.0.1", certA);
   const b = side(net, seed * 2 + 2, "10.0.0.2", certB);
+  const serverInits = countInits(a.peer);
+  const clientInits = countInits(b.peer);
   // A DTLS server that never sends INIT (only answers): the client must start SCTP itself.
   if (opts.serverStartsSctp === false) (a.peer.dc as { connect(now: number): void }).connect = () => {};
   // JSEP roles: a offers (controlling, actpass), b answers active (the DTLS client).
@@ -138,10 +157,22 @@ async function scenario(seed: number, link: LinkConfig, opts: { serverStartsSctp
   assert.ok(closed(), `seed ${seed}: channel close did not reach the creator`);
   a.peer.close(net.now);
   b.peer.close(net.now);
+  return { serverInits: serverInits.n, clientInits: clientInits.n };
 }
 
 test("two Peers connect and transfer on a clean link", async () => {
-  for (const seed of [1, 2, 3]) await scenario(seed, { latency: 15, jitter: 5 });
+  for (const seed of [1, 2, 3]) {
+    const inits = await scenario(seed, { latency: 15, jitter: 5 });
+    assert.deepEqual(inits, { serverInits: 1, clientInits: 0 }, `seed ${seed}`);
+  }
+});
+
+test("on a 100 ms path the DTLS client answers the server's INIT and sends none of its own", async () => {
+  // RTT 200 ms, far above the client's 25 ms wait: the COOKIE ECHO comes long after it.
+  for (const seed of [4, 5]) {
+    const inits = await scenario(seed, { latency: 100 });
+    assert.deepEqual(inits, { serverInits: 1, clientInits: 0 }, `seed ${seed}: one INIT on the wire, the server's`);
+  }
 });
 
 test("two Peers under 5% loss, duplication and reordering", async () => {
@@ -151,5 +182,8 @@ test("two Peers under 5% loss, duplication and reordering", async () => {
 });
 
 test("the DTLS client starts SCTP itself when the server's INIT does not come", async () => {
-  for (const seed of [21, 22]) await scenario(seed, { latency: 15, jitter: 5 }, { serverStartsSctp: false });
+  for (const seed of [21, 22]) {
+    const inits = await scenario(seed, { latency: 15, jitter: 5 }, { serverStartsSctp: false });
+    assert.deepEqual(inits, { serverInits: 0, clientInits: 1 }, `seed ${seed}`);
+  }
 });
