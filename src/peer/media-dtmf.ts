@@ -5,7 +5,8 @@
 // the end; 16-bit durations that would overflow start a new segment, 2.5.1.3), sent in the audio
 // stream's SSRC and sequence space (2.6.2) by src/peer/media.ts. Receiving: telephone-event
 // packets are decoded and each event reported once (the repeated and end packets are the same
-// event: same RTP timestamp).
+// event: same RTP timestamp; packets older than the last event, serial comparison, are ignored;
+// later segments of a long event continue it, their span counted in the stream's clock).
 
 import type { RtpPacket } from "../rtp/packet.js";
 import { decodeTelephoneEvent, dtmfEventCode, dtmfTone, encodeTelephoneEvent } from "../rtp/telephone-event.js";
@@ -77,15 +78,27 @@ interface SenderState {
 
 const isTelephoneEvent = (c: NegotiatedCodec) => c.mimeType.toLowerCase() === "audio/telephone-event";
 
-/** Telephone-event payload types per negotiation, so that each received packet costs one lookup. */
-const eventTypes = new WeakMap<object, Set<number>>();
-function telephoneEventTypes(n: { codecs: NegotiatedCodec[] }): Set<number> {
-  let s = eventTypes.get(n);
-  if (!s) {
-    s = new Set(n.codecs.filter(isTelephoneEvent).map((c) => c.payloadType));
-    eventTypes.set(n, s);
+/**
+ * Telephone-event payload types per negotiation, so that each received packet costs one lookup:
+ * each with the most RTP timestamp ticks one segment of a long event can span (RFC 4733 2.5.1.3:
+ * 0xFFFF event-clock ticks, in the audio stream's clock: an 8 kHz event beside 48 kHz Opus spans
+ * six times as many stream ticks).
+ */
+const eventTypes = new WeakMap<object, Map<number, number>>();
+function telephoneEventTypes(n: { codecs: NegotiatedCodec[] }): Map<number, number> {
+  let m = eventTypes.get(n);
+  if (!m) {
+    m = new Map();
+    let streamRate = 0;
+    for (const c of n.codecs) if (!isTelephoneEvent(c) && c.clockRate > streamRate) streamRate = c.clockRate;
+    for (const c of n.codecs) {
+      if (!isTelephoneEvent(c)) continue;
+      const scale = c.clockRate > 0 && streamRate > c.clockRate ? Math.ceil(streamRate / c.clockRate) : 1;
+      m.set(c.payloadType, 0x10000 * scale);
+    }
+    eventTypes.set(n, m);
   }
-  return s;
+  return m;
 }
 const sends = (d: string | undefined) => d === "sendrecv" || d === "sendonly";
 
@@ -120,7 +133,8 @@ export class MediaDtmf {
   private readonly remote = new Map<number, { timestamp: number; event: number; ended: boolean }>();
   private readonly packets: DtmfPacket[] = [];
   private readonly events: DtmfEvent[] = [];
-  readonly stats = { packetsSent: 0, eventsReceived: 0, malformed: 0, queueDrops: 0 };
+  /** stale: telephone-event packets older than the SSRC's last event (ignored). */
+  readonly stats = { packetsSent: 0, eventsReceived: 0, malformed: 0, stale: 0, queueDrops: 0 };
 
   constructor(lookup: (id: number) => DtmfTransceiver | undefined) {
     this.lookup = lookup;
@@ -144,6 +158,11 @@ export class MediaDtmf {
     s.duration = duration;
     s.gap = gap;
     if (s.buffer !== "" && s.nextAt === undefined) s.nextAt = now;
+  }
+
+  /** How many remote SSRCs' last events are kept (at most 64). */
+  get remoteSsrcCount(): number {
+    return this.remote.size;
   }
 
   toneBuffer(id: number): string {
@@ -285,7 +304,8 @@ export class MediaDtmf {
    */
   receive(t: DtmfTransceiver, p: RtpPacket): boolean {
     const n = t.negotiated;
-    if (!n || !telephoneEventTypes(n).has(p.payloadType)) return false;
+    const span = n ? telephoneEventTypes(n).get(p.payloadType) : undefined;
+    if (span === undefined) return false;
     const e = decodeTelephoneEvent(p.payload);
     if (!e) {
       this.stats.malformed++;
@@ -296,13 +316,19 @@ export class MediaDtmf {
       last.ended ||= e.end;
       return true;
     }
+    // Older than the last event (serial comparison, RFC 3550 timestamps wrap): a reordered or
+    // repeated packet of an event already reported.
+    if (last && ((p.timestamp - last.timestamp) | 0) < 0) {
+      this.stats.stale++;
+      return true;
+    }
     // A later segment of a long event (RFC 4733 2.5.1.3): same event, no marker, not ended.
     const continued =
       last !== undefined &&
       !p.marker &&
       !last.ended &&
       last.event === e.event &&
-      (p.timestamp - last.timestamp) >>> 0 <= 0x10000;
+      (p.timestamp - last.timestamp) >>> 0 <= span;
     if (last) {
       last.timestamp = p.timestamp;
       last.event = e.event;
