@@ -4,8 +4,10 @@
 // cores in one plain loop (pump): ICE data -> DTLS, DTLS transmits -> ICE, DTLS data -> SCTP,
 // SCTP transmits -> DTLS. DTLS starts when ICE first connects (RFC 8842 / JSEP 5.1 a=setup picks
 // the client), SCTP connects once DTLS is connected (RFC 8261), and events leave as plain objects.
+// The data channel table (handles, states, channel events) is in channels.ts.
 import type { TransportAddress } from "../address.js";
 import type { DatagramCore, Transmit } from "../core.js";
+import { PeerChannels } from "./channels.js";
 import { PeerError } from "./errors.js";
 import type {
   CandidatePairInfo,
@@ -17,7 +19,7 @@ import type {
   PeerEvent,
   SctpState,
 } from "./events.js";
-import type { DcLayer, DtlsLayer, IceLayer } from "./layers.js";
+import type { DcLayer, DcLayerEvent, DtlsLayer, IceLayer } from "./layers.js";
 import type { MediaSession } from "./media.js";
 
 export interface PeerLayers {
@@ -36,13 +38,6 @@ export interface PeerDropStats {
   rtp: number;
   /** DTLS records that arrived before the remote description gave us a role, beyond the buffer. */
   earlyDtlsOverflow: number;
-}
-
-interface ChannelSlot {
-  handle: number;
-  key: number;
-  config: ChannelConfig;
-  state: ChannelState;
 }
 
 /** Early DTLS datagrams kept while the DTLS role is unknown (the answer is still on its way). */
@@ -89,9 +84,7 @@ export class Peer implements DatagramCore<PeerEvent> {
   private readonly events: PeerEvent[];
   private eventHead: number;
   private readonly early: Uint8Array[];
-  private readonly channels: Map<number, ChannelSlot>;
-  private readonly byKey: Map<number, ChannelSlot>;
-  private nextHandle: number;
+  private readonly channels: PeerChannels;
   private iceConnectedOnce: boolean;
   private deferred: boolean;
   private deferredNow: number;
@@ -120,9 +113,7 @@ export class Peer implements DatagramCore<PeerEvent> {
     this.events = [];
     this.eventHead = 0;
     this.early = [];
-    this.channels = new Map();
-    this.byKey = new Map();
-    this.nextHandle = 1;
+    this.channels = new PeerChannels(this.dc, this.events);
     this.iceConnectedOnce = false;
     this.deferred = false;
     this.deferredNow = 0;
@@ -261,7 +252,7 @@ export class Peer implements DatagramCore<PeerEvent> {
       this.dc.setDtlsRole(role);
       this.dtls = this.createDtls(role, fingerprints);
       this.createDtls = undefined;
-      for (const ch of this.channels.values()) this.announceId(ch);
+      this.channels.announceIds();
       if (this.iceConnectedOnce) this.startDtls(now);
     } else {
       this.dtls?.setRemoteFingerprints(fingerprints);
@@ -294,68 +285,58 @@ export class Peer implements DatagramCore<PeerEvent> {
   /** Creates a local channel; returns its handle. Throws PeerError (ERR_ID_IN_USE ...). */
   createChannel(config: ChannelConfig, now: number): number {
     if (this.closed) throw new PeerError("ERR_CLOSED", "the connection is closed");
-    if (config.id !== null) {
-      for (const ch of this.channels.values()) {
-        if (ch.state !== "closed" && ch.config.id === config.id) {
-          throw new PeerError("ERR_ID_IN_USE", `data channel id ${config.id} is in use`);
-        }
-      }
+    if (config.id !== null && this.channels.idInUse(config.id)) {
+      throw new PeerError("ERR_ID_IN_USE", `data channel id ${config.id} is in use`);
     }
-    const key = this.dc.createChannel(config, now);
-    const slot: ChannelSlot = { handle: this.nextHandle++, key, config: { ...config }, state: "connecting" };
-    this.channels.set(slot.handle, slot);
-    this.byKey.set(key, slot);
-    this.announceId(slot);
+    const handle = this.channels.add(this.dc.createChannel(config, now), config);
     this.pump(now);
-    return slot.handle;
+    return handle;
   }
 
   channelState(handle: number): ChannelState {
-    return this.channels.get(handle)?.state ?? "closed";
+    return this.channels.state(handle);
   }
 
   channelId(handle: number): number | null {
-    const ch = this.channels.get(handle);
-    return ch ? ch.config.id : null;
+    return this.channels.id(handle);
   }
 
   /** Sends a text message (string) or a binary one (bytes, kept by the layer until acknowledged). */
   send(handle: number, data: Uint8Array | string, now: number): void {
-    const ch = this.channels.get(handle);
-    if (ch?.state !== "open") throw new PeerError("ERR_NOT_OPEN", "the data channel is not open");
+    const key = this.channels.openKey(handle);
+    if (key === undefined) throw new PeerError("ERR_NOT_OPEN", "the data channel is not open");
     const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
     if (size > this.maxMessageSize) {
       throw new PeerError("ERR_MESSAGE_TOO_BIG", `message of ${size} bytes exceeds ${this.maxMessageSize}`);
     }
-    this.dc.send(ch.key, data, now);
+    this.dc.send(key, data, now);
     this.defer(now);
   }
 
   closeChannel(handle: number, now: number): void {
-    const ch = this.channels.get(handle);
-    if (!ch || ch.state === "closing" || ch.state === "closed") return;
-    ch.state = "closing";
-    this.dc.closeChannel(ch.key, now);
+    const key = this.channels.beginClose(handle);
+    if (key === undefined) return;
+    this.dc.closeChannel(key, now);
     this.defer(now);
   }
 
   bufferedAmount(handle: number): number {
-    const ch = this.channels.get(handle);
-    return ch && ch.state !== "closed" ? this.dc.bufferedAmount(ch.key) : 0;
+    const key = this.channels.liveKey(handle);
+    return key !== undefined ? this.dc.bufferedAmount(key) : 0;
   }
 
   setBufferedAmountLowThreshold(handle: number, bytes: number): void {
-    const ch = this.channels.get(handle);
-    if (ch) this.dc.setBufferedAmountLowThreshold(ch.key, bytes);
+    const key = this.channels.key(handle);
+    if (key !== undefined) this.dc.setBufferedAmountLowThreshold(key, bytes);
   }
 
   /** Handles of channels not yet closed (for stats). */
   channelHandles(): number[] {
-    return [...this.channels.keys()];
+    return this.channels.handles();
   }
 
   channelConfig(handle: number): ChannelConfig | undefined {
-    return this.channels.get(handle)?.config;
+    return this.channels.config(handle);
   }
 
   /** Closes everything: SCTP shutdown, DTLS close_notify, then ICE; what is queued still leaves. */
@@ -370,7 +351,7 @@ export class Peer implements DatagramCore<PeerEvent> {
     } finally {
       this.ice.close(now);
       this.closed = true;
-      for (const ch of this.channels.values()) ch.state = "closed";
+      this.channels.markAllClosed();
       this.iceState = "closed";
       if (this.dtlsState !== "failed") this.dtlsState = "closed";
       this.sctpState = "closed";
@@ -401,15 +382,6 @@ export class Peer implements DatagramCore<PeerEvent> {
 
   private emit(ev: PeerEvent): void {
     this.events.push(ev);
-  }
-
-  private announceId(ch: ChannelSlot): void {
-    if (ch.config.id !== null) return;
-    const id = this.dc.channelId(ch.key);
-    if (id !== null) {
-      ch.config.id = id;
-      this.emit({ type: "channel-id", handle: ch.handle, id });
-    }
   }
 
   private startDtls(now: number): void {
@@ -585,83 +557,22 @@ export class Peer implements DatagramCore<PeerEvent> {
     if (this.sctpState === "closed") return;
     this.sctpState = "closed";
     this.emit({ type: "sctp-state", state: "closed", reason });
-    // As browsers do when the association goes away: closing, then closed with the error.
-    for (const ch of this.channels.values()) {
-      if (ch.state === "closed") continue;
-      if (ch.state !== "closing") this.emit({ type: "channel-closing", handle: ch.handle });
-      ch.state = "closed";
-      this.emit({ type: "channel-closed", handle: ch.handle, error: reason });
-    }
-    this.channels.clear();
-    this.byKey.clear();
+    this.channels.closeAll(reason);
   }
 
-  private onDcEvent(ev: ReturnType<DcLayer["pollEvent"]> & object): void {
+  private onDcEvent(ev: DcLayerEvent): void {
     switch (ev.type) {
       case "established":
         this.maxChannels = ev.maxChannels;
         this.sctpState = "connected";
         this.emit({ type: "sctp-state", state: "connected" });
-        for (const ch of this.channels.values()) this.announceId(ch);
+        this.channels.announceIds();
         break;
-      case "remote-channel": {
-        const slot: ChannelSlot = { handle: this.nextHandle++, key: ev.channel, config: ev.config, state: "open" };
-        this.channels.set(slot.handle, slot);
-        this.byKey.set(ev.channel, slot);
-        this.emit({ type: "channel-remote", handle: slot.handle, config: { ...ev.config } });
-        break;
-      }
-      case "open": {
-        const ch = this.byKey.get(ev.channel);
-        if (ch?.state !== "connecting") break;
-        if (ch.config.id === null) {
-          ch.config.id = ev.id;
-          this.emit({ type: "channel-id", handle: ch.handle, id: ev.id });
-        }
-        ch.state = "open";
-        this.emit({ type: "channel-open", handle: ch.handle });
-        break;
-      }
-      case "message": {
-        const ch = this.byKey.get(ev.channel);
-        if (ch && (ch.state === "open" || ch.state === "closing")) {
-          this.emit({ type: "message", handle: ch.handle, data: ev.data, binary: ev.binary });
-        }
-        break;
-      }
-      case "buffered-amount-low": {
-        const ch = this.byKey.get(ev.channel);
-        if (ch) this.emit({ type: "buffered-amount-low", handle: ch.handle });
-        break;
-      }
-      case "closing": {
-        const ch = this.byKey.get(ev.channel);
-        if (ch && ch.state !== "closed" && ch.state !== "closing") {
-          ch.state = "closing";
-          this.emit({ type: "channel-closing", handle: ch.handle });
-        }
-        break;
-      }
-      case "closed": {
-        const ch = this.byKey.get(ev.channel);
-        if (ch && ch.state !== "closed") {
-          if (ev.error !== undefined && ch.state !== "closing") {
-            this.emit({ type: "channel-closing", handle: ch.handle });
-          }
-          ch.state = "closed";
-          this.byKey.delete(ev.channel);
-          this.channels.delete(ch.handle);
-          this.emit(
-            ev.error === undefined
-              ? { type: "channel-closed", handle: ch.handle }
-              : { type: "channel-closed", handle: ch.handle, error: ev.error },
-          );
-        }
-        break;
-      }
       case "association-closed":
         this.sctpClosed(ev.reason);
         break;
+      default:
+        this.channels.onEvent(ev);
     }
   }
 }
