@@ -68,6 +68,8 @@ export interface PeerConnectionInternals {
   includeLoopback?: boolean;
   /** Builds the Peer core (tests: a core with fake or simulated layers). */
   createPeer?: (o: CreatePeerOptions) => Peer;
+  /** Resolves a stun: server's host name to an IPv4 address; rejects if it does not resolve. Default: DNS. */
+  lookupHost?: (host: string) => Promise<string>;
 }
 
 const internals = Symbol.for("petrel.internals");
@@ -124,6 +126,8 @@ export class RTCPeerConnection extends EventTarget {
             this.driver?.kick();
           },
           updateNegotiationNeeded: () => this.updateNegotiationNeeded(),
+          // The announcer exists by the time a media event arrives (made below).
+          queueTask: (fn) => this.announcer.task(fn),
           get isClosed() {
             return pc.isClosed;
           },
@@ -144,10 +148,12 @@ export class RTCPeerConnection extends EventTarget {
       kick: () => this.driver?.kick(),
       signalingStateChanged: () => this.dispatchEvent(new Event("signalingstatechange")),
     });
-    this.stunReady = resolveStunHosts(parseIceServers(this.config.iceServers)).then((r) => {
-      if ((r.resolved.length > 0 || r.failed.length > 0) && !this.isClosed)
-        this.peer.ice.addStunServers(r.resolved, r.failed);
-    });
+    this.stunReady = resolveStunHosts(parseIceServers(this.config.iceServers), opts.lookupHost ?? lookupIPv4).then(
+      (r) => {
+        if ((r.resolved.length > 0 || r.failed.length > 0) && !this.isClosed)
+          this.peer.ice.addStunServers(r.resolved, r.failed);
+      },
+    );
     const t = createTransports({
       iceRole: () => this.iceRole(),
       localCandidateLines: () => this.peer.ice.localCandidates(),
@@ -552,6 +558,7 @@ export class RTCPeerConnection extends EventTarget {
  */
 async function resolveStunHosts(
   urls: IceServerUrl[],
+  lookupHost: (host: string) => Promise<string>,
 ): Promise<{ resolved: (TransportAddress & { url: string })[]; failed: { url: string; text: string }[] }> {
   const resolved: (TransportAddress & { url: string })[] = [];
   const failed: { url: string; text: string }[] = [];
@@ -560,14 +567,17 @@ async function resolveStunHosts(
       .filter((u) => u.scheme === "stun" && !parseIP(u.host))
       .map(async (u) => {
         try {
-          const r = await lookup(u.host, { family: 4 });
-          resolved.push({ address: r.address, port: u.port, url: u.url });
+          resolved.push({ address: await lookupHost(u.host), port: u.port, url: u.url });
         } catch {
           failed.push({ url: u.url, text: "STUN host lookup failed" });
         }
       }),
   );
   return { resolved, failed };
+}
+
+async function lookupIPv4(host: string): Promise<string> {
+  return (await lookup(host, { family: 4 })).address;
 }
 
 defineEventHandlers(RTCPeerConnection.prototype, [
