@@ -46,7 +46,7 @@ export { statelessServerResponse } from "./cookie.js";
 export { DtlsEndpoint } from "./endpoint.js";
 export { DtlsError, type DtlsErrorCode } from "./errors.js";
 export { checkFingerprints, type Fingerprint, fingerprint } from "./fingerprint.js";
-export { prepareKeyShares } from "./keyexchange.js";
+export { prepareKeyShares, spareKeyShareCount } from "./keyexchange.js";
 export type { DtlsEndpointOptions, DtlsEvent, DtlsRole, DtlsState, DtlsStats } from "./options.js";
 export {
   CIPHER_SUITES,

@@ -78,6 +78,11 @@ export function prepareKeyShares(count = 2): void {
   }
 }
 
+/** How many key pairs made ahead are ready to be taken (each is handed out once). */
+export function spareKeyShareCount(): number {
+  return spareX25519.length;
+}
+
 export function generateKeyShare(group: number, random: Random): KeyShare {
   if (group === GROUP_X25519) {
     const { privateKey, publicKey } =

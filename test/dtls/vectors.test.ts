@@ -14,7 +14,7 @@ import {
 } from "../../src/dtls/certificate.js";
 import { checkFingerprints, fingerprint } from "../../src/dtls/fingerprint.js";
 import { packFlight, type RecordSealer } from "../../src/dtls/flight.js";
-import { generateKeyShare, prepareKeyShares } from "../../src/dtls/keyexchange.js";
+import { generateKeyShare, prepareKeyShares, spareKeyShareCount } from "../../src/dtls/keyexchange.js";
 import { buildMessage, readFragment } from "../../src/dtls/messages.js";
 import { exportKeyingMaterial, prf } from "../../src/dtls/prf.js";
 import { Reassembler } from "../../src/dtls/reassembly.js";
@@ -261,12 +261,27 @@ test("certificateToPem / certificateFromPem round trip", () => {
   assert.ok(new X509Certificate(pem.cert).checkPrivateKey(back.privateKey));
 });
 
-test("X25519 key shares made ahead on the thread pool: each used once, and they agree", async () => {
+/** Waits (on the event loop, no deadline of its own) until `n` spare key shares are ready. */
+async function sparesReady(n: number): Promise<void> {
+  while (spareKeyShareCount() < n) await new Promise((r) => setTimeout(r, 2));
+}
+
+test("X25519 key shares made ahead on the thread pool: each used once, and they agree", {
+  timeout: 20_000,
+}, async () => {
   prepareKeyShares(4);
-  await new Promise((r) => setTimeout(r, 50));
+  await sparesReady(4);
+  assert.equal(spareKeyShareCount(), 4);
+  prepareKeyShares(4);
+  assert.equal(spareKeyShareCount(), 4, "topping up to 4 makes none when 4 are ready");
   const random = new CryptoRandom();
-  // Four from the spares (if the pool filled in time), two made on the spot: all distinct and working.
-  const shares = Array.from({ length: 6 }, () => generateKeyShare(GROUP_X25519, random));
+  // Four from the spares (each taken once: the count goes down by one per share), two made on
+  // the spot once they are gone: all distinct and working.
+  const shares: ReturnType<typeof generateKeyShare>[] = [];
+  for (let i = 0; i < 6; i++) {
+    shares.push(generateKeyShare(GROUP_X25519, random));
+    assert.equal(spareKeyShareCount(), Math.max(0, 3 - i), `after share ${i + 1}`);
+  }
   const publics = new Set(shares.map((k) => toHex(k.publicKey)));
   assert.equal(publics.size, 6, "no key pair handed out twice");
   for (let i = 0; i + 1 < shares.length; i += 2) {
@@ -280,8 +295,10 @@ test("X25519 key shares made ahead on the thread pool: each used once, and they 
   }
   // Seeded randomness never takes a spare: the same seed gives the same key.
   prepareKeyShares(2);
-  await new Promise((r) => setTimeout(r, 50));
+  await sparesReady(2);
   const k1 = generateKeyShare(GROUP_X25519, new SeededRandom(7));
   const k2 = generateKeyShare(GROUP_X25519, new SeededRandom(7));
   assert.equal(toHex(k1.publicKey), toHex(k2.publicKey));
+  assert.equal(spareKeyShareCount(), 2, "the spares are still there");
+  assert.ok(!publics.has(toHex(k1.publicKey)));
 });
