@@ -12,7 +12,7 @@ import {
   parseSdp,
   type SessionDescription,
 } from "../../src/sdp/index.js";
-import { srtpKeyingMaterialLength } from "../../src/srtp/index.js";
+import { type SrtpProfile, srtpKeyingMaterialLength } from "../../src/srtp/index.js";
 import { answerState, offerState } from "../sdp/helpers.js";
 import { connectPair, type LinkConfig, Network } from "../sim/network.js";
 
@@ -44,6 +44,10 @@ export function makeMediaPair(
     extensions?: { uri: string; id: number }[];
     /** RTCP NTP time = now + ntpOffsetMs on both sides. */
     ntpOffsetMs?: number;
+    /** Default AEAD_AES_128_GCM. */
+    profile?: SrtpProfile;
+    /** B's video negotiated "ccm fir" and not "nack pli" (RFC 5104 4.3.1). */
+    bFirOnly?: boolean;
   } = {},
 ): MediaPair {
   const net = new Network({ seed, defaultLink: { latency: 10 } });
@@ -83,8 +87,12 @@ export function makeMediaPair(
   a.applyNegotiation(aAudio.id, negotiateMedia(offer.media[0]!, answer.media[0]!, false), 0);
   a.applyNegotiation(aVideo.id, negotiateMedia(offer.media[1]!, answer.media[1]!, false), 0);
   b.applyNegotiation(bAudio.id, negotiateMedia(answer.media[0]!, offer.media[0]!, true), 0);
-  b.applyNegotiation(bVideo.id, negotiateMedia(answer.media[1]!, offer.media[1]!, true), 0);
-  const profile = "AEAD_AES_128_GCM";
+  const bVideoNegotiated = negotiateMedia(answer.media[1]!, offer.media[1]!, true);
+  if (opts.bFirOnly && bVideoNegotiated) {
+    for (const c of bVideoNegotiated.codecs) c.feedback = [...c.feedback.filter((f) => f !== "nack pli"), "ccm fir"];
+  }
+  b.applyNegotiation(bVideo.id, bVideoNegotiated, 0);
+  const profile = opts.profile ?? "AEAD_AES_128_GCM";
   const material = new SeededRandom(seed + 5).bytes(srtpKeyingMaterialLength(profile));
   a.start(profile, material, true, 0);
   b.start(profile, material, false, 0);

@@ -8,19 +8,11 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { IvfReader, readEventsSync } from "../../src/media/containers/index.js";
 import type { EncodedFrame } from "../../src/media/frame.js";
-import { type MediaEvent, MediaSession } from "../../src/peer/media.js";
+import { MediaSession } from "../../src/peer/media.js";
 import { SeededRandom } from "../../src/random.js";
-import {
-  createAnswer,
-  createOffer,
-  type MediaAnswerPolicy,
-  negotiateMedia,
-  parseSdp,
-  type SessionDescription,
-} from "../../src/sdp/index.js";
 import { type SrtpProfile, srtpKeyingMaterialLength } from "../../src/srtp/index.js";
-import { answerState, offerState } from "../sdp/helpers.js";
-import { connectPair, type LinkConfig, Network } from "../sim/network.js";
+import type { LinkConfig } from "../sim/network.js";
+import { type MediaPair, makeMediaPair } from "./media-pair.js";
 
 function ivfFrames(path: string): EncodedFrame[] {
   const out: EncodedFrame[] = [];
@@ -28,97 +20,27 @@ function ivfFrames(path: string): EncodedFrame[] {
   return out;
 }
 
-function sdp(text: string): SessionDescription {
-  const r = parseSdp(text);
-  assert.ok(r.ok);
-  return r.sdp;
-}
+type Pair = MediaPair;
 
-interface Pair {
-  net: Network;
-  a: MediaSession;
-  b: MediaSession;
-  eventsA: MediaEvent[];
-  eventsB: MediaEvent[];
-  kick: () => void;
-  ids: { aAudio: number; aVideo: number; bAudio: number; bVideo: number };
-}
-
-/** A offers audio+video sendrecv, B answers with `bDirection`; both keyed. */
+/** A offers audio+video sendrecv, B answers with `bDirection`; both keyed (test/peer/media-pair.ts). */
 function makePair(
   seed: number,
   opts: {
     profile?: SrtpProfile;
     link?: LinkConfig;
     bDirection?: "sendrecv" | "recvonly";
+    /** false: the offer has no MID extension (transport-wide-cc only), so demux falls back to SSRC / PT. */
     offerMid?: boolean;
-    /** B's video negotiated "ccm fir" and not "nack pli" (RFC 5104 4.3.1). */
     bFirOnly?: boolean;
   } = {},
 ): Pair {
-  const net = new Network({ seed, defaultLink: { latency: 10 } });
-  const a = new MediaSession({ random: new SeededRandom(seed * 7 + 1), cname: "a-cname" });
-  const b = new MediaSession({ random: new SeededRandom(seed * 7 + 2), cname: "b-cname" });
-  const aAudio = a.addTransceiver("audio");
-  const aVideo = a.addTransceiver("video");
-  aAudio.mid = "0";
-  aVideo.mid = "1";
-  const sender = (t: typeof aAudio, cname: string) => ({
-    streamIds: ["s"],
-    trackId: `t${t.id}`,
-    ssrc: t.ssrc,
-    rtxSsrc: t.rtxSsrc,
-    cname,
+  const { offerMid, ...rest } = opts;
+  return makeMediaPair(seed, {
+    ...rest,
+    ...(offerMid === false
+      ? { extensions: [{ uri: "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01", id: 3 }] }
+      : {}),
   });
-  const extensions =
-    opts.offerMid === false
-      ? [{ uri: "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01", id: 3 }]
-      : undefined;
-  const offerText = createOffer(
-    offerState(seed, {
-      sections: [
-        { kind: "audio", mid: "0", direction: "sendrecv", sender: sender(aAudio, "a-cname"), extensions },
-        { kind: "video", mid: "1", direction: "sendrecv", sender: sender(aVideo, "a-cname"), extensions },
-      ],
-    }),
-  );
-  const bAudio = b.addTransceiver("audio");
-  const bVideo = b.addTransceiver("video");
-  const policy: MediaAnswerPolicy = (info) => {
-    const t = info.kind === "audio" ? bAudio : bVideo;
-    return { direction: opts.bDirection ?? "sendrecv", sender: sender(t, "b-cname") };
-  };
-  const answerText = createAnswer(offerText, answerState(seed + 100, { media: policy }));
-  const offer = sdp(offerText);
-  const answer = sdp(answerText);
-  a.applyNegotiation(aAudio.id, negotiateMedia(offer.media[0]!, answer.media[0]!, false), 0);
-  a.applyNegotiation(aVideo.id, negotiateMedia(offer.media[1]!, answer.media[1]!, false), 0);
-  b.applyNegotiation(bAudio.id, negotiateMedia(answer.media[0]!, offer.media[0]!, true), 0);
-  const bVideoNegotiated = negotiateMedia(answer.media[1]!, offer.media[1]!, true);
-  if (opts.bFirOnly && bVideoNegotiated) {
-    for (const c of bVideoNegotiated.codecs) c.feedback = [...c.feedback.filter((f) => f !== "nack pli"), "ccm fir"];
-  }
-  b.applyNegotiation(bVideo.id, bVideoNegotiated, 0);
-  const profile = opts.profile ?? "AEAD_AES_128_GCM";
-  const material = new SeededRandom(seed + 5).bytes(srtpKeyingMaterialLength(profile));
-  a.start(profile, material, true, 0);
-  b.start(profile, material, false, 0);
-  const eventsA: MediaEvent[] = [];
-  const eventsB: MediaEvent[] = [];
-  const { kick } = connectPair(net, a, b, {
-    link: opts.link,
-    onEventA: (e) => eventsA.push(e),
-    onEventB: (e) => eventsB.push(e),
-  });
-  return {
-    net,
-    a,
-    b,
-    eventsA,
-    eventsB,
-    kick,
-    ids: { aAudio: aAudio.id, aVideo: aVideo.id, bAudio: bAudio.id, bVideo: bVideo.id },
-  };
 }
 
 const vp8 = ivfFrames("test/fixtures/media/vp8.ivf");
