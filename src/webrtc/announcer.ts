@@ -2,8 +2,9 @@
 // a time with microtasks between them, as a browser queues them; never from inside a core), the
 // announced states of the connection and its transports (webrtc-pc 4.3.2 "update the ICE
 // gathering state", 4.3.3 "update the connection state", 5.5/5.6 transport state changes), the
-// icecandidate events with the final null, and the data channel events (6.2 announcing a channel
-// as open, closing, closed with an error).
+// icecandidate events with the final null, the data channel events (6.2 announcing a channel
+// as open, closing, closed with an error), and tasks of the media objects (DTMF tonechange,
+// received telephone events) queued in the same order and dropped by close().
 import type { DtlsState, PeerEvent, SctpState } from "../peer/events.js";
 import type { Peer } from "../peer/peer.js";
 import { RTCIceCandidate } from "./candidate.js";
@@ -43,7 +44,7 @@ export class Announcer {
   channelsOpened = 0;
   channelsClosed = 0;
   private readonly host: AnnouncerHost;
-  private readonly queue: PeerEvent[] = [];
+  private readonly queue: (PeerEvent | (() => void))[] = [];
   private flushScheduled = false;
 
   constructor(host: AnnouncerHost) {
@@ -84,6 +85,13 @@ export class Announcer {
     this.scheduleFlush();
   }
 
+  /** Queues a task of a media object (e.g. a tonechange) behind the events queued so far. */
+  task(fn: () => void): void {
+    if (this.host.isClosed()) return;
+    this.queue.push(fn);
+    this.scheduleFlush();
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -99,7 +107,8 @@ export class Announcer {
           this.queue.length = 0;
           break;
         }
-        this.fire(ev);
+        if (typeof ev === "function") ev();
+        else this.fire(ev);
         await null;
       }
     }

@@ -85,10 +85,23 @@ export class TrackHub {
   }
   /** The lowest target of the senders of this track (maxBitrate, b=AS/TIAS, REMB), bits/s. */
   targetBitrate: number | undefined = undefined;
-  setTargetBitrate(bps: number | undefined): void {
-    if (bps === this.targetBitrate) return;
-    this.targetBitrate = bps;
-    for (const l of this.listeners) l.targetBitrate?.(bps);
+  /** Each sender's target (undefined: that sender knows no limit). */
+  private readonly targets = new Map<object, number | undefined>();
+  /** A sender's target bitrate; the track's is the minimum over its senders' known targets. */
+  setTargetBitrate(sender: object, bps: number | undefined): void {
+    this.targets.set(sender, bps);
+    this.updateTarget();
+  }
+  /** The sender no longer sends this track (replaceTrack, stop, close). */
+  removeTarget(sender: object): void {
+    if (this.targets.delete(sender)) this.updateTarget();
+  }
+  private updateTarget(): void {
+    let low: number | undefined;
+    for (const v of this.targets.values()) if (v !== undefined && (low === undefined || v < low)) low = v;
+    if (low === this.targetBitrate) return;
+    this.targetBitrate = low;
+    for (const l of this.listeners) l.targetBitrate?.(low);
   }
   end(): void {
     if (this.ended) return;

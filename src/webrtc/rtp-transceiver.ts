@@ -30,6 +30,11 @@ export interface MediaHost {
   kick(): void;
   /** webrtc-pc 4.7.3: update the negotiation-needed flag. */
   updateNegotiationNeeded(): void;
+  /**
+   * Queues a task on the connection's event queue (src/webrtc/announcer.ts), ordered with its
+   * other events and dropped once it is closed; without one, a guarded setImmediate.
+   */
+  queueTask?(fn: () => void): void;
   readonly isClosed: boolean;
   readonly cname: string;
 }
@@ -160,7 +165,11 @@ export class RTCRtpSender {
     this.unsubscribe = undefined;
     this.encodings = [{ active: true }];
     this.lastTransactionId = undefined;
-    this.dtmf = kind === "audio" ? new RTCDTMFSender(host, transceiverId) : null;
+    // DTMF shares the sender's sequence numbers: an RTP-fed track brings its own, so none there.
+    this.dtmf =
+      kind === "audio"
+        ? new RTCDTMFSender(host, transceiverId, () => this._track !== null && trackHub(this._track).rtpSource)
+        : null;
     this.attach(track);
   }
 
@@ -185,10 +194,11 @@ export class RTCRtpSender {
   private attach(track: MediaStreamTrack | null): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    if (this._track) trackHub(this._track).removeTarget(this);
     this._track = track;
     if (!track) return;
     const hub = trackHub(track);
-    if (this.target !== undefined) hub.setTargetBitrate(this.target);
+    hub.setTargetBitrate(this, this.target);
     this.unsubscribe = hub.subscribe(
       hub.rtpSource ? { rtpOut: (p) => this.sendRtp(track, p) } : { frame: (f) => this.sendFrame(track, f) },
     );
@@ -238,9 +248,19 @@ export class RTCRtpSender {
     this.host.updateNegotiationNeeded();
   }
 
+  /**
+   * webrtc-pc 5.2 getParameters: within one task every call returns the same transactionId
+   * ([[LastReturnedParameters]]); a task queued by the first call clears it.
+   */
   getParameters(): RTCRtpSendParameters {
     const t = this.host.media.transceiver(this.id);
-    this.lastTransactionId = `${++this.transactions}`;
+    if (this.lastTransactionId === undefined) {
+      const id = `${++this.transactions}`;
+      this.lastTransactionId = id;
+      setImmediate(() => {
+        if (this.lastTransactionId === id) this.lastTransactionId = undefined;
+      });
+    }
     return {
       ...commonParameters(this.host, t),
       transactionId: this.lastTransactionId,
@@ -248,10 +268,18 @@ export class RTCRtpSender {
     };
   }
 
+  /**
+   * webrtc-pc 5.2 setParameters: InvalidStateError when stopped or no getParameters() result is
+   * current (never called, or its task has ended); InvalidModificationError when the
+   * transactionId is not the current one or the number of encodings changed.
+   */
   async setParameters(p: RTCRtpSendParameters): Promise<void> {
     if (this.host.media.transceiver(this.id).stopped) throw invalidState("the transceiver is stopped");
-    if (this.lastTransactionId === undefined || p.transactionId !== this.lastTransactionId) {
-      throw domError("InvalidStateError", "call getParameters() first (transactionId does not match)");
+    if (this.lastTransactionId === undefined) {
+      throw domError("InvalidStateError", "no current getParameters() result (call it in the same task)");
+    }
+    if (p?.transactionId !== this.lastTransactionId) {
+      throw domError("InvalidModificationError", "transactionId does not match the last getParameters()");
     }
     if (!Array.isArray(p.encodings) || p.encodings.length !== this.encodings.length) {
       throw domError("InvalidModificationError", "the number of encodings cannot change");
@@ -262,7 +290,6 @@ export class RTCRtpSender {
       }
     }
     this.setEncodings(p.encodings);
-    this.lastTransactionId = undefined;
   }
 
   /** Petrel-internal: encodings from setParameters or addTransceiver's sendEncodings (the first only: no simulcast). */
@@ -282,13 +309,14 @@ export class RTCRtpSender {
   /** Petrel-internal: the core's target bitrate for this sender changed; the track's source hears it. */
   targetBitrateChanged(bps: number | undefined): void {
     this.target = bps;
-    if (this._track) trackHub(this._track).setTargetBitrate(bps);
+    if (this._track) trackHub(this._track).setTargetBitrate(this, bps);
   }
 
-  /** Petrel-internal: the transceiver stopped. */
+  /** Petrel-internal: the transceiver stopped (its target no longer counts for the track). */
   detach(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    if (this._track) trackHub(this._track).removeTarget(this);
   }
 }
 
@@ -300,10 +328,11 @@ export class RTCRtpReceiver {
   readonly transport: null = null;
   jitterBufferTarget: number | null = null;
   /** Petrel-internal: listeners of received telephone events (petrel/nonstandard onDtmf). */
-  readonly dtmfListeners = new DtmfListeners();
+  readonly dtmfListeners: DtmfListeners;
 
   constructor(host: MediaHost, transceiverId: number, kind: MediaKind, trackId?: string) {
     this.host = host;
+    this.dtmfListeners = new DtmfListeners((fn) => runTask(host, fn));
     this.id = transceiverId;
     this.hub = new TrackHub(kind);
     this.track = new MediaStreamTrack(this.hub, { id: trackId, label: `remote ${kind}`, muted: true });
@@ -473,4 +502,13 @@ export class RTCRtpTransceiver {
     if (picked.length === 0) throw domError("InvalidModificationError", "only RTX codecs given");
     this.codecPreferences = picked;
   }
+}
+
+/** A task on the connection's queue (MediaHost.queueTask), else a setImmediate skipped once closed. */
+export function runTask(host: MediaHost, fn: () => void): void {
+  if (host.queueTask) host.queueTask(fn);
+  else
+    setImmediate(() => {
+      if (!host.isClosed) fn();
+    });
 }

@@ -2,7 +2,8 @@
 // sendEncodings maxBitrate and setParameters reach the media core (the track's target bitrate,
 // petrel/nonstandard getTargetBitrate/onTargetBitrate), active: false stops sending (outbound
 // packetsSent stays), active: true resumes; outbound-rtp has targetBitrate and active, and
-// getStats does not start a parameters transaction.
+// getStats does not start a parameters transaction. Transactions: one transactionId per task,
+// cleared when the task ends (InvalidStateError), a wrong one is InvalidModificationError.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RTCPeerConnection } from "../../src/index.js";
@@ -12,6 +13,15 @@ import { connect, until } from "./helpers.js";
 async function packetsSent(pc: RTCPeerConnection): Promise<number> {
   const s = [...(await pc.getStats()).values()].find((x) => x.type === "outbound-rtp");
   return (s?.packetsSent as number | undefined) ?? 0;
+}
+
+/** Waits (polling getStats) until the outbound-rtp stream has sent at least `n` packets. */
+async function untilSent(pc: RTCPeerConnection, n: number, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (let got = await packetsSent(pc); got < n; got = await packetsSent(pc)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${n} packets sent (${got})`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 describe("RTCRtpSender encodings", () => {
@@ -41,31 +51,63 @@ describe("RTCRtpSender encodings", () => {
         src.writeFrame({ data, timestamp: i * 3000, keyframe: i % 10 === 0 });
         i++;
       };
+      // One packet per 500-byte frame: wait until all five have left the pacer.
       for (let k = 0; k < 5; k++) frame();
-      await new Promise((r) => setTimeout(r, 50));
+      await untilSent(a, 5);
       const q = t.sender.getParameters();
       // getStats between getParameters and setParameters does not spoil the transaction.
       const before = await packetsSent(a);
-      assert.ok(before >= 5, `sent ${before}`);
+      assert.equal(before, 5, `sent ${before}`);
       const out = [...(await a.getStats()).values()].find((x) => x.type === "outbound-rtp");
       assert.equal(out?.targetBitrate, 200_000);
       assert.equal(out?.active, true);
+      assert.equal(out?.framesSent, 5);
       q.encodings[0]!.active = false;
       await t.sender.setParameters(q);
+      // Inactive: the sender drops frames as they are written (nothing queued: all five were out).
       for (let k = 0; k < 5; k++) frame();
-      await new Promise((r) => setTimeout(r, 50));
-      assert.equal(await packetsSent(a), before, "inactive: nothing sent");
+      const idle = [...(await a.getStats()).values()].find((x) => x.type === "outbound-rtp");
+      assert.equal(idle?.framesSent, 5, "inactive: no frame taken");
+      assert.equal(idle?.packetsSent, before, "inactive: nothing sent");
       const r = t.sender.getParameters();
       r.encodings[0]!.active = true;
       delete r.encodings[0]!.maxBitrate;
       await t.sender.setParameters(r);
       await until(() => getTargetBitrate(src.track) === undefined, "no target");
       for (let k = 0; k < 5; k++) frame();
-      await new Promise((r) => setTimeout(r, 50));
-      assert.ok((await packetsSent(a)) >= before + 5, "active again");
+      await untilSent(a, before + 5);
     } finally {
       a.close();
       b.close();
+    }
+  });
+
+  it("getParameters/setParameters transactions (webrtc-pc 5.2)", async () => {
+    const a = new RTCPeerConnection();
+    try {
+      const { sender } = a.addTransceiver("video");
+      await assert.rejects(sender.setParameters({ transactionId: "1", encodings: [{}] } as never), {
+        name: "InvalidStateError",
+      });
+      const p1 = sender.getParameters();
+      const p2 = sender.getParameters();
+      assert.equal(p1.transactionId, p2.transactionId, "one transactionId within a task");
+      await assert.rejects(sender.setParameters({ ...p1, transactionId: `${p1.transactionId}x` }), {
+        name: "InvalidModificationError",
+      });
+      await assert.rejects(sender.setParameters({ ...p1, encodings: [] }), { name: "InvalidModificationError" });
+      p1.encodings[0]!.maxBitrate = 100_000;
+      await sender.setParameters(p1);
+      await sender.setParameters(p1); // again, in the same task: still current
+      // The stored parameters are cleared at the end of the task.
+      await new Promise((r) => setImmediate(r));
+      await assert.rejects(sender.setParameters(p1), { name: "InvalidStateError" });
+      const p3 = sender.getParameters();
+      assert.notEqual(p3.transactionId, p1.transactionId);
+      assert.equal(p3.encodings[0]!.maxBitrate, 100_000);
+      await sender.setParameters(p3);
+    } finally {
+      a.close();
     }
   });
 });
