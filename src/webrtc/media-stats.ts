@@ -178,7 +178,10 @@ export function addMediaStats(report: RTCStatsReport, input: MediaStatsInput): v
         remoteTimestamp: inb.remoteTimestamp - NTP_UNIX_OFFSET_MS,
         reportsSent: inb.senderReportsReceived,
       };
+      // RTT as a receiver (XR DLRR): the latest, and the sum and count of all (webrtc-stats).
       if (inb.receiverRttMs !== undefined) ro.roundTripTime = inb.receiverRttMs / 1000;
+      ro.totalRoundTripTime = inb.receiverRttTotalMs / 1000;
+      ro.roundTripTimeMeasurements = inb.receiverRttMeasurements;
       if (cid) ro.codecId = cid;
       report.set(rid, ro);
     }

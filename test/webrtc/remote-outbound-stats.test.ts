@@ -3,7 +3,8 @@
 // have a remote-outbound-rtp per inbound-rtp from A's sender reports (RFC 3550 6.4.1): packets and
 // bytes A's SR counted (what A's outbound-rtp said at that time, not more), remoteTimestamp on the
 // Unix epoch from the SR's NTP time, reportsSent, linked both ways (inbound remoteId, localId);
-// stamped when the SR arrived; no roundTripTime without XR DLRR.
+// stamped when the SR arrived; no roundTripTime without XR DLRR (totalRoundTripTime and
+// roundTripTimeMeasurements 0).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { MediaSession } from "../../src/peer/media.js";
@@ -69,6 +70,8 @@ describe("remote-outbound-rtp", () => {
       assert.ok(remoteTs > WALL && remoteTs <= WALL + now, `seed ${seed}: ${remoteTs - WALL}`);
       assert.ok(Math.abs((ro.timestamp as number) - (remoteTs + 10)) < 2, `seed ${seed}: arrival stamp`);
       assert.equal(ro.roundTripTime, undefined);
+      assert.equal(ro.totalRoundTripTime, 0);
+      assert.equal(ro.roundTripTimeMeasurements, 0);
       // B sent no media: A has neither inbound-rtp nor remote-outbound-rtp.
       assert.equal(a.filter((s) => s.type === "remote-outbound-rtp" || s.type === "inbound-rtp").length, 0);
     });

@@ -65,6 +65,9 @@ export interface InboundStats extends InboundCounters {
   lastSenderReportAt: number | undefined;
   /** RTT measured as a receiver (XR RRT/DLRR, RFC 3611 4.5), ms; undefined when not measured. */
   receiverRttMs: number | undefined;
+  /** How many of those measurements there were, and their sum (ms). */
+  receiverRttMeasurements: number;
+  receiverRttTotalMs: number;
 }
 
 export interface ReceiveDrops {
@@ -119,6 +122,9 @@ export class ReceiveSide {
   private lastMediaSsrc: number;
   /** RTT measured as a receiver (XR DLRR), ms. */
   xrRtt: number | undefined;
+  /** XR DLRR measurements: count and sum (ms). */
+  xrRttMeasurements = 0;
+  xrRttTotal = 0;
   private readonly rrtSent: SentNtpTimes;
   readonly drops: ReceiveDrops;
 
@@ -330,7 +336,10 @@ export class ReceiveSide {
     for (const sb of block.subBlocks) {
       if (sb.ssrc !== this.opts.localSsrc >>> 0 || !this.rrtSent.has(sb.lastRr)) continue;
       const rtt = (compactNtpFromMs(nowNtpMs) - sb.lastRr - sb.delaySinceLastRr) >>> 0;
-      if (rtt < 0x80000000) this.xrRtt = (rtt * 1000) / 65536;
+      if (rtt >= 0x80000000) continue;
+      this.xrRtt = (rtt * 1000) / 65536;
+      this.xrRttMeasurements++;
+      this.xrRttTotal += this.xrRtt;
     }
   }
 
@@ -356,6 +365,8 @@ export class ReceiveSide {
         senderReportsReceived: s.senderReports,
         lastSenderReportAt: s.lastSrAt,
         receiverRttMs: this.xrRtt,
+        receiverRttMeasurements: this.xrRttMeasurements,
+        receiverRttTotalMs: this.xrRttTotal,
       });
     }
     return out;

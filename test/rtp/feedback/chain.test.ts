@@ -112,6 +112,11 @@ test("XR RRT/DLRR gives the receive-only side an RTT", () => {
     const b = pair.b.stats();
     assert.ok(b.rttMeasured, `seed ${seed}`);
     assert.ok(Math.abs(b.rtt - 60) < 1, `seed ${seed}: rtt ${b.rtt}`);
+    // Every DLRR answer is a measurement: count and sum (remote-outbound-rtp totalRoundTripTime).
+    const inb = b.inbound[0]!;
+    assert.ok(inb.receiverRttMeasurements >= 3, `seed ${seed}: ${inb.receiverRttMeasurements} measurements`);
+    const mean = inb.receiverRttTotalMs / inb.receiverRttMeasurements;
+    assert.ok(Math.abs(mean - 60) < 1, `seed ${seed}: mean rtt ${mean}`);
   }
 });
 
