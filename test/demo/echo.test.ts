@@ -126,15 +126,35 @@ describe("demo echo with a Node peer as the browser", () => {
       control.send(JSON.stringify({ type: "record", action: "start" }));
       await until(() => fromBot.some((m) => m.state === "started"), "recording started", 5_000);
       await until(() => keyframeRequests > requestsBefore, "a keyframe request at recording start", 5_000);
-      await new Promise((r) => setTimeout(r, 800));
+      // The recording starts at the keyframe we send for that request. The Node peer records each
+      // frame before echoing it: once the keyframe's echo and 12 video frames and 25 audio packets
+      // after it are back, the recording holds at least that much (counts, not elapsed time).
+      const keyframe = Buffer.from(vp8[0]!.data);
+      const scanFrom = gotVideo.length;
+      let keyframeAt = -1;
+      let audioAtKeyframe = 0;
+      await until(
+        () => {
+          for (let i = scanFrom; keyframeAt < 0 && i < gotVideo.length; i++) {
+            if (keyframe.equals(gotVideo[i]!)) {
+              keyframeAt = i;
+              audioAtKeyframe = gotAudio;
+            }
+          }
+          return keyframeAt >= 0 && gotVideo.length >= keyframeAt + 12 && gotAudio >= audioAtKeyframe + 25;
+        },
+        `12 video frames and 25 audio packets echoed after the keyframe (${gotVideo.length - scanFrom} video since the request)`,
+        10_000,
+      );
       control.send(JSON.stringify({ type: "record", action: "stop" }));
       await until(() => fromBot.some((m) => m.state === "stopped" || m.state === "error"), "recording stopped", 5_000);
       const rec = fromBot.find((m) => m.state === "stopped");
       assert.ok(rec, JSON.stringify(fromBot));
       assert.deepEqual(rec.codecs, ["VP8", "opus"]);
-      assert.ok(Number(rec.videoFrames) > 5, `video frames ${rec.videoFrames}`);
-      assert.ok(Number(rec.audioFrames) > 10, `audio frames ${rec.audioFrames}`);
-      assert.ok(Number(rec.durationMs) > 400, `duration ${rec.durationMs}`);
+      // 12 frames 60 ms apart (RTP time) span 660 ms; audio: 25 packets of 20 ms.
+      assert.ok(Number(rec.videoFrames) >= 12, `video frames ${rec.videoFrames}`);
+      assert.ok(Number(rec.audioFrames) >= 20, `audio frames ${rec.audioFrames}`);
+      assert.ok(Number(rec.durationMs) >= 600, `duration ${rec.durationMs}`);
       assert.equal(rec.url, `recordings/${rec.name}`);
       assert.ok(existsSync(join(dir, String(rec.name))));
 
