@@ -49,6 +49,8 @@ export interface RedReceiveStats {
 
 /** The sequence numbers (and timestamps) seen recently, to tell whether a redundant block is needed. */
 const SEEN = 256;
+/** Recovered frames remembered, so that a late original is not delivered a second time. */
+const RECOVERED = 32;
 
 /**
  * A depacketizer for a stream negotiated with RED: RED packets are unwrapped, packets of the
@@ -60,6 +62,10 @@ export class RedDepacketizer extends RtpDepacketizer {
   declare readonly stats: DepacketizerStats & RedReceiveStats;
   private readonly seenSeq = new Int32Array(SEEN).fill(-1);
   private readonly seenTs = new Uint32Array(SEEN);
+  /** The latest frames delivered from redundancy: timestamp and the sequence number used. */
+  private readonly recoveredTs = new Uint32Array(RECOVERED);
+  private readonly recoveredSeq = new Int32Array(RECOVERED).fill(-1);
+  private recoveredAt = 0;
 
   constructor(redPayloadType: number, primary: NegotiatedCodec) {
     super(createDepayloader(primary.mimeType), { mimeType: primary.mimeType });
@@ -74,12 +80,16 @@ export class RedDepacketizer extends RtpDepacketizer {
   }
 
   override push(p: RtpPacketLike & { payloadType?: number }, now: number): void {
-    if (p.payloadType !== this.redPayloadType) {
+    const s = this.stats;
+    // Plain packets of the primary codec, and padding-only packets (empty: senders probe with
+    // them on the RED payload type), take their sequence number as they are.
+    if (p.payloadType !== this.redPayloadType || p.payload.length === 0) {
+      if (p.payloadType === this.redPayloadType) s.redPackets++;
+      if (p.payload.length > 0 && this.wasRecovered(p.timestamp, p.sequenceNumber)) return;
       this.note(p.sequenceNumber, p.timestamp);
       super.push(p, now);
       return;
     }
-    const s = this.stats;
     s.redPackets++;
     const red = parseRed(p.payload);
     if (!red || red.primary.payloadType !== this.primaryPayloadType) {
@@ -99,14 +109,33 @@ export class RedDepacketizer extends RtpDepacketizer {
       const late = s.late + s.duplicates;
       super.push({ sequenceNumber: seq, timestamp: ts, marker: false, payload: b.data }, now);
       this.note(seq, ts);
-      if (s.late + s.duplicates === late) s.redRecoveredFrames++;
-      else s.fecPacketsDiscarded++;
+      if (s.late + s.duplicates === late) {
+        s.redRecoveredFrames++;
+        this.recoveredTs[this.recoveredAt] = ts;
+        this.recoveredSeq[this.recoveredAt] = seq;
+        this.recoveredAt = (this.recoveredAt + 1) & (RECOVERED - 1);
+      } else s.fecPacketsDiscarded++;
     }
+    // The original of a frame already delivered from redundancy (placed at another sequence number
+    // when padding packets were lost too) is not delivered again.
+    if (this.wasRecovered(p.timestamp, p.sequenceNumber)) return;
     this.note(p.sequenceNumber, p.timestamp);
     super.push(
       { sequenceNumber: p.sequenceNumber, timestamp: p.timestamp, marker: p.marker, payload: red.primary.data },
       now,
     );
+  }
+
+  /** A frame of this timestamp was delivered from redundancy at another sequence number. */
+  private wasRecovered(ts: number, seq: number): boolean {
+    if (this.stats.redRecoveredFrames === 0) return false;
+    for (let i = 0; i < RECOVERED; i++) {
+      if (this.recoveredTs[i] === ts && this.recoveredSeq[i] !== seq && this.recoveredSeq[i]! >= 0) {
+        this.stats.duplicates++;
+        return true;
+      }
+    }
+    return false;
   }
 
   private note(seq: number, ts: number): void {
@@ -117,7 +146,8 @@ export class RedDepacketizer extends RtpDepacketizer {
 
   /**
    * A redundant block fills a gap when its packet was not seen, it is of the primary codec, and
-   * its timestamp falls after the packet before it (when that one was seen).
+   * its timestamp falls after the packet before it (when that one was seen: a padding packet in
+   * between takes a sequence number without a frame).
    */
   private needed(pt: number, offset: number, length: number, seq: number, ts: number): boolean {
     if (pt !== this.primaryPayloadType || offset === 0 || length === 0) return false;

@@ -133,6 +133,42 @@ describe("RED depacketizer", () => {
     assert.equal(d.stats.redRecoveredFrames, 1);
   });
 
+  it("padding-only packets on the RED payload type take a sequence number; redundancy is not mistaken for their frame", () => {
+    // Chromium probes bandwidth with empty packets on the RED payload type between frames.
+    const d = new RedDepacketizer(63, opus);
+    const pad = (seq: number, ts: number) => ({
+      payloadType: 63,
+      sequenceNumber: seq,
+      timestamp: ts,
+      marker: false,
+      payload: new Uint8Array(0),
+    });
+    d.push(redPacket(0), 0);
+    d.push(redPacket(1), 20);
+    d.push(pad(65502, redPacket(1).timestamp), 21);
+    d.push(pad(65503, redPacket(1).timestamp), 22);
+    // Frame 2 on the sequence number after the padding carries frame 1 as redundancy: not needed.
+    d.push({ ...redPacket(2), sequenceNumber: 65504 }, 40);
+    assert.deepEqual(
+      frames(d).map((f) => f.index),
+      [0, 1, 2],
+    );
+    assert.equal(d.stats.redRecoveredFrames, 0);
+    assert.equal(d.stats.paddingPackets, 2);
+    // Lost padding and a lost frame: the frame is recovered once; its late original is not delivered again.
+    const e = new RedDepacketizer(63, opus);
+    e.push(redPacket(0), 0);
+    // seq 65501 (frame 1) and 65502 (padding) lost; frame 2 on 65503 carries frame 1.
+    e.push({ ...redPacket(2), sequenceNumber: 65503 }, 40);
+    e.push(redPacket(1), 45); // the late original of frame 1 on its own sequence number
+    e.handleTimeout(500);
+    assert.deepEqual(
+      frames(e).map((f) => f.index),
+      [0, 1, 2],
+    );
+    assert.equal(e.stats.redRecoveredFrames, 1);
+  });
+
   it("malformed RED payloads and a primary of another payload type are dropped and counted; fuzz never throws", () => {
     const d = new RedDepacketizer(63, opus);
     d.push({ ...redPacket(0), payload: new Uint8Array([0xef, 0x0f]) }, 0);
