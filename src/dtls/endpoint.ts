@@ -2,7 +2,8 @@
 // It owns the record layer state (epochs, sequence numbers, replay windows, RFC 6347 4.1), the
 // handshake reassembly and flight retransmission (4.2.3-4.2.4), fingerprint checks (RFC 8122 /
 // RFC 8842 5), alerts and close_notify (RFC 5246 7.2), application data and the exporter (RFC 5705,
-// RFC 5764 4.2). The handshake logic lives in client.ts / server.ts.
+// RFC 5764 4.2). The handshake logic lives in client.ts / server.ts, the sending half of the
+// record layer (write epochs, the datagram queue, flight packing) in record-writer.ts.
 import type { PacketCore } from "../core.js";
 import { cryptoRandom } from "../random.js";
 import { ALERT_FATAL, ALERT_WARNING, AlertDescription, alertName } from "./alert.js";
@@ -10,7 +11,7 @@ import { ClientHandshake } from "./client.js";
 import { checkCookie, helloVerifyRequest } from "./cookie.js";
 import { DtlsError } from "./errors.js";
 import { checkFingerprints, type Fingerprint } from "./fingerprint.js";
-import { type FlightItem, FlightTimer, packFlight, type RecordSealer } from "./flight.js";
+import { type FlightItem, FlightTimer, type RecordSealer } from "./flight.js";
 import type { Handshake, HandshakeConfig, HandshakeHost } from "./handshake.js";
 import { HT_CLIENT_HELLO, HT_HELLO_REQUEST, readFragment } from "./messages.js";
 import {
@@ -30,7 +31,6 @@ import {
   CONTENT_HANDSHAKE,
   isDtlsVersion,
   MAX_PLAINTEXT,
-  plainRecord,
   RECORD_HEADER_LENGTH,
   RecordCipher,
   type RecordHeader,
@@ -40,6 +40,7 @@ import {
 
 export type { DtlsEndpointOptions, DtlsEvent, DtlsRole, DtlsState, DtlsStats } from "./options.js";
 
+import { RecordWriter } from "./record-writer.js";
 import { ServerHandshake } from "./server.js";
 import { type CipherSuite, SRTP_PROFILE_NAMES } from "./suites.js";
 
@@ -67,22 +68,16 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
   private readonly timer: FlightTimer;
   private flight: FlightItem[] | undefined;
   private lastFlightAt: number;
-  /** The last datagram of the flight just queued, while it waits in `tx` (see send()). */
-  private flightTail: Uint8Array | undefined;
   private retransmitRequested: boolean;
   private handshakeDone: boolean;
   private now: number;
-  // Record layer.
-  private readonly writeSeq: number[];
-  private writeEpoch: number;
+  // Record layer: the sending half (ciphers, sequence numbers, the datagram queue) in `out`.
+  private readonly out: RecordWriter;
   private readCipher: RecordCipher | undefined;
-  private writeCipher: RecordCipher | undefined;
   private readonly replay: ReplayWindow;
   private readonly header: RecordHeader;
   private closeSent: boolean;
   // Queues.
-  private tx: Uint8Array[];
-  private txHead: number;
   private events: DtlsEvent[];
   private eventHead: number;
   private early: Uint8Array[];
@@ -110,19 +105,13 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
     this.timer = new FlightTimer(opts.retransmitTimeout ?? 400, opts.maxRetransmits ?? 6);
     this.flight = undefined;
     this.lastFlightAt = Number.NEGATIVE_INFINITY;
-    this.flightTail = undefined;
     this.retransmitRequested = false;
     this.handshakeDone = false;
     this.now = 0;
-    this.writeSeq = [0, 0];
-    this.writeEpoch = 0;
     this.readCipher = undefined;
-    this.writeCipher = undefined;
     this.replay = new ReplayWindow();
     this.header = { type: 0, version: 0, epoch: 0, sequence: 0, length: 0 };
     this.closeSent = false;
-    this.tx = [];
-    this.txHead = 0;
     this.events = [];
     this.eventHead = 0;
     this.early = [];
@@ -139,6 +128,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
       helloVerifyRequests: 0,
       dropped: { replay: 0, badMac: 0, garbage: 0, epoch: 0, state: 0, handshake: 0 },
     };
+    this.out = new RecordWriter(this.stats);
   }
 
   // ---- Public API ----
@@ -200,29 +190,13 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
   /** Sends one application data record (RFC 6347 4.1.1: it must fit the MTU). */
   send(data: Uint8Array): void {
     if (this.state !== "connected") throw new DtlsError("INVALID_STATE", `send() in state ${this.state}`);
-    const cipher = this.writeCipher!;
-    if (data.length > MAX_PLAINTEXT || RECORD_HEADER_LENGTH + cipher.overhead + data.length > this.mtu) {
+    const out = this.out;
+    if (data.length > MAX_PLAINTEXT || RECORD_HEADER_LENGTH + out.cipher!.overhead + data.length > this.mtu) {
       throw new DtlsError("MESSAGE_TOO_LARGE", `${data.length} bytes do not fit one record within MTU ${this.mtu}`);
     }
-    if (this.tx.length - this.txHead >= MAX_TX_QUEUE) throw new DtlsError("QUEUE_FULL", "transmit queue full");
-    const record = cipher.seal(CONTENT_APPLICATION_DATA, 1, this.writeSeq[1]!++, data);
-    this.stats.recordsSent++;
-    // The first application data (the SCTP INIT) joins our last handshake flight's datagram while
-    // that is still queued (RFC 6347 4.1.1: several records per datagram): one datagram less on the
-    // set-up's critical path. A flight retransmission repeats the handshake records only.
-    const tail = this.flightTail;
-    if (tail && this.tx.length > this.txHead && this.tx[this.tx.length - 1] === tail) {
-      if (tail.length + record.length <= this.mtu) {
-        const both = new Uint8Array(tail.length + record.length);
-        both.set(tail, 0);
-        both.set(record, tail.length);
-        this.tx[this.tx.length - 1] = both;
-        this.flightTail = both;
-        return;
-      }
-    }
-    this.flightTail = undefined;
-    this.pushTx(record);
+    if (out.queued >= MAX_TX_QUEUE) throw new DtlsError("QUEUE_FULL", "transmit queue full");
+    // The first one (the SCTP INIT) may share the datagram of our last flight (record-writer.ts).
+    out.sealData(data, this.mtu);
   }
 
   /** Changes the MTU (e.g. SCTP's PLPMTUD found larger packets get through, RFC 8261 5). */
@@ -233,7 +207,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
 
   /** Largest application payload send() accepts. */
   get maxPayload(): number {
-    const overhead = this.writeCipher?.overhead ?? 24;
+    const overhead = this.out.cipher?.overhead ?? 24;
     return Math.min(MAX_PLAINTEXT, this.mtu - RECORD_HEADER_LENGTH - overhead);
   }
 
@@ -310,17 +284,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
   }
 
   pollTransmit(): Uint8Array | undefined {
-    if (this.txHead >= this.tx.length) return undefined;
-    const d = this.tx[this.txHead]!;
-    this.tx[this.txHead++] = undefined as unknown as Uint8Array;
-    if (d === this.flightTail) this.flightTail = undefined;
-    if (this.txHead === this.tx.length) {
-      this.tx.length = 0;
-      this.txHead = 0;
-    }
-    this.stats.datagramsSent++;
-    this.stats.bytesSent += d.length;
-    return d;
+    return this.out.poll();
   }
 
   pollEvent(): DtlsEvent | undefined {
@@ -443,7 +407,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
         const hvr = helloVerifyRequest(fragment, messageSeq, recordSeq, this.cookieSecret, this.clientId);
         if (hvr) {
           this.stats.helloVerifyRequests++;
-          this.pushTx(hvr);
+          this.out.push(hvr);
         }
         return false;
       }
@@ -452,7 +416,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
     this.hs = new ServerHandshake(this, this.config, messageSeq);
     this.reassembler.reset(messageSeq);
     // Our first records must not look like replays of the HelloVerifyRequest (RFC 6347 4.2.1).
-    this.writeSeq[0] = Math.max(this.writeSeq[0]!, recordSeq);
+    this.out.skipEpoch0To(recordSeq);
     return true;
   }
 
@@ -507,7 +471,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
   installKeys(suite: CipherSuite, keys: AeadKeys): void {
     const client = new RecordCipher(suite, keys.clientWriteKey, keys.clientWriteIv);
     const server = new RecordCipher(suite, keys.serverWriteKey, keys.serverWriteIv);
-    this.writeCipher = this.role === "client" ? client : server;
+    this.out.cipher = this.role === "client" ? client : server;
     this.readCipher = this.role === "client" ? server : client;
   }
 
@@ -540,14 +504,11 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
   // ---- RecordSealer ----
 
   sealRecord(type: number, epoch: number, fragment: Uint8Array): Uint8Array {
-    const seq = this.writeSeq[epoch]!++;
-    this.stats.recordsSent++;
-    if (epoch === 0) return plainRecord(type, seq, fragment);
-    return this.writeCipher!.seal(type, epoch, seq, fragment);
+    return this.out.sealRecord(type, epoch, fragment);
   }
 
   overhead(epoch: number): number {
-    return epoch === 0 ? 0 : this.writeCipher!.overhead;
+    return this.out.overhead(epoch);
   }
 
   // ---- Internals ----
@@ -588,9 +549,7 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
   private transmitFlight(): void {
     const items = this.flight;
     if (!items) return;
-    for (const d of packFlight(items, this.mtu, this)) this.pushTx(d);
-    this.flightTail = this.tx[this.tx.length - 1];
-    for (const it of items) if (it.kind === "ccs") this.writeEpoch = 1;
+    this.out.queueFlight(items, this.mtu);
     this.lastFlightAt = this.now;
   }
 
@@ -608,12 +567,8 @@ export class DtlsEndpoint implements PacketCore<DtlsEvent>, HandshakeHost, Recor
   private sendAlert(level: number, desc: number): void {
     if (desc === AlertDescription.close_notify) this.closeSent = true;
     const body = Uint8Array.of(level, desc);
-    const epoch = this.writeEpoch;
-    this.pushTx(this.sealRecord(CONTENT_ALERT, epoch, body));
-  }
-
-  private pushTx(d: Uint8Array): void {
-    this.tx.push(d);
+    const out = this.out;
+    out.push(out.sealRecord(CONTENT_ALERT, out.epoch, body));
   }
 
   private pushEvent(e: DtlsEvent): void {
