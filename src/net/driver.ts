@@ -1,7 +1,8 @@
 // UdpDriver: runs one sans-IO DatagramCore (src/core.ts) over real UDP sockets. It binds one socket
 // per local address, feeds received datagrams to the core with the monotonic clock, drains the
 // core's transmits (each sent on the socket whose address is its `from`) and events (handed to the
-// owner after the drain), and keeps ONE timer armed at the core's earliest deadline.
+// owner after the drain), and keeps ONE timer armed at the core's earliest deadline (a deadline
+// already due runs in a microtask, at most once per macrotask, else on setImmediate).
 // See ARCHITECTURE.md "The sans-IO contract". Send errors are counted, never thrown; a core that
 // throws is failed alone (onFailed), never the process.
 import type { RemoteInfo, Socket } from "node:dgram";

@@ -1,6 +1,6 @@
 // Real-UDP loopback tests of the UdpDriver with a trivial echo core: receive/echo, events after
 // the drain, the single timer (never early), kick coalescing, send errors counted, a throwing core
-// failed alone, port ranges, close.
+// failed alone, port ranges, close, a core that stays due does not starve timers and I/O.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
