@@ -31,6 +31,11 @@ export function isUsableCodec(c: NegotiatedCodec, negotiated: NegotiatedMedia | 
   return isRed(c) ? redPrimaryCodec(c, negotiated) !== undefined : isSupportedCodec(c.mimeType);
 }
 
+/** The codec of the frames a send codec carries: RED's primary codec, else the codec itself. */
+export function carriedMimeType(c: NegotiatedCodec, negotiated: NegotiatedMedia | undefined): string {
+  return (isRed(c) ? redPrimaryCodec(c, negotiated)?.mimeType : undefined) ?? c.mimeType;
+}
+
 // ---- receive ----
 
 /** RED counters added to a RED stream's depacketizer statistics. */

@@ -7,6 +7,7 @@
 // (src/peer/media-pacer.ts); receivers list the SSRCs and CSRCs the core heard (5.3.4).
 import type { EncodedFrame, ReceivedFrame } from "../media/frame.js";
 import type { MediaSession, TransceiverState } from "../peer/media.js";
+import { carriedMimeType } from "../peer/media-red.js";
 import type { HeardSource } from "../peer/media-sources.js";
 import type { RtpPacket } from "../rtp/packet.js";
 import type { Direction } from "../sdp/attributes.js";
@@ -209,11 +210,13 @@ export class RTCRtpSender {
     const media = this.host.media;
     const t = media.transceiver(this.id);
     const codec = trackHub(track).codec;
-    if (codec && t.sendCodec && t.sendCodec.mimeType.toLowerCase() !== codec.toLowerCase()) {
+    // RED (src/peer/media-red.ts) carries its primary codec's frames.
+    const sending = () => (t.sendCodec ? carriedMimeType(t.sendCodec, t.negotiated).toLowerCase() : undefined);
+    if (codec && t.sendCodec && sending() !== codec.toLowerCase()) {
       const match = t.negotiated?.codecs.find((c) => c.mimeType.toLowerCase() === codec.toLowerCase());
       if (match) media.setSendCodec(this.id, match.payloadType);
     }
-    if (codec && t.sendCodec?.mimeType.toLowerCase() !== codec.toLowerCase()) {
+    if (codec && sending() !== codec.toLowerCase()) {
       this.framesNotSent++;
       return;
     }

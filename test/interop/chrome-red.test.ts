@@ -2,19 +2,22 @@
 // put audio/red first (setCodecPreferences), so Chromium sends its Opus as RED (its outbound-rtp
 // codec is audio/red); Petrel unwraps it (src/peer/media-red.ts), records the Opus to WebM, and
 // ffmpeg decodes the file without errors; the frames Petrel got match Chromium's packetsSent and
-// its inbound-rtp reports the redundancy as fecPacketsReceived.
+// its inbound-rtp reports the redundancy as fecPacketsReceived. And Petrel -> Chromium: Petrel's
+// preferences put RED first, so Petrel sends each Opus frame as RED with the previous one; Chromium's
+// inbound-rtp codec is audio/red and it plays the samples without concealment.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { type MediaStreamTrack, RTCPeerConnection, RTCRtpReceiver } from "../../src/index.js";
-import { createFrameSink, type Recorder, recordTrack } from "../../src/nonstandard/index.js";
+import { MediaStream, type MediaStreamTrack, RTCPeerConnection, RTCRtpReceiver } from "../../src/index.js";
+import { createFrameSink, playFile, type Recorder, recordTrack } from "../../src/nonstandard/index.js";
 import { until } from "../webrtc/helpers.js";
 import {
   chromeRtpStats,
   chromeStopsSending,
   decodeErrors,
+  ffmpeg,
   launchMediaBrowser,
   probe,
   ROLES,
@@ -147,6 +150,93 @@ test("Chromium sends RED audio to Petrel when Petrel prefers it (both roles)", a
           `${role}: Chromium sent ${packetsSent} packets, Petrel received ${received}, ${frames} Opus frames, ` +
             `${p.audio.frames} in the file; fecPacketsReceived ${inbound.fecPacketsReceived}, ` +
             `fecPacketsDiscarded ${inbound.fecPacketsDiscarded}; Chromium's outbound codec ${sent.audio?.mimeType}`,
+        );
+      });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await session.close();
+  }
+});
+
+test("Petrel sends RED audio to Chromium when it prefers it (both roles)", async (t) => {
+  const session = await launchMediaBrowser(t);
+  if (!session) return;
+  const dir = mkdtempSync(join(tmpdir(), "petrel-red-send-"));
+  const ogg = join(dir, "sine.ogg");
+  ffmpeg([
+    ...["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "1.5", "-ac", "2"],
+    ...["-c:a", "libopus", "-b:a", "32k", "-frame_duration", "20", ogg],
+  ]);
+  try {
+    for (const role of ROLES) {
+      const pc = new RTCPeerConnection();
+      const playback = await playFile(ogg);
+      const track = playback.audio!;
+      const stream = new MediaStream([track]);
+      await withPage(session, pc, async (browser) => {
+        browser.attach(pc);
+        await browser.page.evaluate(() => {
+          const w = window as unknown as { pc: { ontrack: ((e: { track: unknown }) => void) | null } };
+          w.pc.ontrack = (e) => {
+            const el = document.createElement("audio");
+            el.autoplay = true;
+            el.srcObject = new window.MediaStream([e.track as globalThis.MediaStreamTrack]);
+            document.body.appendChild(el);
+          };
+        });
+        if (role === "petrel-offers") {
+          pc.addTrack(track, stream);
+          pc.getTransceivers()[0]!.setCodecPreferences(redFirst());
+          await browser.nodeOffers(pc);
+        } else {
+          const offer = await browser.page.evaluate(async () => {
+            const w = window as unknown as PageWindow;
+            w.pc.addTransceiver("audio", { direction: "recvonly" });
+            await w.pc.setLocalDescription(await w.pc.createOffer());
+            return w.pc.localDescription.toJSON();
+          });
+          await pc.setRemoteDescription(offer as RTCSessionDescriptionInit);
+          pc.addTrack(track, stream);
+          pc.getTransceivers()[0]!.setCodecPreferences(redFirst());
+          await pc.setLocalDescription(await pc.createAnswer());
+          await browser.page.evaluate(
+            (a) => (window as unknown as PageWindow).pc.setRemoteDescription(a),
+            pc.localDescription!.toJSON(),
+          );
+        }
+        await until(() => pc.connectionState === "connected", `connected (${pc.connectionState})`, 15_000);
+        assert.equal(pc.getSenders()[0]!.getParameters().codecs[0]?.mimeType, "audio/red", `${role}: our send codec`);
+        playback.start();
+        await playback.done;
+        playback.stop();
+        // Chromium's counters stand still once its jitter buffer has played out.
+        let got = await chromeRtpStats(browser, "inbound-rtp");
+        for (let i = 0, last = "", still = 0; i < 30 && still < 3; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          got = await chromeRtpStats(browser, "inbound-rtp");
+          const now = String(got.audio?.packetsReceived);
+          still = now === last ? still + 1 : 0;
+          last = now;
+        }
+        const ours = [...(await pc.getStats()).values()];
+        const out = ours.find((s) => s.type === "outbound-rtp" && s.kind === "audio")!;
+        const packets = Number(out.packetsSent);
+        assert.equal(packets, playback.framesPlayed.audio, `${role}: one RED packet per Opus frame`);
+        // Every packet went out with RED's payload type (our outbound-rtp codec); Chromium's
+        // inbound-rtp codecId names the primary codec (Opus) as for what it sends, so that it
+        // played the samples is what shows it unwrapped RED.
+        assert.equal(ours.find((s) => s.id === out.codecId)?.mimeType, "audio/red", `${role}: our outbound codec`);
+        assert.equal(Number(got.audio?.packetsReceived), packets, `${role}: every packet arrived`);
+        const samples = Number(got.audio?.totalSamplesReceived ?? 0) - Number(got.audio?.concealedSamples ?? 0);
+        const expected = packets * 960;
+        assert.ok(
+          samples >= 0.9 * expected,
+          `${role}: Chromium got ${samples} concealment-free samples of ${expected} (${JSON.stringify(got.audio)})`,
+        );
+        t.diagnostic(
+          `${role}: Petrel sent ${packets} RED packets, Chromium received ${got.audio?.packetsReceived}, ` +
+            `${samples}/${expected} concealment-free samples (${((100 * samples) / expected).toFixed(1)}%)`,
         );
       });
     }
