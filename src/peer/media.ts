@@ -14,7 +14,7 @@ import type { Random } from "../random.js";
 import type { RtpFeedbackChain } from "../rtp/feedback/index.js";
 import { isRtcpPacket, parseRtp, type RtpPacket } from "../rtp/index.js";
 import type { Direction } from "../sdp/attributes.js";
-import type { NegotiatedMedia } from "../sdp/media.js";
+import type { NegotiatedCodec, NegotiatedMedia } from "../sdp/media.js";
 import {
   type SrtpProfile,
   SrtpSession,
@@ -55,6 +55,11 @@ export { randomCname } from "./media-types.js";
 /** Bounds of the output queues. */
 const MAX_TRANSMITS = 1024;
 const MAX_EVENTS = 1024;
+
+/** The codec sent by default: the first usable one negotiated. */
+function firstUsable(n: NegotiatedMedia | undefined): NegotiatedCodec | undefined {
+  return n?.codecs.find((c) => isUsableCodec(c, n));
+}
 
 export class MediaSession {
   private readonly random: Random;
@@ -142,13 +147,17 @@ export class MediaSession {
   /** Applies what an offer/answer negotiated for a transceiver (or undefined: rejected). */
   applyNegotiation(id: number, negotiated: NegotiatedMedia | undefined, now: number): void {
     const t = this.transceiver(id);
+    // The send codec follows the negotiated order (e.g. RED put first by a renegotiation) unless
+    // one other than the previous first was chosen (setSendCodec).
+    const wasDefault = t.sendCodec !== undefined && t.sendCodec === firstUsable(t.negotiated);
     t.negotiated = negotiated;
     if (!negotiated) t.currentDirection = "inactive";
     else {
       t.mid = negotiated.mid ?? t.mid;
       t.currentDirection = negotiated.direction;
       const usable = negotiated.codecs.filter((c) => isUsableCodec(c, negotiated));
-      if (!t.sendCodec || !usable.some((c) => c.payloadType === t.sendCodec!.payloadType)) t.sendCodec = usable[0];
+      if (wasDefault || !t.sendCodec || !usable.some((c) => c.payloadType === t.sendCodec!.payloadType))
+        t.sendCodec = usable[0];
       this.pacer.setRemoteLimit(t, negotiated.remoteMaxBitrate, now);
     }
     this.refresh();

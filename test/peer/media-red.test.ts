@@ -187,6 +187,22 @@ describe("RED depacketizer", () => {
 });
 
 describe("RED between two media sessions", () => {
+  it("a renegotiation that puts RED first switches the default send codec; a chosen codec stays", () => {
+    const p = makeMediaPair(1);
+    const t = p.a.transceiver(p.ids.aAudio);
+    assert.equal(t.sendCodec?.mimeType, "audio/opus");
+    const n = t.negotiated!;
+    const red = n.codecs.find((c) => c.mimeType === "audio/red")!;
+    const redFirst = { ...n, codecs: [red, ...n.codecs.filter((c) => c !== red)] };
+    p.a.applyNegotiation(p.ids.aAudio, redFirst, 10);
+    assert.equal(t.sendCodec?.mimeType, "audio/red");
+    assert.equal(t.packetizer?.payloadType, red.payloadType);
+    // Chosen explicitly (not the first): kept across a renegotiation.
+    p.a.setSendCodec(p.ids.aAudio, 0);
+    p.a.applyNegotiation(p.ids.aAudio, n, 20);
+    assert.equal(t.sendCodec?.mimeType, "audio/PCMU");
+  });
+
   it("at 10% loss every frame whose packet was lost but whose successor arrived is recovered", () => {
     const summary: string[] = [];
     for (const seed of [1, 2, 3]) {
