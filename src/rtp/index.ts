@@ -1,7 +1,8 @@
 // petrel/rtp: RTP packets (RFC 3550) with RFC 8285 header extensions and the extension values
 // WebRTC uses; RTCP compound and reduced-size packets (RFC 3550, 5506): SR, RR, SDES, BYE, APP,
 // generic NACK and PLI (RFC 4585), FIR (RFC 5104), REMB, transport-wide congestion control
-// feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01) and XR RRT/DLRR (RFC 3611).
+// feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01) and XR RRT/DLRR (RFC 3611); RED
+// redundant audio payloads (RFC 2198).
 //
 //   const p = parseRtp(datagram);          // a view: p.payload is a subarray, nothing copied
 //   const mid = getRtpExtension(p, 4);     // then decodeStringExtension(mid)
@@ -45,6 +46,19 @@ export {
   sizeRtp,
   writeRtp,
 } from "./packet.js";
+export {
+  encodeRed,
+  parseRed,
+  parseRedFmtp,
+  RED_MAX_BLOCK_LENGTH,
+  RED_MAX_BLOCKS,
+  RED_MAX_TIMESTAMP_OFFSET,
+  type RedBlock,
+  type RedBlockInit,
+  type RedPayload,
+  sizeRed,
+  writeRed,
+} from "./red.js";
 export {
   type AppPacket,
   type Goodbye,
