@@ -3,8 +3,6 @@
 // and the signaling state live in negotiator.ts; the W3C events and announced states, queued as
 // tasks in a browser's order and never fired from inside a core, in announcer.ts. State lives in
 // the Peer core (src/peer); this object and its children are the user's handles on it.
-import { lookup } from "node:dns/promises";
-import { parseIP, type TransportAddress } from "../address.js";
 import { monotonicNow } from "../clock.js";
 import type { PeerEvent } from "../peer/events.js";
 import type { Peer } from "../peer/peer.js";
@@ -19,7 +17,6 @@ import type { RTCIceCandidate, RTCIceCandidateInit } from "./candidate.js";
 import { generateCertificate, type RTCCertificate, takeCertificate } from "./certificate.js";
 import {
   copyConfiguration,
-  type IceServerUrl,
   parseIceServers,
   type ResolvedConfiguration,
   type RTCConfiguration,
@@ -51,7 +48,14 @@ import { addMediaStats } from "./media-stats.js";
 import type { MediaStream, MediaStreamTrack } from "./media-stream.js";
 import { LOCAL_MAX_MESSAGE_SIZE, Negotiator } from "./negotiator.js";
 import type { RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver } from "./rtp-transceiver.js";
-import { type CreatePeerOptions, createPeer, defaultDriverFactory, unusableServers } from "./stack.js";
+import {
+  type CreatePeerOptions,
+  createPeer,
+  defaultDriverFactory,
+  lookupIPv4,
+  resolveStunHosts,
+  unusableServers,
+} from "./stack.js";
 import { buildStats, type RTCStatsReport } from "./stats.js";
 import { createTransports, type RTCSctpTransport } from "./transports.js";
 
@@ -549,35 +553,6 @@ export class RTCPeerConnection extends EventTarget {
     }
     return Promise.resolve(report);
   }
-}
-
-/**
- * IP addresses of the stun: servers whose host is a name (IP literals are passed on directly),
- * and the URLs whose name did not resolve: no srflx candidate, and a 701 icecandidateerror, as
- * browsers report a failed STUN host lookup.
- */
-async function resolveStunHosts(
-  urls: IceServerUrl[],
-  lookupHost: (host: string) => Promise<string>,
-): Promise<{ resolved: (TransportAddress & { url: string })[]; failed: { url: string; text: string }[] }> {
-  const resolved: (TransportAddress & { url: string })[] = [];
-  const failed: { url: string; text: string }[] = [];
-  await Promise.all(
-    urls
-      .filter((u) => u.scheme === "stun" && !parseIP(u.host))
-      .map(async (u) => {
-        try {
-          resolved.push({ address: await lookupHost(u.host), port: u.port, url: u.url });
-        } catch {
-          failed.push({ url: u.url, text: "STUN host lookup failed" });
-        }
-      }),
-  );
-  return { resolved, failed };
-}
-
-async function lookupIPv4(host: string): Promise<string> {
-  return (await lookup(host, { family: 4 })).address;
 }
 
 defineEventHandlers(RTCPeerConnection.prototype, [

@@ -1,7 +1,10 @@
 // How an RTCPeerConnection gets its Peer core and the I/O that runs it: createPeer() binds the
 // layers (src/peer/stack.ts) and defaultDriverFactory() runs the core on real UDP sockets with
 // src/net's UdpDriver, gathering host candidates from the interfaces (loopback included, as
-// Chromium does, so that two connections in one process reach each other).
+// Chromium does, so that two connections in one process reach each other), and resolveStunHosts()
+// looks up the stun: servers' names.
+import { lookup } from "node:dns/promises";
+import { parseIP, type TransportAddress } from "../address.js";
 import { monotonicNow } from "../clock.js";
 import { listInterfaceAddresses, UdpDriver } from "../net/index.js";
 import { resolveMdns } from "../net/mdns.js";
@@ -108,4 +111,33 @@ export function defaultDriverFactory(ctx: DriverContext): PeerDriver {
     },
     resolveMdns: (name) => resolveMdns(name),
   };
+}
+
+/**
+ * IP addresses of the stun: servers whose host is a name (IP literals are passed on directly),
+ * and the URLs whose name did not resolve: no srflx candidate, and a 701 icecandidateerror, as
+ * browsers report a failed STUN host lookup.
+ */
+export async function resolveStunHosts(
+  urls: IceServerUrl[],
+  lookupHost: (host: string) => Promise<string>,
+): Promise<{ resolved: (TransportAddress & { url: string })[]; failed: { url: string; text: string }[] }> {
+  const resolved: (TransportAddress & { url: string })[] = [];
+  const failed: { url: string; text: string }[] = [];
+  await Promise.all(
+    urls
+      .filter((u) => u.scheme === "stun" && !parseIP(u.host))
+      .map(async (u) => {
+        try {
+          resolved.push({ address: await lookupHost(u.host), port: u.port, url: u.url });
+        } catch {
+          failed.push({ url: u.url, text: "STUN host lookup failed" });
+        }
+      }),
+  );
+  return { resolved, failed };
+}
+
+export async function lookupIPv4(host: string): Promise<string> {
+  return (await lookup(host, { family: 4 })).address;
 }
