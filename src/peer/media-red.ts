@@ -54,8 +54,10 @@ export interface RedReceiveStats {
 
 /** The sequence numbers (and timestamps) seen recently, to tell whether a redundant block is needed. */
 const SEEN = 256;
-/** Recovered frames remembered, so that a late original is not delivered a second time. */
-const RECOVERED = 32;
+/** Delivered frames remembered (timestamp, sequence number), so no frame is delivered twice. */
+const DELIVERED = 32;
+/** How far back a redundant block looks for the last frame seen before its place. */
+const LOOK_BACK = 16;
 
 /**
  * A depacketizer for a stream negotiated with RED: RED packets are unwrapped, packets of the
@@ -67,10 +69,12 @@ export class RedDepacketizer extends RtpDepacketizer {
   declare readonly stats: DepacketizerStats & RedReceiveStats;
   private readonly seenSeq = new Int32Array(SEEN).fill(-1);
   private readonly seenTs = new Uint32Array(SEEN);
-  /** The latest frames delivered from redundancy: timestamp and the sequence number used. */
-  private readonly recoveredTs = new Uint32Array(RECOVERED);
-  private readonly recoveredSeq = new Int32Array(RECOVERED).fill(-1);
-  private recoveredAt = 0;
+  /** Whether a sequence number's entry in the seen ring carried a frame (not padding). */
+  private readonly seenFrame = new Uint8Array(SEEN);
+  /** The latest frames handed to the depacketizer: timestamp and the sequence number used. */
+  private readonly deliveredTs = new Uint32Array(DELIVERED);
+  private readonly deliveredSeq = new Int32Array(DELIVERED).fill(-1);
+  private deliveredAt = 0;
 
   constructor(redPayloadType: number, primary: NegotiatedCodec) {
     super(createDepayloader(primary.mimeType), { mimeType: primary.mimeType });
@@ -90,9 +94,12 @@ export class RedDepacketizer extends RtpDepacketizer {
     // them on the RED payload type), take their sequence number as they are.
     if (p.payloadType !== this.redPayloadType || p.payload.length === 0) {
       if (p.payloadType === this.redPayloadType) s.redPackets++;
-      if (p.payload.length > 0 && this.wasRecovered(p.timestamp, p.sequenceNumber)) return;
-      this.note(p.sequenceNumber, p.timestamp);
-      super.push(p, now);
+      if (p.payload.length === 0) {
+        this.note(p.sequenceNumber, p.timestamp, false);
+        super.push(p, now);
+        return;
+      }
+      this.pushFrame(p, now);
       return;
     }
     s.redPackets++;
@@ -113,53 +120,71 @@ export class RedDepacketizer extends RtpDepacketizer {
       }
       const late = s.late + s.duplicates;
       super.push({ sequenceNumber: seq, timestamp: ts, marker: false, payload: b.data }, now);
-      this.note(seq, ts);
+      this.note(seq, ts, true);
       if (s.late + s.duplicates === late) {
         s.redRecoveredFrames++;
-        this.recoveredTs[this.recoveredAt] = ts;
-        this.recoveredSeq[this.recoveredAt] = seq;
-        this.recoveredAt = (this.recoveredAt + 1) & (RECOVERED - 1);
+        this.delivered(ts, seq);
       } else s.fecPacketsDiscarded++;
     }
-    // The original of a frame already delivered from redundancy (placed at another sequence number
-    // when padding packets were lost too) is not delivered again.
-    if (this.wasRecovered(p.timestamp, p.sequenceNumber)) return;
-    this.note(p.sequenceNumber, p.timestamp);
-    super.push(
+    this.pushFrame(
       { sequenceNumber: p.sequenceNumber, timestamp: p.timestamp, marker: p.marker, payload: red.primary.data },
       now,
     );
   }
 
-  /** A frame of this timestamp was delivered from redundancy at another sequence number. */
-  private wasRecovered(ts: number, seq: number): boolean {
-    if (this.stats.redRecoveredFrames === 0) return false;
-    for (let i = 0; i < RECOVERED; i++) {
-      if (this.recoveredTs[i] === ts && this.recoveredSeq[i] !== seq && this.recoveredSeq[i]! >= 0) {
-        this.stats.duplicates++;
-        return true;
-      }
+  /**
+   * A frame of its own packet. The original of a frame already delivered (from redundancy, placed
+   * at another sequence number when frameless packets were lost too) is not delivered again.
+   */
+  private pushFrame(p: RtpPacketLike, now: number): void {
+    const s = this.stats;
+    const d = this.deliveredIndex(p.timestamp);
+    if (d >= 0 && this.deliveredSeq[d] !== p.sequenceNumber) {
+      s.duplicates++;
+      return;
     }
-    return false;
+    this.note(p.sequenceNumber, p.timestamp, true);
+    const late = s.late + s.duplicates;
+    super.push(p, now);
+    if (d < 0 && s.late + s.duplicates === late) this.delivered(p.timestamp, p.sequenceNumber);
   }
 
-  private note(seq: number, ts: number): void {
+  /** The ring index of a delivered frame with this timestamp, or -1. */
+  private deliveredIndex(ts: number): number {
+    for (let i = 0; i < DELIVERED; i++) if (this.deliveredSeq[i]! >= 0 && this.deliveredTs[i] === ts) return i;
+    return -1;
+  }
+
+  private delivered(ts: number, seq: number): void {
+    this.deliveredTs[this.deliveredAt] = ts;
+    this.deliveredSeq[this.deliveredAt] = seq;
+    this.deliveredAt = (this.deliveredAt + 1) & (DELIVERED - 1);
+  }
+
+  private note(seq: number, ts: number, frame: boolean): void {
     const i = seq & (SEEN - 1);
     this.seenSeq[i] = seq;
     this.seenTs[i] = ts;
+    this.seenFrame[i] = frame ? 1 : 0;
   }
 
   /**
-   * A redundant block fills a gap when its packet was not seen, it is of the primary codec, and
-   * its timestamp falls after the packet before it (when that one was seen: a padding packet in
-   * between takes a sequence number without a frame).
+   * A redundant block fills a gap (as NetEq, by timestamp) when its packet was not seen, it is of
+   * the primary codec, no frame of its timestamp was delivered, and its timestamp is newer (serial
+   * comparison) than the last frame seen before its place: sequence numbers without a frame
+   * (padding, telephone events) may lie between frames, so the place is only a guess.
    */
   private needed(pt: number, offset: number, length: number, seq: number, ts: number): boolean {
     if (pt !== this.primaryPayloadType || offset === 0 || length === 0) return false;
     if (this.seenSeq[seq & (SEEN - 1)] === seq) return false;
-    const before = (seq - 1) & 0xffff;
-    const i = before & (SEEN - 1);
-    return this.seenSeq[i] !== before || ((ts - this.seenTs[i]!) | 0) > 0;
+    if (this.deliveredIndex(ts) >= 0) return false;
+    for (let k = 1; k <= LOOK_BACK; k++) {
+      const before = (seq - k) & 0xffff;
+      const i = before & (SEEN - 1);
+      if (this.seenSeq[i] !== before || this.seenFrame[i] === 0) continue;
+      return ((ts - this.seenTs[i]!) | 0) > 0;
+    }
+    return true;
   }
 }
 

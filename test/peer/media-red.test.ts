@@ -169,6 +169,40 @@ describe("RED depacketizer", () => {
     assert.equal(e.stats.redRecoveredFrames, 1);
   });
 
+  it("frameless sequence numbers between frames (telephone events, lost padding) never deliver a frame twice", () => {
+    // Frames 0 and 1 at 65500/65501; 65502 and 65503 carry no frame (never seen); frame 2 on
+    // 65504 carries frame 1 as redundancy: its guessed place (65503) is free, but frame 1 was delivered.
+    const d = new RedDepacketizer(63, opus);
+    d.push(redPacket(0), 0);
+    d.push(redPacket(1), 20);
+    d.push({ ...redPacket(2), sequenceNumber: 65504 }, 40);
+    d.handleTimeout(500);
+    assert.deepEqual(
+      frames(d).map((f) => `${f.index}@${f.seq}`),
+      ["0@65500", "1@65501", "2@65504"],
+    );
+    assert.equal(d.stats.redRecoveredFrames, 0);
+    assert.equal(d.stats.fecPacketsDiscarded, 2);
+    // A block older than the last frame seen before its place is not delivered either, even when
+    // that frame has left the delivered ring.
+    const e = new RedDepacketizer(63, opus);
+    e.push({ ...redPacket(5), payload: encodeRed([], 111, frameOf(5)) }, 0);
+    e.push(
+      {
+        ...redPacket(7),
+        sequenceNumber: 65508,
+        payload: encodeRed([{ payloadType: 111, timestampOffset: 960 * 3, data: frameOf(4) }], 111, frameOf(7)),
+      },
+      20,
+    );
+    e.handleTimeout(500);
+    assert.deepEqual(
+      frames(e).map((f) => f.index),
+      [5, 7],
+    );
+    assert.equal(e.stats.redRecoveredFrames, 0);
+  });
+
   it("malformed RED payloads and a primary of another payload type are dropped and counted; fuzz never throws", () => {
     const d = new RedDepacketizer(63, opus);
     d.push({ ...redPacket(0), payload: new Uint8Array([0xef, 0x0f]) }, 0);
@@ -201,6 +235,36 @@ describe("RED between two media sessions", () => {
     p.a.setSendCodec(p.ids.aAudio, 0);
     p.a.applyNegotiation(p.ids.aAudio, n, 20);
     assert.equal(t.sendCodec?.mimeType, "audio/PCMU");
+  });
+
+  it("RED with telephone events and no loss delivers every frame exactly once, in order", () => {
+    for (const seed of [1, 2, 3]) {
+      const p = makeMediaPair(seed);
+      p.a.setSendCodec(p.ids.aAudio, 63);
+      const at = p.a.transceiver(p.ids.aAudio);
+      const N = 60;
+      for (let i = 0; i < N; i++) {
+        p.net.run({ untilTime: i * 20, maxSteps: 100_000 });
+        if (i === 5) p.a.dtmf.insert(at, "12", 100, 70, p.net.now);
+        assert.ok(p.a.sendFrame(p.ids.aAudio, { data: frameOf(i, 40), timestamp: i * 960, keyframe: true }, p.net.now));
+        p.kick();
+      }
+      p.net.run({ untilTime: p.net.now + 1000, maxSteps: 200_000 });
+      const events = p.eventsB.filter((e) => e.transceiver === p.ids.bAudio);
+      const delivered = events.flatMap((e) => (e.type === "frame" ? [indexOf(e.frame.data)] : []));
+      assert.deepEqual(
+        delivered,
+        Array.from({ length: N }, (_, i) => i),
+        `seed ${seed}: 60 frames once each in order`,
+      );
+      assert.deepEqual(
+        events.flatMap((e) => (e.type === "dtmf" ? [e.tone] : [])),
+        ["1", "2"],
+        `seed ${seed}: the tones arrived`,
+      );
+      const rs = p.b.stats().receive.find((s) => s.transceiver === p.ids.bAudio)!;
+      assert.equal((rs.depacketizer as unknown as Record<string, number>).redRecoveredFrames, 0, `seed ${seed}`);
+    }
   });
 
   it("at 10% loss every frame whose packet was lost but whose successor arrived is recovered", () => {
