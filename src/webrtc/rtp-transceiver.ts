@@ -144,6 +144,8 @@ export class RTCRtpSender {
   private encodings: RTCRtpEncodingParameters[];
   private lastTransactionId: string | undefined;
   private transactions = 0;
+  /** The transceiver is stopping or stopped ([[Stopping]]): set by detach(). */
+  private stopping = false;
   private target: number | undefined = undefined;
   /** Frames dropped because the transceiver could not send yet (not negotiated, not connected). */
   framesNotSent = 0;
@@ -272,12 +274,15 @@ export class RTCRtpSender {
   }
 
   /**
-   * webrtc-pc 5.2 setParameters: InvalidStateError when stopped or no getParameters() result is
-   * current (never called, or its task has ended); InvalidModificationError when the
-   * transactionId is not the current one or the number of encodings changed.
+   * webrtc-pc 5.2 setParameters: InvalidStateError when stopping or stopped or no getParameters()
+   * result is current (never called, its task has ended, or a setParameters already used it);
+   * InvalidModificationError when the transactionId is not the current one or the number of
+   * encodings changed. Once validation passes, [[LastReturnedParameters]] is cleared.
    */
   async setParameters(p: RTCRtpSendParameters): Promise<void> {
-    if (this.host.media.transceiver(this.id).stopped) throw invalidState("the transceiver is stopped");
+    if (this.stopping || this.host.media.transceiver(this.id).stopped) {
+      throw invalidState("the transceiver is stopped");
+    }
     if (this.lastTransactionId === undefined) {
       throw domError("InvalidStateError", "no current getParameters() result (call it in the same task)");
     }
@@ -292,6 +297,7 @@ export class RTCRtpSender {
         throw typeError("maxBitrate must be a non-negative number");
       }
     }
+    this.lastTransactionId = undefined;
     this.setEncodings(p.encodings);
   }
 
@@ -317,6 +323,7 @@ export class RTCRtpSender {
 
   /** Petrel-internal: the transceiver stopped (its target no longer counts for the track). */
   detach(): void {
+    this.stopping = true;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     if (this._track) trackHub(this._track).removeTarget(this);
@@ -479,6 +486,12 @@ export class RTCRtpTransceiver {
     this.host.media.stopTransceiver(this.id, this.host.now());
   }
 
+  /**
+   * webrtc-pc 5.4 setCodecPreferences: InvalidModificationError for a codec not in
+   * getCapabilities(), or a list of only RTX, RED, FEC (ulpfec, flexfec) or CN codecs. RED
+   * without its primary (Opus, which its fmtp names) is dropped from the preferences, so the
+   * offer never lists a RED format whose fmtp points at a format that is not offered.
+   */
   setCodecPreferences(codecs: RTCRtpCodec[]): void {
     if (!Array.isArray(codecs)) throw typeError("codecs must be an array");
     if (codecs.length === 0) {
@@ -487,6 +500,7 @@ export class RTCRtpTransceiver {
     }
     const caps = rtpCapabilities(this.kind)!.codecs;
     const picked: CodecSpec[] = [];
+    let media = false;
     for (const c of codecs) {
       const known = caps.find(
         (k) =>
@@ -496,15 +510,25 @@ export class RTCRtpTransceiver {
           (k.sdpFmtpLine ?? "") === (c.sdpFmtpLine ?? ""),
       );
       if (!known) throw domError("InvalidModificationError", `codec ${c.mimeType} is not in getCapabilities()`);
+      if (!isAuxiliaryCodec(known.mimeType)) media = true;
       if (known.mimeType.toLowerCase().endsWith("/rtx")) continue;
       const def = (this.kind === "audio" ? DEFAULT_AUDIO_CODECS : DEFAULT_VIDEO_CODECS).find(
         (d) => d.mimeType === known.mimeType && (d.sdpFmtpLine ?? "") === (known.sdpFmtpLine ?? ""),
       );
       picked.push({ ...known, payloadType: def?.payloadType });
     }
-    if (picked.length === 0) throw domError("InvalidModificationError", "only RTX codecs given");
-    this.codecPreferences = picked;
+    if (!media) throw domError("InvalidModificationError", "only RTX, RED, FEC or CN codecs given");
+    const hasOpus = picked.some((c) => c.mimeType.toLowerCase() === "audio/opus");
+    this.codecPreferences = hasOpus ? picked : picked.filter((c) => c.mimeType.toLowerCase() !== "audio/red");
   }
+}
+
+/** Codecs that carry or protect another codec's media, or comfort noise (webrtc-pc setCodecPreferences). */
+function isAuxiliaryCodec(mimeType: string): boolean {
+  const sub = mimeType.slice(mimeType.indexOf("/") + 1).toLowerCase();
+  return (
+    sub === "rtx" || sub === "red" || sub === "ulpfec" || sub === "flexfec-03" || sub === "flexfec" || sub === "cn"
+  );
 }
 
 /** A task on the connection's queue (MediaHost.queueTask), else a setImmediate skipped once closed. */

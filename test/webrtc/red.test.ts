@@ -72,12 +72,44 @@ describe("RED between two RTCPeerConnections", () => {
   });
 
   it("setCodecPreferences([red, ...]): RED is sent and unwrapped, each redundant copy counted and discarded", async () => {
-    // The first packet has no earlier frame to carry: 19 redundant copies for 20 frames.
-    assert.deepEqual(await run(true), {
-      sendCodec: "audio/red",
-      recvCodec: "audio/red",
-      fecReceived: 19,
-      fecDiscarded: 19,
-    });
+    // The first packet has no earlier frame to carry: 19 redundant copies for 20 frames. Loopback
+    // UDP may (rarely) drop a datagram: then one copy fewer arrives and one is used, not discarded.
+    const r = await run(true);
+    assert.equal(r.sendCodec, "audio/red");
+    assert.equal(r.recvCodec, "audio/red");
+    const fec = `fecPacketsReceived ${r.fecReceived}, fecPacketsDiscarded ${r.fecDiscarded}`;
+    assert.ok(r.fecReceived === 19 || r.fecReceived === 18, `19 expected, 18 if a datagram was lost: ${fec}`);
+    assert.ok(
+      r.fecDiscarded === r.fecReceived || r.fecDiscarded === r.fecReceived - 1,
+      `all discarded, or one used after a loss: ${fec}`,
+    );
+  });
+
+  it("setCodecPreferences: only RTX/RED/FEC/CN codecs is InvalidModificationError; RED without Opus is dropped", async () => {
+    const caps = RTCRtpSender.getCapabilities("audio")!.codecs;
+    const red = caps.filter((c) => c.mimeType === "audio/red");
+    const pcmu = caps.filter((c) => c.mimeType === "audio/PCMU");
+    const a = new RTCPeerConnection();
+    try {
+      const t = a.addTransceiver("audio");
+      assert.throws(() => t.setCodecPreferences(red), { name: "InvalidModificationError" });
+      const video = a.addTransceiver("video");
+      const vcaps = RTCRtpSender.getCapabilities("video")!.codecs;
+      const rtx = vcaps.filter((c) => c.mimeType === "video/rtx");
+      if (rtx.length > 0) assert.throws(() => video.setCodecPreferences(rtx), { name: "InvalidModificationError" });
+      // RED before PCMU without Opus: RED is not offered (its fmtp would name a format not offered).
+      t.setCodecPreferences([...red, ...pcmu]);
+      const offer = (await a.createOffer()).sdp!;
+      const m = offer.split("m=").find((x) => x.startsWith("audio"))!;
+      assert.match(m, /^audio 9 [A-Z/]+ 0\r\n/, m.split("\r\n")[0]);
+      assert.doesNotMatch(m, /red\//i);
+      // With Opus, RED first stays first.
+      t.setCodecPreferences([...red, ...caps.filter((c) => c.mimeType === "audio/opus")]);
+      const offer2 = (await a.createOffer()).sdp!;
+      assert.match(offer2, /m=audio 9 [A-Z/]+ 63 111\r\n/);
+      assert.match(offer2, /a=fmtp:63 111\/111/);
+    } finally {
+      a.close();
+    }
   });
 });

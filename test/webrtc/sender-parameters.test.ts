@@ -3,7 +3,8 @@
 // petrel/nonstandard getTargetBitrate/onTargetBitrate), active: false stops sending (outbound
 // packetsSent stays), active: true resumes; outbound-rtp has targetBitrate and active, and
 // getStats does not start a parameters transaction. Transactions: one transactionId per task,
-// cleared when the task ends (InvalidStateError), a wrong one is InvalidModificationError.
+// cleared when the task ends or a setParameters used it (InvalidStateError), a wrong one is
+// InvalidModificationError; a stopping transceiver rejects (InvalidStateError).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { RTCPeerConnection } from "../../src/index.js";
@@ -54,14 +55,14 @@ describe("RTCRtpSender encodings", () => {
       // One packet per 500-byte frame: wait until all five have left the pacer.
       for (let k = 0; k < 5; k++) frame();
       await untilSent(a, 5);
-      const q = t.sender.getParameters();
-      // getStats between getParameters and setParameters does not spoil the transaction.
       const before = await packetsSent(a);
       assert.equal(before, 5, `sent ${before}`);
       const out = [...(await a.getStats()).values()].find((x) => x.type === "outbound-rtp");
       assert.equal(out?.targetBitrate, 200_000);
       assert.equal(out?.active, true);
       assert.equal(out?.framesSent, 5);
+      // getStats did not start a parameters transaction: getParameters and setParameters in one task.
+      const q = t.sender.getParameters();
       q.encodings[0]!.active = false;
       await t.sender.setParameters(q);
       // Inactive: the sender drops frames as they are written (nothing queued: all five were out).
@@ -98,14 +99,21 @@ describe("RTCRtpSender encodings", () => {
       await assert.rejects(sender.setParameters({ ...p1, encodings: [] }), { name: "InvalidModificationError" });
       p1.encodings[0]!.maxBitrate = 100_000;
       await sender.setParameters(p1);
-      await sender.setParameters(p1); // again, in the same task: still current
-      // The stored parameters are cleared at the end of the task.
-      await new Promise((r) => setImmediate(r));
+      // A successful setParameters clears the stored parameters: the same object again is stale.
       await assert.rejects(sender.setParameters(p1), { name: "InvalidStateError" });
+      // The stored parameters are also cleared at the end of the task.
+      const p4 = sender.getParameters();
+      await new Promise((r) => setImmediate(r));
+      await assert.rejects(sender.setParameters(p4), { name: "InvalidStateError" });
       const p3 = sender.getParameters();
       assert.notEqual(p3.transactionId, p1.transactionId);
       assert.equal(p3.encodings[0]!.maxBitrate, 100_000);
       await sender.setParameters(p3);
+      // Stopping ([[Stopping]]) rejects even with current parameters.
+      const t2 = a.addTransceiver("audio");
+      const p5 = t2.sender.getParameters();
+      t2.stop();
+      await assert.rejects(t2.sender.setParameters(p5), { name: "InvalidStateError" });
     } finally {
       a.close();
     }
