@@ -5,7 +5,8 @@
 // the end; 16-bit durations that would overflow start a new segment, 2.5.1.3), sent in the audio
 // stream's SSRC and sequence space (2.6.2) by src/peer/media.ts. Receiving: telephone-event
 // packets are decoded and each event reported once (the repeated and end packets are the same
-// event: same RTP timestamp; packets older than the last event, serial comparison, are ignored;
+// event: same RTP timestamp; packets older than the last event, serial comparison, are ignored
+// when within one event's span of it and the last event is under REMOTE_FORGET_MS old;
 // later segments of a long event continue it, their span counted in the stream's clock).
 
 import type { RtpPacket } from "../rtp/packet.js";
@@ -49,6 +50,8 @@ export const DTMF_COMMA_PAUSE_MS = 2000;
 const VOLUME = 10;
 const MAX_QUEUE = 64;
 const MAX_REMOTE = 64;
+/** A remote SSRC's last event is forgotten after this long without telephone events. */
+const REMOTE_FORGET_MS = 5000;
 
 interface Tone {
   event: number;
@@ -130,7 +133,7 @@ export class MediaDtmf {
   /** Media time of the last frame sent per transceiver: ticks at a `now`. */
   private readonly clock = new Map<number, { ticks: number; at: number }>();
   /** Per remote SSRC: the last event reported (RTP timestamp and code) and whether it ended. */
-  private readonly remote = new Map<number, { timestamp: number; event: number; ended: boolean }>();
+  private readonly remote = new Map<number, { timestamp: number; event: number; ended: boolean; at: number }>();
   private readonly packets: DtmfPacket[] = [];
   private readonly events: DtmfEvent[] = [];
   /** stale: telephone-event packets older than the SSRC's last event (ignored). */
@@ -302,7 +305,7 @@ export class MediaDtmf {
    * A received media packet of a transceiver: true when it is telephone-event (consumed here and
    * reported once per event), false for anything else.
    */
-  receive(t: DtmfTransceiver, p: RtpPacket): boolean {
+  receive(t: DtmfTransceiver, p: RtpPacket, now: number): boolean {
     const n = t.negotiated;
     const span = n ? telephoneEventTypes(n).get(p.payloadType) : undefined;
     if (span === undefined) return false;
@@ -311,14 +314,22 @@ export class MediaDtmf {
       this.stats.malformed++;
       return true;
     }
-    const last = this.remote.get(p.ssrc);
+    let last = this.remote.get(p.ssrc);
+    // Forgotten after a silence: a timestamp jump (or 2^31 ticks of quiet) is not mistaken for old.
+    if (last && now - last.at > REMOTE_FORGET_MS) {
+      this.remote.delete(p.ssrc);
+      last = undefined;
+    }
+    if (last) last.at = now;
     if (last && last.timestamp === p.timestamp && last.event === e.event) {
       last.ended ||= e.end;
       return true;
     }
-    // Older than the last event (serial comparison, RFC 3550 timestamps wrap): a reordered or
-    // repeated packet of an event already reported.
-    if (last && ((p.timestamp - last.timestamp) | 0) < 0) {
+    // Older than the last event (serial comparison, RFC 3550 timestamps wrap) by at most one
+    // event's span: a reordered or repeated packet of an event already reported. Further back is
+    // a timestamp jump: a new event.
+    const back = last ? (last.timestamp - p.timestamp) | 0 : 0;
+    if (back > 0 && back <= span) {
       this.stats.stale++;
       return true;
     }
@@ -335,7 +346,7 @@ export class MediaDtmf {
       last.ended = e.end;
     } else {
       if (this.remote.size >= MAX_REMOTE) this.remote.delete(this.remote.keys().next().value!);
-      this.remote.set(p.ssrc, { timestamp: p.timestamp, event: e.event, ended: e.end });
+      this.remote.set(p.ssrc, { timestamp: p.timestamp, event: e.event, ended: e.end, at: now });
     }
     if (continued) return true;
     this.stats.eventsReceived++;

@@ -289,7 +289,7 @@ export class MediaSession {
     if (s.packets === 1) this.queueEvent({ type: "remote-stream", transceiver: s.targetId, ssrc: s.ssrc });
     const t = this.transceiver(s.targetId);
     if (t.rawRtp) this.queueEvent({ type: "rtp", transceiver: t.id, packet: p });
-    if (this.dtmf.receive(t, p)) return;
+    if (this.dtmf.receive(t, p, now)) return;
     this.sources.onPacket(t, p, now);
     const d = s.depacketizer;
     if (!d) return;

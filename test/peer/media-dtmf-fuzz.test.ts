@@ -2,7 +2,8 @@
 // markers and timestamps through MediaDtmf.receive never throw and count malformed payloads;
 // every report is counted (eventsReceived equals the events seen); per SSRC, no two reports in a
 // row name the same (timestamp, event) (at most one event per (SSRC, timestamp) run) and reported
-// timestamps never go back (serial order: older packets are ignored); at most 64 remote SSRCs are
+// timestamps never go back by less than an event span (serial order: older packets are ignored,
+// a jump further back is a new event); at most 64 remote SSRCs are
 // kept. Cases: a reordered end packet of an earlier event is not reported again, and a long
 // telephone-event/8000 event in a 48 kHz stream spanning segments (RFC 4733 2.5.1.3) is one event.
 import assert from "node:assert/strict";
@@ -83,7 +84,7 @@ describe("telephone-event receipt", () => {
             payload,
           }),
         )!;
-        const consumed = dtmf.receive(t, p);
+        const consumed = dtmf.receive(t, p, i);
         assert.equal(consumed, pt === 110, `seed ${seed} packet ${i}`);
         if (pt === 110 && !decodeTelephoneEvent(payload)) malformed++;
         assert.ok(dtmf.remoteSsrcCount <= 64, `seed ${seed} packet ${i}: ${dtmf.remoteSsrcCount} remote SSRCs`);
@@ -99,8 +100,10 @@ describe("telephone-event receipt", () => {
                 prev.rtpTimestamp !== e.rtpTimestamp || prev.event !== e.event,
                 `seed ${seed}: SSRC ${e.ssrc} reported (${e.rtpTimestamp}, ${e.event}) twice in a row`,
               );
+              // Back only by more than an event's span (65536 ticks here): a jump, a new event.
+              const back = (prev.rtpTimestamp - e.rtpTimestamp) | 0;
               assert.ok(
-                ((e.rtpTimestamp - prev.rtpTimestamp) | 0) >= 0,
+                back <= 0 || back > 0x10000,
                 `seed ${seed}: SSRC ${e.ssrc} went back from ${prev.rtpTimestamp} to ${e.rtpTimestamp}`,
               );
             }
@@ -121,10 +124,10 @@ describe("telephone-event receipt", () => {
   it("a reordered end packet of an earlier event is not reported again", () => {
     const { t, dtmf } = receiver(48000);
     const ssrc = 5;
-    dtmf.receive(t, packet({ ssrc, timestamp: 1000, marker: true, event: 1, end: false, duration: 2400 }));
-    dtmf.receive(t, packet({ ssrc, timestamp: 20_000, marker: true, event: 2, end: false, duration: 2400 }));
+    dtmf.receive(t, packet({ ssrc, timestamp: 1000, marker: true, event: 1, end: false, duration: 2400 }), 0);
+    dtmf.receive(t, packet({ ssrc, timestamp: 20_000, marker: true, event: 2, end: false, duration: 2400 }), 0);
     // Event 1's end packet arrives late, after event 2 started.
-    dtmf.receive(t, packet({ ssrc, timestamp: 1000, marker: false, event: 1, end: true, duration: 4800 }));
+    dtmf.receive(t, packet({ ssrc, timestamp: 1000, marker: false, event: 1, end: true, duration: 4800 }), 0);
     const events: DtmfEvent[] = [];
     drain(dtmf, events);
     assert.deepEqual(
@@ -137,15 +140,36 @@ describe("telephone-event receipt", () => {
     assert.equal(dtmf.stats.stale, 1);
   });
 
+  it("the stale check is bounded: a jump of 2^31+1 ticks back, or a long silence, starts a new event", () => {
+    const { t, dtmf } = receiver(48000);
+    const ssrc = 7;
+    dtmf.receive(t, packet({ ssrc, timestamp: 0, marker: true, event: 1, end: true, duration: 4800 }), 0);
+    // 2^31+1 ticks later (12.4 h at 48 kHz): serially "older" by 2^31-1, far beyond an event's span.
+    dtmf.receive(t, packet({ ssrc, timestamp: 0x8000_0001, marker: true, event: 2, end: true, duration: 4800 }), 100);
+    // A jump back by more than an event's span, still within the forget time.
+    dtmf.receive(t, packet({ ssrc, timestamp: 0xff00_0000, marker: true, event: 3, end: true, duration: 4800 }), 200);
+    // A reordered packet just before event 3 (within its span): stale.
+    dtmf.receive(t, packet({ ssrc, timestamp: 0xfeff_f000, marker: true, event: 4, end: true, duration: 4800 }), 300);
+    // The same slightly older timestamp after 6 s without events: the last event was forgotten.
+    dtmf.receive(t, packet({ ssrc, timestamp: 0xfeff_f000, marker: true, event: 5, end: true, duration: 4800 }), 6300);
+    const events: DtmfEvent[] = [];
+    drain(dtmf, events);
+    assert.deepEqual(
+      events.map((e) => (e.type === "dtmf" ? e.tone : "")),
+      ["1", "2", "3", "5"],
+    );
+    assert.equal(dtmf.stats.stale, 1);
+  });
+
   it("an 8 kHz event in a 48 kHz stream spanning segments is one event", () => {
     const { t, dtmf } = receiver(8000);
     const ssrc = 6;
     const start = 0xfff0_0000;
     // First segment: 0xFFFF ticks at 8 kHz (8.2 s); the next starts 0xFFFF * 6 stream ticks later.
-    dtmf.receive(t, packet({ ssrc, timestamp: start, marker: true, event: 5, end: false, duration: 0xffff }));
+    dtmf.receive(t, packet({ ssrc, timestamp: start, marker: true, event: 5, end: false, duration: 0xffff }), 0);
     const next = (start + 0xffff * 6) >>> 0;
-    dtmf.receive(t, packet({ ssrc, timestamp: next, marker: false, event: 5, end: false, duration: 400 }));
-    dtmf.receive(t, packet({ ssrc, timestamp: next, marker: false, event: 5, end: true, duration: 800 }));
+    dtmf.receive(t, packet({ ssrc, timestamp: next, marker: false, event: 5, end: false, duration: 400 }), 0);
+    dtmf.receive(t, packet({ ssrc, timestamp: next, marker: false, event: 5, end: true, duration: 800 }), 0);
     const events: DtmfEvent[] = [];
     drain(dtmf, events);
     assert.equal(events.length, 1, JSON.stringify(events));
