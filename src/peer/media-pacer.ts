@@ -166,6 +166,11 @@ export class MediaPacer {
     return this.buckets.get(id)?.target;
   }
 
+  /** Bytes of the stream's packets waiting in the queue (0 when not paced). */
+  queuedBytes(id: number): number {
+    return this.buckets.get(id)?.queuedBytes ?? 0;
+  }
+
   stats(id: number): PacerStats | undefined {
     const b = this.buckets.get(id);
     return b ? { ...b.stats } : undefined;

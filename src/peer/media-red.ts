@@ -239,6 +239,13 @@ export class RedPacketizer extends RtpPacketizer {
     this.primaryPayloadType = primary.payloadType;
   }
 
+  /** The payload bytes the next frame of `length` bytes takes: headers, previous frame and primary. */
+  payloadBytes(length: number): number {
+    return this.prevLength > 0 && 5 + this.prevLength + length <= this.maxPayloadSize
+      ? 5 + this.prevLength + length
+      : 1 + length;
+  }
+
   override packetize(frame: Uint8Array, ticks: number, marker = false): RtpPacketInit[] {
     const max = this.maxPayloadSize;
     this.maxPayloadSize = max - 1; // the primary's header byte

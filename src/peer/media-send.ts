@@ -24,8 +24,11 @@ import { EXT_URI, type NegotiatedCodec } from "../sdp/media.js";
 import type { SrtpSession } from "../srtp/index.js";
 import type { DtmfPacket, MediaDtmf } from "./media-dtmf.js";
 import { MediaPacer } from "./media-pacer.js";
-import { createSendPacketizer } from "./media-red.js";
+import { createSendPacketizer, RedPacketizer } from "./media-red.js";
 import { sends, type TransceiverState } from "./media-types.js";
+
+/** Per-packet bytes beyond the payload, for frame admission: RTP header 12, extensions, SRTP tag 16. */
+const PACKET_OVERHEAD_ESTIMATE = 48;
 
 /** An RTP packet to forward: the session sets the SSRC, and the payload type unless negotiated. */
 export type ForwardedRtp = Omit<RtpPacketInit, "ssrc" | "payloadType"> & { payloadType?: number; audioLevel?: number };
@@ -87,13 +90,23 @@ export class MediaSendPath {
   /** Packetizes and sends a frame (the caller checked canSend). */
   sendFrame(t: TransceiverState, frame: EncodedFrame, dtmf: MediaDtmf, now: number): void {
     // Over the sender's bitrate limit: the frame is dropped whole, before it takes sequence numbers.
-    if (!this.pacer.admitFrame(t, frame.data.length, frame.keyframe, now)) return;
+    if (!this.pacer.admitFrame(t, this.expectedBytes(t, frame.data.length), frame.keyframe, now)) return;
     const packets = t.packetizer!.packetize(frame.data, frame.timestamp);
     dtmf.noteFrame(t.id, frame.timestamp, now);
     const ext = this.extensionsFor(t, now);
     for (const p of packets) this.sendPacket(t, p, ext, now, true);
     t.framesSent++;
     if (frame.keyframe) t.keyframesSent++;
+  }
+
+  /**
+   * The bytes a frame will take in the pacer's queue: the payload (RED adds its headers and the
+   * previous frame) plus an RTP header, extensions and SRTP tag estimate per packet.
+   */
+  private expectedBytes(t: TransceiverState, length: number): number {
+    const p = t.packetizer!;
+    const payload = p instanceof RedPacketizer ? p.payloadBytes(length) : length;
+    return payload + PACKET_OVERHEAD_ESTIMATE * Math.max(1, Math.ceil(payload / this.maxPayloadSize));
   }
 
   /**

@@ -4,6 +4,7 @@
 // Petrel->Petrel pair at 10% random loss with RED as the send codec (audio has no NACK).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { PACER_MIN_QUEUE, PACER_QUEUE_MS } from "../../src/peer/media-pacer.js";
 import { RedDepacketizer, RedPacketizer } from "../../src/peer/media-red.js";
 import { SeededRandom } from "../../src/random.js";
 import { encodeRed, parseRed } from "../../src/rtp/red.js";
@@ -265,6 +266,26 @@ describe("RED between two media sessions", () => {
       const rs = p.b.stats().receive.find((s) => s.transceiver === p.ids.bAudio)!;
       assert.equal((rs.depacketizer as unknown as Record<string, number>).redRecoveredFrames, 0, `seed ${seed}`);
     }
+  });
+
+  it("a paced RED stream's queue stays within the 500 ms byte cap (frames admitted at their RED size)", () => {
+    const p = makeMediaPair(1);
+    p.a.setSendCodec(p.ids.aAudio, 63);
+    const at = p.a.transceiver(p.ids.aAudio);
+    // 500-byte frames every 20 ms: ~400 kb/s as RED (primary + previous), paced at 100 kb/s. The
+    // queue cap is max(500 ms of the rate, PACER_MIN_QUEUE) bytes.
+    p.a.pacer.setMaxBitrate(at, 100_000, p.net.now);
+    const cap = Math.max((100_000 / 8) * (PACER_QUEUE_MS / 1000), PACER_MIN_QUEUE);
+    let peak = 0;
+    for (let i = 0; i < 150; i++) {
+      p.net.run({ untilTime: i * 20, maxSteps: 100_000 });
+      p.a.sendFrame(p.ids.aAudio, { data: frameOf(i, 500), timestamp: i * 960, keyframe: true }, p.net.now);
+      p.kick();
+      peak = Math.max(peak, p.a.pacer.queuedBytes(p.ids.aAudio));
+      assert.ok(peak <= cap, `frame ${i}: ${peak} bytes queued, cap ${cap}`);
+    }
+    assert.ok(peak > cap - 2200, `the queue filled (${peak} of ${cap})`);
+    assert.ok(p.a.pacer.stats(p.ids.aAudio)!.framesDropped > 0);
   });
 
   it("at 10% loss every frame whose packet was lost but whose successor arrived is recovered", () => {
