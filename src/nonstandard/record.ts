@@ -2,7 +2,8 @@
 // or to an H.264 Annex B byte stream (ITU-T H.264 Annex B), and one or more tracks (video and Opus
 // audio, e.g. a camera and a microphone of one stream) to ONE WebM file (RFC 9559). Writing starts
 // at the first video keyframe, so a file always begins with a decodable frame (one is asked for when
-// the recording starts: PLI/FIR upstream for a remote track, keyframe.ts); audio before it is skipped. The tracks of one WebM are lined up on the sender's wallclock from its RTCP sender
+// the recording starts: PLI/FIR upstream for a remote track, keyframe.ts); audio before it is
+// skipped. The tracks of one WebM are lined up on the sender's wallclock from its RTCP sender
 // reports (RFC 3550 6.4.1) when they come in time, else by arrival. Frames wait for the disk in a
 // bounded queue (frames beyond it are dropped and counted). The containers are src/media/containers.
 import {

@@ -11,7 +11,15 @@ import { type DepacketizerStats, RtpDepacketizer, type RtpPacketLike } from "../
 import { createDepayloader, createPayloader, isSupportedCodec, RtpPacketizer } from "../media/codecs/index.js";
 import type { Random } from "../random.js";
 import type { RtpPacketInit } from "../rtp/index.js";
-import { parseRed, parseRedFmtp, RED_MAX_BLOCK_LENGTH, RED_MAX_TIMESTAMP_OFFSET } from "../rtp/red.js";
+import {
+  parseRed,
+  parseRedFmtp,
+  RED_MAX_BLOCK_LENGTH,
+  RED_MAX_TIMESTAMP_OFFSET,
+  type RedBlockInit,
+  sizeRed,
+  writeRed,
+} from "../rtp/red.js";
 import type { NegotiatedCodec, NegotiatedMedia } from "../sdp/media.js";
 
 const isRed = (c: NegotiatedCodec): boolean => c.mimeType.toLowerCase() === "audio/red";
@@ -213,6 +221,8 @@ export function depacketizerFor(
 
 // ---- send ----
 
+const NO_BLOCKS: readonly RedBlockInit[] = [];
+
 export interface SendPacketizerOptions {
   ssrc: number;
   random: Random;
@@ -233,10 +243,12 @@ export class RedPacketizer extends RtpPacketizer {
   private readonly prev = new Uint8Array(RED_MAX_BLOCK_LENGTH);
   private prevLength = -1;
   private prevTicks = 0;
+  private readonly block: RedBlockInit[];
 
   constructor(redPayloadType: number, primary: NegotiatedCodec, opts: SendPacketizerOptions) {
     super({ ...opts, payloader: createPayloader(primary.mimeType, primary.sdpFmtpLine), payloadType: redPayloadType });
     this.primaryPayloadType = primary.payloadType;
+    this.block = [{ payloadType: primary.payloadType, timestampOffset: 0, data: this.prev.subarray(0, 0) }];
   }
 
   /** The payload bytes the next frame of `length` bytes takes: headers, previous frame and primary. */
@@ -264,24 +276,15 @@ export class RedPacketizer extends RtpPacketizer {
       offset > 0 &&
       offset <= RED_MAX_TIMESTAMP_OFFSET &&
       5 + this.prevLength + primary.length <= max;
-    const size = (withPrev ? 5 + this.prevLength : 1) + primary.length;
+    // One reused block (distance 1): no per-packet objects.
+    const block = this.block[0]!;
+    block.timestampOffset = offset;
+    block.data = this.prev.subarray(0, this.prevLength);
+    const redundant = withPrev ? this.block : NO_BLOCKS;
+    const size = sizeRed(redundant, primary);
     const payload = Buffer.allocUnsafe(size);
-    let o = 0;
-    if (withPrev) {
-      const len = this.prevLength;
-      payload[0] = 0x80 | this.primaryPayloadType;
-      payload[1] = offset >> 6;
-      payload[2] = ((offset & 0x3f) << 2) | (len >> 8);
-      payload[3] = len & 0xff;
-      o = 4;
-      this.redundantBlocksSent++;
-    }
-    payload[o++] = this.primaryPayloadType;
-    if (withPrev) {
-      payload.set(this.prev.subarray(0, this.prevLength), o);
-      o += this.prevLength;
-    }
-    payload.set(primary, o);
+    writeRed(redundant, this.primaryPayloadType, primary, payload, 0);
+    if (withPrev) this.redundantBlocksSent++;
     this.bytes += size - primary.length;
     pkt.payload = payload;
     // Keep this frame for the next packet (copied: the caller may reuse its buffer).

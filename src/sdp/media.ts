@@ -9,6 +9,8 @@
 // fmtp "<opus>/<opus>", answered only when every payload type it names is answered too; video
 // red/ulpfec are never answered: we do no FEC). Pure functions; the media layer reads the
 // result with negotiateMedia().
+
+import { parseRedFmtp } from "../rtp/red.js";
 import { type Direction, formatRtpmap, type RtcpFb } from "./attributes.js";
 import { newMedia, type SdpMedia } from "./model.js";
 import { type RtpCodec, type RtpSectionInfo, readRtpSection } from "./rtp.js";
@@ -254,13 +256,6 @@ export function matchCodec(offered: RtpCodec, ours: CodecSpec): string | undefin
  * RED (RFC 2198) is answered with the offerer's fmtp only when it names codecs answered too (it
  * is useless without them); a RED we cannot carry is removed from the picks.
  */
-/** The payload types of a RED fmtp ("111/111"), or undefined when it is not such a list. */
-function parseRedFmtp(line: string): number[] | undefined {
-  if (!/^\d{1,3}(\/\d{1,3})*$/.test(line)) return undefined;
-  const pts = line.split("/").map(Number);
-  return pts.every((pt) => pt <= 127) ? pts : undefined;
-}
-
 function answerRed(picks: { offered: RtpCodec; fmtp: string }[]): void {
   for (let i = picks.length - 1; i >= 0; i--) {
     const c = picks[i]!.offered;
