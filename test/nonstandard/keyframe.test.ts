@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { after, describe, it } from "node:test";
 import { MediaStream, RTCPeerConnection, type RTCTrackEvent } from "../../src/index.js";
 import { IvfReader, readEventsSync } from "../../src/media/containers/index.js";
@@ -106,9 +107,12 @@ describe("requestKeyframe", () => {
         requestKeyframe(remote);
         await until(() => asked > before, `onKeyframeRequest after requestKeyframe (${asked})`, 5000);
         assert.ok((await inboundPli(b)) > pliBefore, "the receiver counted the PLI it sent");
+        // The PLI left before this point on the driver's clock (src/clock.ts: performance.now).
+        const pliSentBy = performance.now();
 
-        // The feedback chain spaces keyframe requests (300 ms); then a recording starts mid-stream.
-        await new Promise((r) => setTimeout(r, 400));
+        // The feedback chain spaces keyframe requests (300 ms on loopback, where the RTT is
+        // shorter): wait until the next one is allowed, then a recording starts mid-stream.
+        await until(() => performance.now() >= pliSentBy + 300, "the keyframe request spacing", 5000);
         const beforeRec = asked;
         const rec = recordTrack(remote, join(dir, "remote.ivf"));
         await until(() => asked > beforeRec, `onKeyframeRequest after recordTrack (${asked})`, 5000);
